@@ -1,0 +1,56 @@
+package dev.signet.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar signet.jar <command>}: the commands of DESIGN.md ("CLI"). */
+@Command(
+    name = "signet",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Outbound DKIM-signing SMTP relay.",
+    subcommands = {
+      ServeCommand.class,
+      KeygenCommand.class,
+      SignCommand.class,
+      QueueCommand.class,
+      DnsCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs one command line and returns its exit code (tests call this instead of {@link #main}). */
+  public static int run(String... args) {
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler(Main::report)
+        .execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+  }
+
+  /** A failure the user can fix is one line on stderr and exit 1, not a stack trace. */
+  private static int report(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+    if (e instanceof CommandFailure failure) {
+      cmd.getErr().println("signet " + cmd.getCommandName() + ": " + failure.getMessage());
+      return failure.exitCode();
+    }
+    throw new RuntimeException(e);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"signet " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,384 @@
+package dev.signet.config;
+
+import dev.signet.config.SignetConfig.BareLineEndings;
+import dev.signet.config.SignetConfig.Canonicalization;
+import dev.signet.config.SignetConfig.SmarthostTls;
+import dev.signet.config.SignetConfig.TlsMode;
+import dev.signet.config.SignetConfig.UnsignedPolicy;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+/**
+ * Turns the YAML tree and SIGNET_* variables into a {@link SignetConfig}. Every key has a default;
+ * an unknown key or a bad value is an error naming the key, so a typo never silently runs with a default.
+ */
+final class ConfigReader {
+
+  /** Leaf keys and their defaults; {@code null} = optional, absent by default. Order = documentation order. */
+  static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("hostname", null);
+    DEFAULTS.put("listen.submission", "127.0.0.1:2525");
+    DEFAULTS.put("listen.smtps", null);
+    DEFAULTS.put("tls.certificate", null);
+    DEFAULTS.put("tls.key", null);
+    DEFAULTS.put("clients.networks", List.of("127.0.0.0/8", "::1/128"));
+    DEFAULTS.put("clients.users", null);
+    DEFAULTS.put("limits.message-size", "25MB");
+    // RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients.
+    DEFAULTS.put("limits.recipients", "100");
+    DEFAULTS.put("limits.connections", "200");
+    DEFAULTS.put("limits.connections-per-ip", "20");
+    // RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.
+    DEFAULTS.put("limits.idle-timeout", "5m");
+    DEFAULTS.put("limits.session-timeout", "30m");
+    DEFAULTS.put("message.bare-line-endings", "reject");
+    DEFAULTS.put("dkim.keys", "keys");
+    DEFAULTS.put("dkim.headers", List.of(
+        "From", "Reply-To", "Sender", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+        "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+        "Content-ID", "Content-Description", "List-Id", "List-Help", "List-Unsubscribe",
+        "List-Unsubscribe-Post", "List-Subscribe", "List-Post", "List-Owner", "List-Archive",
+        "Resent-Date", "Resent-From", "Resent-To", "Resent-Cc", "Feedback-ID"));
+    DEFAULTS.put("dkim.oversign", List.of(
+        "From", "Reply-To", "Sender", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+        "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+        "List-Unsubscribe", "List-Unsubscribe-Post"));
+    DEFAULTS.put("dkim.canonicalization", "relaxed/relaxed");
+    DEFAULTS.put("dkim.expire", null);
+    DEFAULTS.put("dkim.subdomains", "false");
+    DEFAULTS.put("dkim.unsigned", "reject");
+    DEFAULTS.put("spool.dir", "spool");
+    DEFAULTS.put("delivery.dns", List.of());
+    DEFAULTS.put("delivery.port", "25");
+    DEFAULTS.put("delivery.retry", List.of("1m", "5m", "15m", "30m", "1h", "2h", "4h"));
+    DEFAULTS.put("delivery.max-age", "5d");
+    DEFAULTS.put("delivery.delay-warning", null);
+    DEFAULTS.put("delivery.concurrency", "100");
+    DEFAULTS.put("delivery.per-domain", "20");
+    DEFAULTS.put("delivery.smarthost", null); // host:port string, or the map below
+    DEFAULTS.put("delivery.smarthost.address", null);
+    DEFAULTS.put("delivery.smarthost.username", null);
+    DEFAULTS.put("delivery.smarthost.password", null);
+    DEFAULTS.put("delivery.smarthost.tls", "required");
+    DEFAULTS.put("delivery.tls", "opportunistic");
+    DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
+  }
+
+  private ConfigReader() {}
+
+  static Map<String, Object> parseYaml(InputStream in, String source) throws ConfigException {
+    Object root;
+    try {
+      root = new Load(LoadSettings.builder().setLabel(source).build()).loadFromInputStream(in);
+    } catch (YamlEngineException e) {
+      throw new ConfigException("not valid YAML: " + e.getMessage());
+    }
+    if (root == null) {
+      return Map.of();
+    }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new ConfigException("expected a map of settings at the top level");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> tree = (Map<String, Object>) map;
+    return tree;
+  }
+
+  static SignetConfig read(Map<String, Object> tree, Map<String, String> env) throws ConfigException {
+    try {
+      Map<String, Object> values = new LinkedHashMap<>(DEFAULTS);
+      flatten("", tree, values);
+      applyEnvironment(env, values);
+      return new ConfigReader.Builder(values).build();
+    } catch (ConfigError e) {
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
+  /** Walks the YAML tree into dotted leaf keys, refusing keys that are not settings. */
+  private static void flatten(String prefix, Map<?, ?> tree, Map<String, Object> out) {
+    for (Map.Entry<?, ?> entry : tree.entrySet()) {
+      String key = prefix + entry.getKey();
+      Object value = entry.getValue();
+      if (value instanceof Map<?, ?> child && (key.equals("delivery.smarthost") || !DEFAULTS.containsKey(key))) {
+        if (!isSection(key)) {
+          throw new ConfigError(key, "unknown setting");
+        }
+        flatten(key + ".", child, out);
+      } else if (!DEFAULTS.containsKey(key)) {
+        throw new ConfigError(key, isSection(key) ? "expected a map of settings" : "unknown setting");
+      } else {
+        out.put(key, value);
+      }
+    }
+  }
+
+  private static boolean isSection(String key) {
+    return DEFAULTS.keySet().stream().anyMatch(k -> k.startsWith(key + "."));
+  }
+
+  /** {@code delivery.max-age} is overridden by SIGNET_DELIVERY_MAX_AGE. */
+  static String environmentName(String key) {
+    return "SIGNET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  private static void applyEnvironment(Map<String, String> env, Map<String, Object> values) {
+    Map<String, String> keysByVariable = new LinkedHashMap<>();
+    DEFAULTS.keySet().forEach(k -> keysByVariable.put(environmentName(k), k));
+    for (Map.Entry<String, String> entry : env.entrySet()) {
+      if (!entry.getKey().startsWith("SIGNET_")) {
+        continue;
+      }
+      String key = keysByVariable.get(entry.getKey());
+      if (key == null) {
+        throw new ConfigError(entry.getKey(), "unknown environment setting (settings are "
+            + environmentName("delivery.max-age") + " style names of the config keys)");
+      }
+      values.put(key, entry.getValue());
+    }
+  }
+
+  /** Unchecked while building, turned into {@link ConfigException} at the edge. */
+  static final class ConfigError extends RuntimeException {
+    ConfigError(String key, String problem) {
+      super(key + ": " + problem);
+    }
+  }
+
+  private static final class Builder {
+    private final Map<String, Object> values;
+
+    Builder(Map<String, Object> values) {
+      this.values = values;
+    }
+
+    SignetConfig build() {
+      return new SignetConfig(
+          optional("hostname", Function.identity()).orElseGet(SignetConfig::defaultHostname),
+          new SignetConfig.Listen(
+              required("listen.submission", HostPort::parse),
+              optional("listen.smtps", HostPort::parse)),
+          tls(),
+          new SignetConfig.Clients(list("clients.networks", Cidr::parse), optional("clients.users", Path::of)),
+          new SignetConfig.Limits(
+              required("limits.message-size", ConfigReader::size),
+              required("limits.recipients", ConfigReader::positiveInt),
+              required("limits.connections", ConfigReader::positiveInt),
+              required("limits.connections-per-ip", ConfigReader::positiveInt),
+              required("limits.idle-timeout", ConfigReader::duration),
+              required("limits.session-timeout", ConfigReader::duration)),
+          new SignetConfig.MessagePolicy(
+              required("message.bare-line-endings", v -> choice(v, BareLineEndings.class))),
+          new SignetConfig.Dkim(
+              required("dkim.keys", Path::of),
+              list("dkim.headers", ConfigReader::headerName),
+              list("dkim.oversign", ConfigReader::headerName),
+              required("dkim.canonicalization", Canonicalization::parse),
+              optional("dkim.expire", ConfigReader::duration),
+              required("dkim.subdomains", ConfigReader::bool),
+              required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
+          new SignetConfig.Spool(required("spool.dir", Path::of)),
+          delivery(),
+          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+    }
+
+    private SignetConfig.Tls tls() {
+      SignetConfig.Tls tls = new SignetConfig.Tls(
+          optional("tls.certificate", Path::of), optional("tls.key", Path::of));
+      if (tls.certificate().isPresent() != tls.key().isPresent()) {
+        throw new ConfigError(tls.certificate().isPresent() ? "tls.key" : "tls.certificate",
+            "tls.certificate and tls.key go together; set both or neither");
+      }
+      return tls;
+    }
+
+    private SignetConfig.Delivery delivery() {
+      List<Duration> retry = list("delivery.retry", ConfigReader::duration);
+      if (retry.isEmpty()) {
+        throw new ConfigError("delivery.retry", "expected at least one retry interval");
+      }
+      return new SignetConfig.Delivery(
+          list("delivery.dns", v -> HostPort.parse(v.contains(":") && !v.endsWith("]") ? v : v + ":53")),
+          required("delivery.port", ConfigReader::port),
+          retry,
+          required("delivery.max-age", ConfigReader::duration),
+          optional("delivery.delay-warning", ConfigReader::duration),
+          required("delivery.concurrency", ConfigReader::positiveInt),
+          required("delivery.per-domain", ConfigReader::positiveInt),
+          smarthost(),
+          required("delivery.tls", v -> choice(v, TlsMode.class)));
+    }
+
+    private Optional<SignetConfig.Smarthost> smarthost() {
+      Optional<HostPort> plain = optional("delivery.smarthost", HostPort::parse);
+      Optional<HostPort> address = optional("delivery.smarthost.address", HostPort::parse);
+      if (plain.isPresent() && address.isPresent()) {
+        throw new ConfigError("delivery.smarthost", "give either a host:port string or a map with address, not both");
+      }
+      Optional<HostPort> host = plain.or(() -> address);
+      Optional<String> username = optional("delivery.smarthost.username", Function.identity());
+      Optional<String> password = optional("delivery.smarthost.password", Function.identity());
+      if (host.isEmpty()) {
+        if (username.isPresent() || password.isPresent()) {
+          throw new ConfigError("delivery.smarthost.address", "credentials given without a smarthost address");
+        }
+        return Optional.empty();
+      }
+      if (username.isPresent() != password.isPresent()) {
+        throw new ConfigError("delivery.smarthost.password", "username and password go together");
+      }
+      return Optional.of(new SignetConfig.Smarthost(host.get(), username, password,
+          required("delivery.smarthost.tls", v -> choice(v, SmarthostTls.class))));
+    }
+
+    private <T> T required(String key, Function<String, T> parser) {
+      return optional(key, parser).orElseThrow(() -> new ConfigError(key, "a value is required"));
+    }
+
+    private <T> Optional<T> optional(String key, Function<String, T> parser) {
+      Object raw = values.get(key);
+      if (raw == null) {
+        return Optional.empty();
+      }
+      if (raw instanceof List<?> || raw instanceof Map<?, ?>) {
+        throw new ConfigError(key, "expected a single value, got " + (raw instanceof List ? "a list" : "a map"));
+      }
+      try {
+        return Optional.of(parser.apply(raw.toString()));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigError(key, e.getMessage());
+      }
+    }
+
+    private <T> List<T> list(String key, Function<String, T> parser) {
+      Object raw = values.get(key);
+      List<String> items = new ArrayList<>();
+      if (raw instanceof List<?> list) {
+        list.forEach(item -> items.add(String.valueOf(item)));
+      } else if (raw != null) {
+        // From the environment: "[a, b]" or "a,b".
+        String text = raw.toString().trim();
+        if (text.startsWith("[") && text.endsWith("]")) {
+          text = text.substring(1, text.length() - 1);
+        }
+        for (String item : text.split(",")) {
+          if (!item.isBlank()) {
+            items.add(item.trim());
+          }
+        }
+      }
+      List<T> out = new ArrayList<>();
+      for (String item : items) {
+        try {
+          out.add(parser.apply(item));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigError(key, e.getMessage());
+        }
+      }
+      return List.copyOf(out);
+    }
+  }
+
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMG]i?B|B)?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+  static long size(String text) {
+    Matcher m = SIZE.matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("expected a size like 100000 or 25MB, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
+    long factor = switch (unit.charAt(0)) {
+      case 'K' -> unit.contains("I") ? 1L << 10 : 1000L;
+      case 'M' -> unit.contains("I") ? 1L << 20 : 1000L * 1000;
+      case 'G' -> unit.contains("I") ? 1L << 30 : 1000L * 1000 * 1000;
+      default -> 1L;
+    };
+    if (n <= 0) {
+      throw new IllegalArgumentException("expected a size above zero, got '" + text + "'");
+    }
+    return Math.multiplyExact(n, factor);
+  }
+
+  static Duration duration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("expected a duration like 30s, 5m, 2h or 5d, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
+  }
+
+  static int positiveInt(String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException("expected a whole number above zero, got '" + text + "'");
+  }
+
+  static int port(String text) {
+    int n = positiveInt(text);
+    if (n > 65535) {
+      throw new IllegalArgumentException("expected a port 1-65535, got '" + text + "'");
+    }
+    return n;
+  }
+
+  static boolean bool(String text) {
+    return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw new IllegalArgumentException("expected true or false, got '" + text + "'");
+    };
+  }
+
+  /** RFC 5322 §2.2: a field name is printable US-ASCII except colon. */
+  static String headerName(String text) {
+    String name = text.trim();
+    if (name.isEmpty() || !name.chars().allMatch(c -> c > 32 && c < 127 && c != ':')) {
+      throw new IllegalArgumentException("not a header field name: '" + text + "'");
+    }
+    return name;
+  }
+
+  static <E extends Enum<E>> E choice(String text, Class<E> type) {
+    String wanted = text.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    for (E constant : type.getEnumConstants()) {
+      if (constant.name().equals(wanted)) {
+        return constant;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E constant : type.getEnumConstants()) {
+      names.add(constant.name().toLowerCase(Locale.ROOT));
+    }
+    throw new IllegalArgumentException("expected one of " + String.join(", ", names) + ", got '" + text + "'");
+  }
+}

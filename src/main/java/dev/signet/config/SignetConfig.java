@@ -1,0 +1,163 @@
+package dev.signet.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The whole configuration of one relay: conf/signet.yaml (or embedded defaults) plus SIGNET_*
+ * environment overrides, read once at start and passed down as immutable records.
+ * Keys and value formats are the contract of DESIGN.md ("Config").
+ */
+public record SignetConfig(
+    String hostname,
+    Listen listen,
+    Tls tls,
+    Clients clients,
+    Limits limits,
+    MessagePolicy message,
+    Dkim dkim,
+    Spool spool,
+    Delivery delivery,
+    Metrics metrics) {
+
+  /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
+  public record Listen(HostPort submission, Optional<HostPort> smtps) {}
+
+  /** PEM certificate chain and private key for STARTTLS and implicit TLS. */
+  public record Tls(Optional<Path> certificate, Optional<Path> key) {
+    public boolean enabled() {
+      return certificate.isPresent() && key.isPresent();
+    }
+  }
+
+  /** Who may relay: addresses in {@code networks} without AUTH, users from the {@code users} file after AUTH. */
+  public record Clients(List<Cidr> networks, Optional<Path> users) {}
+
+  public record Limits(
+      long messageSize,
+      int recipients,
+      int connections,
+      int connectionsPerIp,
+      Duration idleTimeout,
+      Duration sessionTimeout) {}
+
+  /** How submitted data is checked before signing. */
+  public record MessagePolicy(BareLineEndings bareLineEndings) {}
+
+  public enum BareLineEndings { REJECT, NORMALIZE }
+
+  public record Dkim(
+      Path keys,
+      List<String> headers,
+      List<String> oversign,
+      Canonicalization canonicalization,
+      Optional<Duration> expire,
+      boolean subdomains,
+      UnsignedPolicy unsigned) {}
+
+  /** Header and body canonicalization, RFC 6376 §3.4 ({@code c=header/body}). */
+  public record Canonicalization(Canon header, Canon body) {
+    public enum Canon { SIMPLE, RELAXED }
+
+    public static Canonicalization parse(String text) {
+      String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split("/", -1);
+      if (parts.length > 2 || parts[0].isEmpty()) {
+        throw new IllegalArgumentException("expected header/body canonicalization like relaxed/relaxed, got '" + text + "'");
+      }
+      Canon header = canon(parts[0], text);
+      // RFC 6376 §3.5 c=: a missing body algorithm means "simple".
+      Canon body = parts.length == 2 ? canon(parts[1], text) : Canon.SIMPLE;
+      return new Canonicalization(header, body);
+    }
+
+    private static Canon canon(String name, String text) {
+      return switch (name) {
+        case "simple" -> Canon.SIMPLE;
+        case "relaxed" -> Canon.RELAXED;
+        default -> throw new IllegalArgumentException(
+            "expected simple or relaxed in '" + text + "', got '" + name + "'");
+      };
+    }
+
+    /** The value of the c= tag. */
+    @Override
+    public String toString() {
+      return header.name().toLowerCase(java.util.Locale.ROOT) + "/" + body.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public enum UnsignedPolicy { RELAY, REJECT }
+
+  public record Spool(Path dir) {}
+
+  public record Delivery(
+      List<HostPort> dns,
+      int port,
+      List<Duration> retry,
+      Duration maxAge,
+      Optional<Duration> delayWarning,
+      int concurrency,
+      int perDomain,
+      Optional<Smarthost> smarthost,
+      TlsMode tls) {}
+
+  public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
+
+  /** TLS towards a smarthost: STARTTLS if offered, STARTTLS required, or implicit TLS (port 465 style). */
+  public enum SmarthostTls { OPPORTUNISTIC, REQUIRED, IMPLICIT }
+
+  public enum TlsMode { OPPORTUNISTIC, REQUIRED }
+
+  public record Metrics(HostPort listen) {}
+
+  /** The embedded defaults: what {@code serve} runs with when no config file is given. */
+  public static SignetConfig defaults() {
+    try {
+      return ConfigReader.read(Map.of(), Map.of());
+    } catch (ConfigException e) {
+      throw new IllegalStateException("embedded defaults are invalid: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads {@code file} (absent = embedded defaults) and applies SIGNET_* overrides from {@code env}.
+   *
+   * @throws ConfigException naming the file and key at fault
+   */
+  public static SignetConfig load(Optional<Path> file, Map<String, String> env) throws ConfigException {
+    Map<String, Object> tree = Map.of();
+    if (file.isPresent()) {
+      Path path = file.get();
+      try (InputStream in = Files.newInputStream(path)) {
+        tree = ConfigReader.parseYaml(in, path.toString());
+      } catch (NoSuchFileException e) {
+        throw new ConfigException(path + ": no such file");
+      } catch (IOException e) {
+        throw new ConfigException(path + ": cannot read: " + e.getMessage());
+      }
+    }
+    try {
+      return ConfigReader.read(tree, env);
+    } catch (ConfigException e) {
+      throw file.isPresent() ? new ConfigException(file.get() + ": " + e.getMessage()) : e;
+    }
+  }
+
+  static String defaultHostname() {
+    try {
+      String name = InetAddress.getLocalHost().getCanonicalHostName();
+      return name.contains(".") ? name : "localhost.localdomain";
+    } catch (UnknownHostException e) {
+      return "localhost.localdomain";
+    }
+  }
+}
