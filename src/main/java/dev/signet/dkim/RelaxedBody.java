@@ -50,6 +50,10 @@ final class RelaxedBody implements BodyCanonicalizer {
       int j = i + 1;
       while (j < end) {
         byte x = b[j];
+        if (!SPECIAL[x & 0xff]) {
+          j++;
+          continue;
+        }
         if (x == SP) {
           if (j + 1 < end && plain(b[j + 1])) {
             j += 2;
@@ -64,18 +68,24 @@ final class RelaxedBody implements BodyCanonicalizer {
           }
           break;
         }
-        if (x == HTAB) {
-          break;
-        }
-        j++;
+        break; // HTAB
       }
       content(b, i, j - i);
       i = j;
     }
   }
 
+  /** SP, HTAB and CR: the bytes that may need work; one table look-up keeps the common path short. */
+  private static final boolean[] SPECIAL = new boolean[256];
+
+  static {
+    SPECIAL[SP] = true;
+    SPECIAL[HTAB] = true;
+    SPECIAL[CR] = true;
+  }
+
   private static boolean plain(byte x) {
-    return x != SP && x != HTAB && x != CR;
+    return !SPECIAL[x & 0xff];
   }
 
   private void endLine() {
