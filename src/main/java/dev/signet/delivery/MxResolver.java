@@ -44,6 +44,11 @@ public final class MxResolver {
     static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), 2);
   }
 
+  /** RFC 7505 §4.2: "556 5.1.10 Recipient address has null MX". */
+  static final String NULL_MX = "5.1.10";
+  /** RFC 3463 X.1.2: bad destination system address. */
+  static final String BAD_DOMAIN = "5.1.2";
+
   private final Resolver resolver;
   private final Cache cache = new Cache(DClass.IN);
   private final RandomGenerator random;
@@ -72,7 +77,7 @@ public final class MxResolver {
       // RFC 6531 §3.7.3: a U-label domain is looked up in its A-label (ASCII) form.
       name = Name.fromString(IDN.toASCII(d, IDN.ALLOW_UNASSIGNED), Name.root);
     } catch (TextParseException | IllegalArgumentException e) {
-      return new MxResult.PermanentFailure("invalid domain name '" + domain + "': " + e.getMessage());
+      return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid domain name '" + domain + "': " + e.getMessage());
     }
 
     Lookup mx = lookup(name, Type.MX);
@@ -86,7 +91,7 @@ public final class MxResolver {
         return implicitMx(domain, name);
       }
       case Lookup.HOST_NOT_FOUND -> {
-        return new MxResult.PermanentFailure("domain " + domain + " does not exist (NXDOMAIN)");
+        return new MxResult.PermanentFailure(BAD_DOMAIN, "domain " + domain + " does not exist (NXDOMAIN)");
       }
       default -> {
         // TRY_AGAIN (SERVFAIL, timeout, network error) and UNRECOVERABLE (referral, CNAME loop):
@@ -111,7 +116,7 @@ public final class MxResolver {
     if (records.isEmpty()) {
       if (nullMx) {
         // RFC 7505 §3: "MX 0 ." says the domain accepts no mail; §4.1: fail at once, do not retry.
-        return new MxResult.PermanentFailure("domain " + domain + " does not accept mail (null MX, RFC 7505)");
+        return new MxResult.PermanentFailure(NULL_MX, "domain " + domain + " does not accept mail (null MX, RFC 7505)");
       }
       return new MxResult.TemporaryFailure("MX lookup for " + domain + " returned no MX records");
     }
@@ -156,7 +161,7 @@ public final class MxResolver {
     if (trouble.stream().anyMatch(t -> t.startsWith(TEMPORARY))) {
       return new MxResult.TemporaryFailure("no usable mail host for " + domain + ": " + reasons);
     }
-    return new MxResult.PermanentFailure("no usable mail host for " + domain + ": " + reasons);
+    return new MxResult.PermanentFailure(BAD_DOMAIN, "no usable mail host for " + domain + ": " + reasons);
   }
 
   private static final String TEMPORARY = "temporary: ";
@@ -211,12 +216,12 @@ public final class MxResolver {
       inner = inner.substring(5);
     }
     if (!inner.matches("[0-9.]+|[0-9A-Fa-f:.]+")) {
-      return new MxResult.PermanentFailure("invalid address literal " + literal);
+      return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid address literal " + literal);
     }
     try {
       return new MxResult.Found(List.of(new MxHost(literal, 0, List.of(InetAddress.getByName(inner)))));
     } catch (UnknownHostException e) {
-      return new MxResult.PermanentFailure("invalid address literal " + literal);
+      return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid address literal " + literal);
     }
   }
 

@@ -15,8 +15,12 @@ public sealed interface MxResult {
     }
   }
 
-  /** The domain cannot receive mail (NXDOMAIN, null MX, no address at all): do not retry. */
-  record PermanentFailure(String reason) implements MxResult {}
+  /**
+   * The domain cannot receive mail (NXDOMAIN, null MX, no address at all): do not retry.
+   *
+   * @param status the RFC 3463 status to report: 5.1.10 for a null MX (RFC 7505 §4.2), else 5.1.2
+   */
+  record PermanentFailure(String status, String reason) implements MxResult {}
 
   /** DNS trouble (SERVFAIL, timeout, network): retry later. */
   record TemporaryFailure(String reason) implements MxResult {}
