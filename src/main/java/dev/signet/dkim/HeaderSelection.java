@@ -1,0 +1,54 @@
+package dev.signet.dkim;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Which header fields a signature covers, and in what order (the h= list).
+ *
+ * <p>A configured name is signed once per occurrence; an oversigned name gets one more entry, so a
+ * copy added later breaks the signature (RFC 6376 §8.15); an oversigned absent name is listed once
+ * (it signs the "null" field, so adding it later breaks the signature too). RFC 6376 §5.4.2: several
+ * instances of a name are taken from the bottom of the header block up, and an h= entry with no
+ * instance left selects nothing.
+ *
+ * @param names the h= entries, lowercase
+ * @param fields the instance each entry selects, in h= order; entries that select nothing are absent
+ */
+record HeaderSelection(List<String> names, List<HeaderField> fields) {
+
+  static HeaderSelection select(List<HeaderField> headers, List<String> sign, List<String> oversign) {
+    Set<String> over = lowercase(oversign);
+    Set<String> candidates = lowercase(sign);
+    candidates.addAll(over);
+    List<String> names = new ArrayList<>();
+    List<HeaderField> fields = new ArrayList<>();
+    for (String name : candidates) {
+      List<HeaderField> instances = new ArrayList<>();
+      for (HeaderField field : headers) {
+        if (field.name().trim().equalsIgnoreCase(name)) {
+          instances.add(field);
+        }
+      }
+      int entries = instances.size() + (over.contains(name) ? 1 : 0);
+      for (int k = 0; k < entries; k++) {
+        names.add(name);
+        if (k < instances.size()) {
+          fields.add(instances.get(instances.size() - 1 - k)); // bottom-up
+        }
+      }
+    }
+    return new HeaderSelection(List.copyOf(names), List.copyOf(fields));
+  }
+
+  private static Set<String> lowercase(List<String> names) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String n : names) {
+      out.add(n.trim().toLowerCase(Locale.ROOT));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+package dev.signet.dkim;
+
+import dev.signet.config.SignetConfig;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.Provider;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Signs messages with DKIM (RFC 6376, RFC 8463, RFC 8301): rsa-sha256 and ed25519-sha256, one
+ * DKIM-Signature per key. Thread-safe: one Signer serves every SMTP session.
+ *
+ * <p>Use: {@link #bodyHash()}, write the body into it and close it, then {@link #sign} with the
+ * header fields. The body hash does not depend on the key, so hashing starts before the author
+ * domain is known.
+ */
+public final class Signer {
+  private final SignetConfig.Dkim settings;
+  private final Clock clock;
+  private final HeaderCanonicalizer headerCanon;
+  private final KeySigner rsa;
+  private final KeySigner ed25519;
+
+  public Signer(SignetConfig.Dkim settings, Clock clock) {
+    this(settings, clock, RsaKeySigner.preferredProvider());
+  }
+
+  /** With a given RSA provider: tests force the JDK fallback this way. */
+  Signer(SignetConfig.Dkim settings, Clock clock, Provider rsaProvider) {
+    this.settings = settings;
+    this.clock = clock;
+    this.headerCanon = HeaderCanonicalizer.of(settings.canonicalization().header());
+    this.rsa = new RsaKeySigner(rsaProvider);
+    this.ed25519 = new Ed25519KeySigner();
+  }
+
+  /** A fresh body hash using the configured body canonicalization. */
+  public BodyHash bodyHash() {
+    return new BodyHash(settings.canonicalization().body());
+  }
+
+  /**
+   * The DKIM-Signature fields to prepend to the message, one per key in the order given, each
+   * folded to lines of at most 78 octets and ending in CRLF. No keys, no fields.
+   *
+   * @param headers the message's header fields, top to bottom, as they will be transmitted
+   * @param body the closed body hash of the message's body
+   * @throws DkimException if a key cannot sign (e.g. an RSA key under 1024 bits)
+   */
+  public List<String> sign(List<HeaderField> headers, BodyHash body, List<SigningKey> keys)
+      throws DkimException {
+    if (body.canonicalization() != settings.canonicalization().body()) {
+      throw new IllegalArgumentException("body hash made with " + body.canonicalization()
+          + " canonicalization, this signer uses " + settings.canonicalization());
+    }
+    String bh = body.base64();
+    long t = clock.instant().getEpochSecond();
+    Long x = settings.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
+    HeaderSelection selection = HeaderSelection.select(headers, settings.headers(), settings.oversign());
+    ByteArrayOutputStream signed = new ByteArrayOutputStream(2048);
+    for (HeaderField field : selection.fields()) {
+      signed.writeBytes(headerCanon.canonicalize(field));
+    }
+    List<String> out = new ArrayList<>(keys.size());
+    for (SigningKey key : keys) {
+      String unsigned = SignatureField.unsigned(
+          key, settings.canonicalization().toString(), t, x, selection.names(), bh);
+      String b = Base64.getEncoder().encodeToString(signer(key).sign(key, signedData(signed, unsigned)));
+      out.add(SignatureField.complete(unsigned, b));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * RFC 6376 §3.7: the selected fields, canonical, then the DKIM-Signature itself with an empty b=,
+   * canonical, without its trailing CRLF.
+   */
+  private byte[] signedData(ByteArrayOutputStream selected, String unsigned) {
+    byte[] own = headerCanon.canonicalize(new HeaderField(
+        SignatureField.NAME, (unsigned + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+    ByteArrayOutputStream data = new ByteArrayOutputStream(selected.size() + own.length);
+    data.writeBytes(selected.toByteArray());
+    data.write(own, 0, own.length - 2);
+    return data.toByteArray();
+  }
+
+  private KeySigner signer(SigningKey key) {
+    return switch (key.algorithm()) {
+      case RSA_SHA256 -> rsa;
+      case ED25519_SHA256 -> ed25519;
+    };
+  }
+
+  /** For logs: which implementation signs each algorithm. */
+  public String providers() {
+    return "rsa-sha256: " + rsa.provider() + ", ed25519-sha256: " + ed25519.provider();
+  }
+}
