@@ -115,6 +115,9 @@ final class ConfigReader {
     for (Map.Entry<?, ?> entry : tree.entrySet()) {
       String key = prefix + entry.getKey();
       Object value = entry.getValue();
+      if (value == null && isSection(key) && !DEFAULTS.containsKey(key)) {
+        continue; // a section whose keys are all commented out
+      }
       if (value instanceof Map<?, ?> child && (key.equals("delivery.smarthost") || !DEFAULTS.containsKey(key))) {
         if (!isSection(key)) {
           throw new ConfigError(key, "unknown setting");

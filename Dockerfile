@@ -1,0 +1,30 @@
+# Signet: build with Maven, run on a JRE 21 as a non-root user.
+# The build stage runs the same command as .ci/run's packaging (mvn -B -DskipTests package -> target/signet.jar).
+FROM maven:3.9-eclipse-temurin-21 AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src src
+RUN mvn -B -q -DskipTests package
+
+FROM eclipse-temurin:21-jre
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/signet --shell /usr/sbin/nologin signet \
+ && mkdir -p /var/lib/signet/spool /etc/signet/keys \
+ && chown -R signet:signet /var/lib/signet \
+ && chmod 0700 /var/lib/signet/spool
+COPY --from=build /src/target/signet.jar /opt/signet/signet.jar
+COPY conf/signet.yaml conf/logback.xml conf/logback-json.xml /etc/signet/
+# Configure with SIGNET_* variables (see conf/signet.yaml); these make the defaults container-friendly.
+ENV SIGNET_LISTEN_SUBMISSION=0.0.0.0:2525 \
+    SIGNET_METRICS_LISTEN=0.0.0.0:9465 \
+    SIGNET_DKIM_KEYS=/etc/signet/keys \
+    SIGNET_SPOOL_DIR=/var/lib/signet/spool \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -Dlogback.configurationFile=/etc/signet/logback.xml"
+USER signet
+WORKDIR /var/lib/signet
+VOLUME ["/etc/signet/keys", "/var/lib/signet/spool"]
+EXPOSE 2525 465 9465
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD curl -fsS http://127.0.0.1:9465/healthz || exit 1
+ENTRYPOINT ["java", "-jar", "/opt/signet/signet.jar"]
+CMD ["serve"]
