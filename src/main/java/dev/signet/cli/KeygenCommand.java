@@ -37,7 +37,7 @@ final class KeygenCommand implements Callable<Integer> {
   @Option(names = "--bits", paramLabel = "N", description = "RSA key length, 1024 to 4096. Default: 2048.")
   Integer bits;
 
-  @Option(names = "--keys", paramLabel = "DIR", description = "Keys directory. Default: dkim.keys from the config (./keys).")
+  @Option(names = "--keys", paramLabel = "DIR", description = "Keys directory. Default: dkim.keys of the config, which defaults to keys.")
   Path keys;
 
   @Option(names = "--force", description = "Replace an existing key file.")

@@ -132,4 +132,25 @@ class KeyRingTest {
     DkimException e = assertThrows(DkimException.class, () -> KeyRing.load(dir));
     assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
   }
+
+  @Test
+  void keyOutsideADomainDirectoryIsRefused() throws Exception {
+    Path file = Fixtures.installKey(dir, "example.com/ed25519.pem", "ed.pem");
+    DkimException e = assertThrows(DkimException.class, () -> KeyRing.load(dir));
+    assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+  }
+
+  @Test
+  void directoryThatIsNotADomainIsRefused() throws Exception {
+    Files.createDirectories(dir.resolve("example_com"));
+    DkimException e = assertThrows(DkimException.class, () -> KeyRing.load(dir));
+    assertTrue(e.getMessage().contains("example_com"), e.getMessage());
+  }
+
+  @Test
+  void otherFilesAndHiddenDirectoriesAreIgnored() throws Exception {
+    Files.writeString(dir.resolve("README.md"), "keys go here\n");
+    Files.createDirectories(dir.resolve(".git"));
+    assertEquals(List.of(), KeyRing.load(dir).all());
+  }
 }
