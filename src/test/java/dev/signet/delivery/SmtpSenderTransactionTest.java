@@ -212,6 +212,36 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void noReplyAfterTheDataDefersWithoutTryingTheNextMx() throws Exception {
+    fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
+    fixture.track(TestMx.on("127.0.0.2", fixture.port).start()).dataDelay(Duration.ofSeconds(3));
+    TestMx backup = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    // The first host may have taken the message (RFC 5321 §6.1): retry later, do not duplicate now.
+    RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertTrue(deferred.reply().text().contains("after the data"), deferred.reply().text());
+    assertEquals(0, backup.received().size());
+    assertEquals(0, backup.sessions.get());
+  }
+
+  @Test
+  void theFinalReplyGetsItsOwnLongerTimeout() {
+    TestMx slow = mx().dataDelay(Duration.ofSeconds(2));
+    Duration s = Duration.ofSeconds(1);
+    // RFC 5321 §4.5.3.2.6: the reply to "." gets longer (10 min) than a command reply (5 min).
+    SenderSettings settings = new SenderSettings(s, s, s, s, Duration.ofSeconds(6), s, 100,
+        DeliveryFixture.fast(null).smarthostTls());
+    SmtpSender sender = fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty()), settings);
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals(1, slow.received().size());
+  }
+
+  @Test
   void aSecondMessageToTheSameHostReusesTheConnection() {
     TestMx mx = mx();
     SmtpSender sender = fixture.sender();
