@@ -252,4 +252,21 @@ class SmtpSenderTransactionTest {
     assertEquals(2, mx.received().size());
     assertEquals(1, mx.sessions.get());
   }
+
+  @Test
+  void aKeptConnectionTheServerClosedIsReplacedByANewOne() throws Exception {
+    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)).start());
+    Duration s = Duration.ofSeconds(3);
+    SenderSettings keepLong = new SenderSettings(s, s, s, s, s, Duration.ofSeconds(30), 100,
+        DeliveryFixture.fast(null).smarthostTls());
+    SmtpSender sender = fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty()), keepLong);
+
+    assertEquals(1, sender.deliver(request("plain.eml", "one@dest.test")).delivered().size());
+    Thread.sleep(3000); // the server drops the idle session; the sender still keeps it
+    DeliveryResult second = sender.deliver(request("plain.eml", "two@dest.test"));
+
+    assertEquals(1, second.delivered().size(), second.toString());
+    assertEquals(2, mx.received().size());
+    assertEquals(2, mx.sessions.get());
+  }
 }

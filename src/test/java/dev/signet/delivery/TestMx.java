@@ -55,6 +55,9 @@ final class TestMx implements AutoCloseable {
           @Override
           public void onSessionEnd(Session session) {}
         });
+    if (builder.idleTimeoutMillis > 0) {
+      b.connectionTimeoutMs(builder.idleTimeoutMillis);
+    }
     if (builder.tls != null) {
       b.enableTLS().startTlsSocketFactory(builder.tls);
     }
@@ -84,6 +87,7 @@ final class TestMx implements AutoCloseable {
     private String user;
     private String password;
     private int maxSize;
+    private int idleTimeoutMillis;
 
     private Builder(String address, int port) {
       try {
@@ -114,6 +118,12 @@ final class TestMx implements AutoCloseable {
     Builder auth(String user, String password) {
       this.user = user;
       this.password = password;
+      return this;
+    }
+
+    /** Drop a session idle this long (a server ending a kept connection). */
+    Builder idleTimeout(java.time.Duration timeout) {
+      this.idleTimeoutMillis = (int) timeout.toMillis();
       return this;
     }
 
