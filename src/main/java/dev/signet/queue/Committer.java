@@ -1,0 +1,151 @@
+package dev.signet.queue;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * Makes directory changes durable. A change (rename into queue/, replace an envelope, delete) is
+ * durable only once the directory holding it is fsynced; one fsync covers every change made in
+ * that directory before it. With group commit, callers hand their changes to one committer thread
+ * which applies every change that arrived while it was busy and then fsyncs the directory once for
+ * the whole batch: N concurrent messages pay one directory fsync instead of N. The callers have
+ * already fsynced their own files (concurrently, which the file system batches in its journal).
+ */
+final class Committer implements AutoCloseable {
+
+  /** One directory operation: a rename or a delete. */
+  @FunctionalInterface
+  interface Change {
+    void apply() throws IOException;
+  }
+
+  private record Request(List<Change> changes, CompletableFuture<Void> done) {}
+
+  private static final Request STOP = new Request(List.of(), new CompletableFuture<>());
+
+  private final Path directory;
+  private final boolean group;
+  private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private volatile boolean closed;
+  // Counters for tests and the benchmark: how many directory fsyncs covered how many requests.
+  private long batches;
+  private long committed;
+
+  Committer(Path directory, boolean group) {
+    this.directory = directory;
+    this.group = group;
+    if (group) {
+      thread = Thread.ofPlatform().daemon().name("spool-committer").start(this::run);
+    } else {
+      thread = null;
+    }
+  }
+
+  /** Applies {@code changes} in order and returns once they are durable; throws if any failed. */
+  void commit(List<Change> changes) throws IOException {
+    if (!group) {
+      synchronized (this) {
+        batches++;
+        committed++;
+      }
+      for (Change change : changes) {
+        change.apply();
+      }
+      fsyncDirectory(directory);
+      return;
+    }
+    Request request = new Request(changes, new CompletableFuture<>());
+    synchronized (requests) {
+      // Checked under the lock close() takes, so nothing is queued behind STOP and left waiting.
+      if (closed) {
+        throw new IOException("spool is closed");
+      }
+      requests.add(request);
+    }
+    try {
+      request.done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for the spool commit", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException io ? io : new IOException(cause);
+    }
+  }
+
+  private void run() {
+    List<Request> batch = new ArrayList<>();
+    while (true) {
+      try {
+        batch.add(requests.take());
+      } catch (InterruptedException e) {
+        continue; // nobody interrupts this thread; close() queues STOP instead
+      }
+      requests.drainTo(batch);
+      boolean stop = batch.remove(STOP);
+      List<Request> applied = new ArrayList<>(batch.size());
+      for (Request request : batch) {
+        try {
+          for (Change change : request.changes) {
+            change.apply();
+          }
+          applied.add(request);
+        } catch (IOException | RuntimeException e) {
+          request.done.completeExceptionally(e);
+        }
+      }
+      if (!applied.isEmpty()) {
+        try {
+          fsyncDirectory(directory);
+          synchronized (this) {
+            batches++;
+            committed += applied.size();
+          }
+          applied.forEach(r -> r.done.complete(null));
+        } catch (IOException | RuntimeException e) {
+          // Nothing in this batch is known to be durable: every caller fails and rolls back.
+          applied.forEach(r -> r.done.completeExceptionally(e));
+        }
+      }
+      batch.clear();
+      if (stop) {
+        return;
+      }
+    }
+  }
+
+  /** Directory fsyncs so far, and the requests they covered. */
+  synchronized long[] stats() {
+    return new long[] {batches, committed};
+  }
+
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (thread == null || closed) {
+      return;
+    }
+    synchronized (requests) {
+      closed = true;
+      requests.add(STOP);
+    }
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

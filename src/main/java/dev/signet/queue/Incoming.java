@@ -1,0 +1,168 @@
+package dev.signet.queue;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A message being received, not yet in the queue: the body is written first (kept in memory up to
+ * {@link #MEMORY_LIMIT}, then spilled to {@code tmp/<id>.body}), then the header block, which is
+ * only known once the body has been hashed and signed. {@link #headers} writes the final file
+ * {@code tmp/<id>.eml} = header block + body and fsyncs it. Nothing here is visible in the queue;
+ * {@link Spool#accept} moves it there. {@link #close} discards whatever was not accepted.
+ */
+public final class Incoming implements AutoCloseable {
+  static final int MEMORY_LIMIT = 1 << 20;
+
+  private final String id;
+  private final Path tmpDir;
+  private final Path spillFile;
+  private final Path messageFile;
+  private final ByteArrayOutputStream memory = new ByteArrayOutputStream(8192);
+  private OutputStream spill;
+  private boolean spilled;
+  private boolean bodyOpened;
+  private boolean bodyClosed;
+  private long bodySize;
+  private long size = -1;
+  private boolean accepted;
+
+  Incoming(String id, Path tmpDir) {
+    this.id = id;
+    this.tmpDir = tmpDir;
+    this.spillFile = tmpDir.resolve(id + ".body");
+    this.messageFile = tmpDir.resolve(id + ".eml");
+  }
+
+  /** The queue id this message will have; also what its Received field and log lines name. */
+  public String id() {
+    return id;
+  }
+
+  /** The stream for the message body; may be asked for once. */
+  public OutputStream body() {
+    if (bodyOpened) {
+      throw new IllegalStateException("body() may be called once");
+    }
+    bodyOpened = true;
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (bodyClosed) {
+          throw new IOException("body stream is closed");
+        }
+        if (!spilled && memory.size() + len > MEMORY_LIMIT) {
+          spill = new BufferedOutputStream(Files.newOutputStream(spillFile, StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE), 65536);
+          memory.writeTo(spill);
+          memory.reset();
+          spilled = true;
+        }
+        (spilled ? spill : memory).write(b, off, len);
+        bodySize += len;
+      }
+
+      @Override
+      public void close() throws IOException {
+        if (!bodyClosed) {
+          bodyClosed = true;
+          if (spill != null) {
+            spill.close();
+          }
+        }
+      }
+    };
+  }
+
+  /**
+   * Writes {@code tmp/<id>.eml}: the header block, then the body, and fsyncs it. Called once,
+   * after the body stream was written and closed.
+   */
+  public void headers(byte[] headerBlock) throws IOException {
+    if (size >= 0) {
+      throw new IllegalStateException("headers() may be called once");
+    }
+    if (bodyOpened && !bodyClosed) {
+      throw new IllegalStateException("close the body stream before writing the headers");
+    }
+    try (FileChannel out = FileChannel.open(messageFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      writeFully(out, ByteBuffer.wrap(headerBlock));
+      if (spilled) {
+        try (FileChannel in = FileChannel.open(spillFile, StandardOpenOption.READ)) {
+          long done = 0;
+          while (done < bodySize) {
+            long n = in.transferTo(done, bodySize - done, out);
+            if (n <= 0) {
+              throw new IOException(spillFile + ": shorter than the " + bodySize + " bytes written");
+            }
+            done += n;
+          }
+        }
+        Files.delete(spillFile);
+      } else {
+        // writeTo avoids copying the buffer; the channel stream writes fully.
+        memory.writeTo(Channels.newOutputStream(out));
+        memory.reset();
+      }
+      out.force(true);
+    }
+    size = headerBlock.length + bodySize;
+  }
+
+  private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      out.write(buffer);
+    }
+  }
+
+  /** Bytes of the complete message (header block + body); known after {@link #headers}. */
+  public long size() {
+    if (size < 0) {
+      throw new IllegalStateException("headers() not written yet");
+    }
+    return size;
+  }
+
+  boolean complete() {
+    return size >= 0;
+  }
+
+  Path messageFile() {
+    return messageFile;
+  }
+
+  void markAccepted() {
+    accepted = true;
+  }
+
+  /** Discards the message unless it was accepted into the queue. */
+  @Override
+  public void close() throws IOException {
+    if (accepted) {
+      return;
+    }
+    memory.reset();
+    try {
+      if (spill != null && !bodyClosed) {
+        bodyClosed = true;
+        spill.close();
+      }
+    } finally {
+      Files.deleteIfExists(spillFile);
+    }
+    Files.deleteIfExists(messageFile);
+    Files.deleteIfExists(tmpDir.resolve(id + ".env"));
+  }
+}

@@ -1,0 +1,283 @@
+package dev.signet.queue;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.queue.Envelope.Recipient;
+import dev.signet.queue.Envelope.State;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpoolTest {
+  @TempDir Path dir;
+
+  private static final byte[] HEADERS = "From: a@example.com\r\nSubject: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  static Envelope envelope(String id, long size, String... recipients) {
+    return Envelope.received(id, "a@example.com", List.of(recipients), "127.0.0.1", Optional.of("client.example"),
+        Optional.empty(), Instant.parse("2026-11-25T18:00:00Z"), size,
+        List.of("d=example.com s=rsa2026 a=rsa-sha256"));
+  }
+
+  /** Receives and accepts one message; returns its id. */
+  static String spool(Spool spool, byte[] body, String... recipients) throws IOException {
+    try (Incoming in = spool.receive()) {
+      try (OutputStream out = in.body()) {
+        out.write(body);
+      }
+      in.headers(HEADERS);
+      spool.accept(in, envelope(in.id(), in.size(), recipients));
+      return in.id();
+    }
+  }
+
+  private static byte[] read(Spool spool, String id) throws IOException {
+    try (InputStream in = spool.open(id)) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  private List<String> names(String sub) throws IOException {
+    try (Stream<Path> s = Files.list(dir.resolve(sub))) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void acceptedMessageIsQueuedAsHeaderBlockThenBody() throws IOException {
+    byte[] body = "Hello\r\n".getBytes(StandardCharsets.US_ASCII);
+    try (Spool spool = Spool.open(dir)) {
+      String id = spool(spool, body, "b@example.org", "c@example.net");
+      assertArrayEquals(concat(HEADERS, body), read(spool, id));
+      List<Envelope> queued = spool.list();
+      assertEquals(1, queued.size());
+      Envelope e = queued.get(0);
+      assertEquals(id, e.id());
+      assertEquals(HEADERS.length + body.length, e.size());
+      assertEquals(List.of("b@example.org", "c@example.net"), e.recipients().stream().map(Recipient::address).toList());
+      assertTrue(e.recipients().stream().allMatch(r -> r.state() == State.PENDING && r.attempts() == 0));
+      assertEquals(List.of(), names("tmp"));
+      assertEquals(List.of(id + ".eml", id + ".env"), names("queue"));
+    }
+  }
+
+  @Test
+  void bodyLargerThanTheMemoryBufferIsSpilledAndSpooledIntact() throws IOException {
+    byte[] body = new byte[Incoming.MEMORY_LIMIT * 3 + 17];
+    new Random(1).nextBytes(body);
+    try (Spool spool = Spool.open(dir)) {
+      String id;
+      try (Incoming in = spool.receive()) {
+        try (OutputStream out = in.body()) {
+          for (int off = 0; off < body.length; off += 8000) {
+            out.write(body, off, Math.min(8000, body.length - off));
+          }
+        }
+        assertTrue(Files.exists(dir.resolve("tmp").resolve(in.id() + ".body")), "spilled to tmp/");
+        in.headers(HEADERS);
+        spool.accept(in, envelope(in.id(), in.size(), "b@example.org"));
+        id = in.id();
+      }
+      assertArrayEquals(concat(HEADERS, body), read(spool, id));
+      assertEquals(List.of(), names("tmp"));
+    }
+  }
+
+  @Test
+  void messageNotAcceptedLeavesNoFileBehind() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      try (Incoming in = spool.receive()) {
+        try (OutputStream out = in.body()) {
+          out.write(new byte[Incoming.MEMORY_LIMIT + 1]);
+        }
+        in.headers(HEADERS);
+        // a refused message: closed without accept
+      }
+      assertEquals(List.of(), names("tmp"));
+      assertEquals(List.of(), names("queue"));
+      assertEquals(List.of(), spool.list());
+    }
+  }
+
+  @Test
+  void failedAcceptLeavesNothingVisible() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      // A disk error at the rename: queue/ is no longer a directory (chmod does not stop root).
+      Path queue = dir.resolve("queue");
+      Files.delete(queue);
+      Files.writeString(queue, "not a directory");
+      Incoming in = spool.receive();
+      try (OutputStream out = in.body()) {
+        out.write("x\r\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      in.headers(HEADERS);
+      assertThrows(IOException.class, () -> spool.accept(in, envelope(in.id(), in.size(), "b@example.org")));
+      in.close();
+      Files.delete(queue);
+      Files.createDirectory(queue);
+      assertEquals(List.of(), names("tmp"));
+      assertEquals(List.of(), spool.list());
+    }
+  }
+
+  @Test
+  void recoveryRemovesUnfinishedFilesAndKeepsQueuedMessages() throws IOException {
+    String id;
+    try (Spool spool = Spool.open(dir)) {
+      id = spool(spool, "kept\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      // a crash mid-receive leaves files in tmp/
+      Incoming half = spool.receive();
+      try (OutputStream out = half.body()) {
+        out.write(new byte[Incoming.MEMORY_LIMIT + 5]);
+      }
+      Files.writeString(dir.resolve("tmp").resolve(half.id() + ".env"), "signet-envelope 1\nid ");
+    }
+    try (Spool spool = Spool.open(dir)) {
+      assertEquals(new Spool.Recovery(2, List.of(), 1), spool.recovery());
+      assertEquals(List.of(), names("tmp"));
+      assertEquals(List.of(id), spool.list().stream().map(Envelope::id).toList());
+    }
+  }
+
+  @Test
+  void recoveryQuarantinesIncompleteAndCorruptEntries() throws IOException {
+    String good;
+    String orphan;
+    String lonely;
+    String broken;
+    try (Spool spool = Spool.open(dir)) {
+      good = spool(spool, "1\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      orphan = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      lonely = spool(spool, "3\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      broken = spool(spool, "4\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+    }
+    Path queue = dir.resolve("queue");
+    Files.delete(queue.resolve(orphan + ".env"));
+    Files.delete(queue.resolve(lonely + ".eml"));
+    byte[] env = Files.readAllBytes(queue.resolve(broken + ".env"));
+    Files.write(queue.resolve(broken + ".env"), Arrays.copyOf(env, env.length / 2));
+    Files.writeString(queue.resolve("stray.txt"), "?");
+    try (Spool spool = Spool.open(dir)) {
+      assertEquals(1, spool.recovery().queued());
+      assertEquals(List.of(good), spool.list().stream().map(Envelope::id).toList());
+      assertEquals(List.of(good + ".eml", good + ".env"), names("queue"));
+      List<String> expected = new ArrayList<>(List.of(orphan + ".eml", lonely + ".env", broken + ".env",
+          broken + ".eml", "stray.txt"));
+      expected.sort(null);
+      assertEquals(expected, names("corrupt"));
+    }
+  }
+
+  @Test
+  void recipientStateUpdatesSurviveARestart() throws IOException {
+    String id;
+    Instant next = Instant.parse("2026-11-25T19:00:00Z");
+    try (Spool spool = Spool.open(dir)) {
+      id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
+      Envelope e = spool.envelope(id);
+      e = e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok"))
+          .withRecipient(1, e.recipients().get(1).deferred("451 4.3.0 try later", next));
+      spool.update(e);
+    }
+    try (Spool spool = Spool.open(dir)) {
+      Envelope e = spool.envelope(id);
+      assertEquals(new Recipient("b@example.org", State.DELIVERED, 1, Optional.empty(), "250 2.0.0 ok"),
+          e.recipients().get(0));
+      assertEquals(new Recipient("c@example.net", State.PENDING, 1, Optional.of(next), "451 4.3.0 try later"),
+          e.recipients().get(1));
+      assertFalse(e.finished());
+      assertEquals(List.of(), names("tmp"));
+    }
+  }
+
+  @Test
+  void removedMessageIsGone() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      spool.remove(id);
+      assertEquals(List.of(), spool.list());
+      assertEquals(List.of(), names("queue"));
+      assertThrows(IOException.class, () -> spool.update(envelope(id, 1, "b@example.org")));
+    }
+  }
+
+  @Test
+  void aSecondOpenOfTheSameSpoolIsRefused() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      IOException e = assertThrows(IOException.class, () -> Spool.open(dir));
+      assertTrue(e.getMessage().contains("in use"), e.getMessage());
+    }
+    Spool.open(dir).close(); // released on close
+  }
+
+  @Test
+  void concurrentAcceptsShareDirectoryFsyncs() throws Exception {
+    int threads = 16;
+    int each = 20;
+    try (Spool spool = Spool.open(dir)) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      List<Future<List<String>>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        results.add(pool.submit(() -> {
+          List<String> ids = new ArrayList<>();
+          for (int i = 0; i < each; i++) {
+            ids.add(spool(spool, ("message " + thread + "/" + i + "\r\n").getBytes(StandardCharsets.US_ASCII),
+                "b@example.org"));
+          }
+          return ids;
+        }));
+      }
+      List<String> all = new ArrayList<>();
+      for (Future<List<String>> f : results) {
+        all.addAll(f.get());
+      }
+      pool.shutdown();
+      all.sort(null);
+      assertEquals(all, spool.list().stream().map(Envelope::id).toList());
+      long[] stats = spool.commitStats();
+      assertEquals(threads * each, stats[1]);
+      assertTrue(stats[0] < stats[1], "directory fsyncs " + stats[0] + " for " + stats[1] + " commits");
+    }
+  }
+
+  @Test
+  void queueIdsAreUniqueSortableAndFileNameSafe() {
+    QueueId ids = new QueueId(java.time.Clock.systemUTC());
+    List<String> made = new ArrayList<>();
+    for (int i = 0; i < 100_000; i++) {
+      made.add(ids.next());
+    }
+    List<String> sorted = new ArrayList<>(made);
+    sorted.sort(null);
+    assertEquals(made, sorted);
+    assertEquals(made.size(), made.stream().distinct().count());
+    assertTrue(made.stream().allMatch(id -> id.matches("[0-9A-Z]{18}") && QueueId.isValid(id)));
+    assertFalse(QueueId.isValid("../../etc/passwd0"));
+  }
+}
