@@ -76,6 +76,27 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void aRefusedSenderFailsEveryRecipient() {
+    TestMx mx = mx().mailReply("553 5.7.1 sender rejected");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.failed().size(), result.toString());
+    assertEquals("5.7.1", result.failed().get(1).reply().status());
+    assertEquals(0, mx.received().size());
+  }
+
+  @Test
+  void aTemporarilyRefusedSenderDefersEveryRecipient() {
+    mx().mailReply("451 4.7.1 greylisted, come back later");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.deferred().size(), result.toString());
+    assertEquals("4.7.1", result.deferred().get(0).reply().status());
+  }
+
+  @Test
   void everyRecipientRefusedMeansNoData() {
     TestMx mx = mx().reply("gone@dest.test", "550 5.1.1 no such user");
 

@@ -34,6 +34,7 @@ final class TestMx implements AutoCloseable {
   private final SMTPServer server;
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private volatile String dataReply;
+  private volatile String mailReply;
   private volatile long dataDelayMillis;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger sessions = new AtomicInteger();
@@ -145,6 +146,12 @@ final class TestMx implements AutoCloseable {
     return this;
   }
 
+  /** Reply to MAIL FROM with {@code reply} instead of 250. */
+  TestMx mailReply(String reply) {
+    this.mailReply = reply;
+    return this;
+  }
+
   /** Reply to the final "." with {@code reply} instead of 250. */
   TestMx dataReply(String reply) {
     this.dataReply = reply;
@@ -179,7 +186,11 @@ final class TestMx implements AutoCloseable {
       private final List<String> recipients = new ArrayList<>();
 
       @Override
-      public void from(String from) {
+      public void from(String from) throws RejectException {
+        String reply = mailReply;
+        if (reply != null) {
+          throw new RejectException(Integer.parseInt(reply.substring(0, 3)), reply.substring(4));
+        }
         this.from = from;
       }
 
