@@ -275,6 +275,31 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void concurrentDeliveriesShareTheSenderSafely() throws Exception {
+    TestMx mx = mx();
+    SmtpSender sender = fixture.sender();
+    List<java.util.concurrent.Future<DeliveryResult>> results = new java.util.ArrayList<>();
+
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 8; i++) {
+          String rcpt = "r" + round + "-" + i + "@dest.test";
+          results.add(threads.submit(() -> sender.deliver(request("plain.eml", rcpt))));
+        }
+        for (var r : results) {
+          r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+      }
+    }
+
+    for (var r : results) {
+      assertEquals(1, r.get().delivered().size(), r.get().toString());
+    }
+    assertEquals(16, mx.received().size());
+    assertTrue(mx.sessions.get() <= 8, "the second round opened new sessions instead of reusing: " + mx.sessions.get());
+  }
+
+  @Test
   void aKeptConnectionTheServerClosedIsReplacedByANewOne() throws Exception {
     TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)).start());
     Duration s = Duration.ofSeconds(3);
