@@ -41,9 +41,9 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   /**
-   * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435 §1.3; RFC 3207 §4.1: "the
-   * SMTP client ... may decide to continue even if the server's certificate is not verified"):
-   * encrypt with any certificate rather than fall back to plaintext.
+   * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435: unauthenticated encryption
+   * beats plaintext; RFC 3207 §4.1 leaves it to the client what level of trust it needs): encrypt
+   * with whatever certificate the host presents, as MTAs without DANE or MTA-STS do.
    */
   private static final SSLSocketFactory UNVERIFIED_TLS = unverifiedTls();
 
@@ -77,7 +77,7 @@ final class SmtpConnection implements AutoCloseable {
     SocketCapture capture = new SocketCapture();
     boolean implicit = route.tls() == Route.Tls.IMPLICIT;
     Properties p = new Properties();
-    p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.4: EHLO with our fully-qualified name
+    p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.1.1: EHLO with our fully-qualified domain name
     p.put("mail.smtp.connectiontimeout", millis(settings.connect()));
     p.put("mail.smtp.timeout", millis(settings.greeting()));
     p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
