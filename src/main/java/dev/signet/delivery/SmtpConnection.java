@@ -38,7 +38,14 @@ final class SmtpConnection implements AutoCloseable {
     Reply reply() {
       return reply;
     }
+
+    /** The TLS handshake failed (as opposed to TLS missing or the host being unreachable). */
+    boolean tlsFailed() {
+      return reply.status().equals(TLS_FAILED);
+    }
   }
+
+  private static final String TLS_FAILED = "4.7.5"; // RFC 3463 X.7.5: cryptographic failure
 
   /**
    * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435: unauthenticated encryption
@@ -83,7 +90,7 @@ final class SmtpConnection implements AutoCloseable {
     p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
     p.put("mail.smtp.executor.writetimeout", writeTimer);
     p.put("mail.smtp.ssl.enable", String.valueOf(implicit));
-    p.put("mail.smtp.starttls.enable", String.valueOf(!implicit));
+    p.put("mail.smtp.starttls.enable", String.valueOf(!implicit && route.tls() != Route.Tls.NONE));
     // Never send credentials in the clear: with AUTH configured, STARTTLS becomes mandatory.
     p.put("mail.smtp.starttls.required",
         String.valueOf(!implicit && (route.tls() == Route.Tls.REQUIRED || route.authenticates())));
@@ -138,7 +145,7 @@ final class SmtpConnection implements AutoCloseable {
       return Reply.about(route.name(), 421, "4.4.2", "timeout talking to " + route + ": " + text);
     }
     if (has(e, SSLException.class)) {
-      return Reply.about(route.name(), 421, "4.7.5", "TLS with " + route + " failed: " + cause(e));
+      return Reply.about(route.name(), 421, TLS_FAILED, "TLS with " + route + " failed: " + cause(e));
     }
     return Reply.about(route.name(), 421, "4.4.2", "session with " + route + " failed: " + cause(e));
   }

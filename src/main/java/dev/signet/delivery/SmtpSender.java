@@ -92,7 +92,7 @@ public final class SmtpSender implements AutoCloseable {
         // a fresh connection to the same host before moving on.
         SmtpConnection fresh;
         try {
-          fresh = SmtpConnection.open(route, utf8, hostname, settings, timer);
+          fresh = open(route, utf8);
         } catch (SmtpConnection.Unusable e) {
           log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
           skipped.add(e.reply());
@@ -109,6 +109,23 @@ public final class SmtpSender implements AutoCloseable {
       return new DeliveryResult(attempt.outcomes());
     }
     return new DeliveryResult(noHostTookIt(request, skipped));
+  }
+
+  /**
+   * Connects; when opportunistic STARTTLS fails in the handshake, once more in plaintext: with
+   * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
+   * the mail from going out (as Postfix does at security level "may").
+   */
+  private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
+    try {
+      return SmtpConnection.open(route, utf8, hostname, settings, timer);
+    } catch (SmtpConnection.Unusable e) {
+      if (!e.tlsFailed() || route.tls() != Route.Tls.OPPORTUNISTIC || route.verify()) {
+        throw e;
+      }
+      log.info("host={} TLS handshake failed, retrying without TLS: {}", route, e.reply().text());
+      return SmtpConnection.open(route.plaintext(), utf8, hostname, settings, timer);
+    }
   }
 
   /** One transaction; afterwards the connection is kept for the next message or closed. */

@@ -146,6 +146,29 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void aBrokenStarttlsFallsBackToPlaintextWhenTlsIsOpportunistic() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS", "8BITMIME"));
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertTrue(broken.commands.contains("STARTTLS"), broken.commands.toString());
+    assertTrue(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
+  void aBrokenStarttlsDefersWhenTlsIsRequired() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS"));
+    SmtpSender sender = fixture.sender(
+        fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals("4.7.5", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
+    assertFalse(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
   void plaintextIsUsedWhenStarttlsIsNotOffered() {
     TestMx mx = mx();
 
