@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Signet's `serve` on loopback, set up like the Postfix+OpenDKIM peer: RSA-2048 relaxed/relaxed for signet.test,
+# everything relayed to smtp-sink on 127.0.0.1:$SINK_PORT (as a smarthost, no TLS), spool on the same disk.
+#
+#   bench/signet-relay.sh start    # builds target/signet.jar if missing, starts serve, waits for the port
+#   bench/signet-relay.sh stop     # stops it by PID (SIGTERM, then SIGKILL after 20 s)
+#
+# Environment (defaults): SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
+# the Postfix peer's queue, not tmpfs, so fsync costs the same); SIGNET_PORT (12528); SINK_PORT (12526);
+# METRICS_PORT (12529); DKIM_DOMAIN (signet.test); SIGNET_JAVA_OPTS (-Xmx512m); JAVA_HOME (a JDK >= 21).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+SIGNET_DIR=${SIGNET_DIR:-/var/lib/signet-bench}
+SIGNET_PORT=${SIGNET_PORT:-12528}
+SINK_PORT=${SINK_PORT:-12526}
+METRICS_PORT=${METRICS_PORT:-12529}
+DKIM_DOMAIN=${DKIM_DOMAIN:-signet.test}
+jar=$root/target/signet.jar
+
+log() { echo "signet-relay: $*" >&2; }
+
+find_java() {
+  local candidate major
+  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
+    [[ -n $candidate && -x $candidate/bin/java ]] || continue
+    major=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+    if [[ ${major%%.*} -ge 21 ]]; then echo "$candidate/bin/java"; return 0; fi
+  done
+  log "need a JDK >= 21 (set JAVA_HOME)"
+  return 1
+}
+
+start() {
+  local java
+  java=$(find_java)
+  if [[ -f $SIGNET_DIR/signet.pid ]] && kill -0 "$(cat "$SIGNET_DIR/signet.pid")" 2>/dev/null; then
+    log "already running (pid $(cat "$SIGNET_DIR/signet.pid")); stop it first"
+    return 1
+  fi
+  if ss -Hltn "sport = :$SIGNET_PORT" | grep -q .; then log "port $SIGNET_PORT is already in use"; return 1; fi
+  [[ -f $jar ]] || (cd "$root" && mvn -q -B -DskipTests package)
+  mkdir -p "$SIGNET_DIR"
+  # A fresh spool every start, so one run's leftovers never count in the next. The key is kept.
+  rm -rf "$SIGNET_DIR/spool" "$SIGNET_DIR/signet.log"
+  if [[ ! -f $SIGNET_DIR/keys/$DKIM_DOMAIN/bench.pem ]]; then
+    "$java" -jar "$jar" keygen --domain "$DKIM_DOMAIN" --selector bench --algorithm rsa --bits 2048 \
+      --keys "$SIGNET_DIR/keys" > "$SIGNET_DIR/dns-record.txt"
+  fi
+  cat > "$SIGNET_DIR/signet.yaml" <<EOF
+hostname: relay.$DKIM_DOMAIN
+listen:
+  submission: 127.0.0.1:$SIGNET_PORT
+clients:
+  networks: [127.0.0.0/8]
+limits:
+  # smtp-source opens a connection per message: 20 sessions briefly overlap more than 20 connections.
+  connections-per-ip: 200
+dkim:
+  keys: $SIGNET_DIR/keys
+  canonicalization: relaxed/relaxed
+spool:
+  dir: $SIGNET_DIR/spool
+delivery:
+  smarthost:
+    address: 127.0.0.1:$SINK_PORT
+    tls: opportunistic
+metrics:
+  listen: 127.0.0.1:$METRICS_PORT
+EOF
+  # shellcheck disable=SC2086
+  "$java" ${SIGNET_JAVA_OPTS:--Xmx512m} -jar "$jar" serve --config "$SIGNET_DIR/signet.yaml" \
+    > "$SIGNET_DIR/signet.log" 2>&1 &
+  echo $! > "$SIGNET_DIR/signet.pid"
+  local i
+  for ((i = 0; i < 300; i++)); do
+    ss -Hltn "sport = :$SIGNET_PORT" | grep -q . && break
+    kill -0 "$(cat "$SIGNET_DIR/signet.pid")" 2>/dev/null || { log "serve exited:"; tail -20 "$SIGNET_DIR/signet.log" >&2; return 1; }
+    sleep 0.1
+  done
+  ss -Hltn "sport = :$SIGNET_PORT" | grep -q . || { log "serve not listening after 30 s"; stop; return 1; }
+  log "Signet on 127.0.0.1:$SIGNET_PORT (pid $(cat "$SIGNET_DIR/signet.pid")), smarthost 127.0.0.1:$SINK_PORT"
+}
+
+stop() {
+  [[ -f $SIGNET_DIR/signet.pid ]] || return 0
+  local pid i
+  pid=$(cat "$SIGNET_DIR/signet.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "pid $pid still running after 20 s, SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$SIGNET_DIR/signet.pid"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

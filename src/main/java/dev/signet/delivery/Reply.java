@@ -1,0 +1,53 @@
+package dev.signet.delivery;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Why a recipient ended where it did: a server's reply, or a decision taken here (DNS, policy,
+ * a dead connection).
+ *
+ * @param code the SMTP reply code (RFC 5321 §4.2); for local decisions the code a server would have used
+ * @param status the RFC 3463 enhanced status code, e.g. "5.1.1"
+ * @param text the reply as the server sent it (lines joined with a space), or the local reason
+ * @param remoteMta the host that replied; empty when the decision was taken here
+ */
+public record Reply(int code, String status, String text, Optional<String> remoteMta) {
+
+  // RFC 3463 §2: class "." subject "." detail; RFC 2034 §4: it follows the reply code.
+  private static final Pattern ENHANCED = Pattern.compile("^\\d{3}[ -]([245])\\.(\\d{1,3})\\.(\\d{1,3})(?:\\s|$)");
+
+  /** A reply from {@code host}: {@code response} is the full response line(s), starting with the code. */
+  static Reply remote(int code, String response, String host) {
+    String text = response == null ? String.valueOf(code) : response.strip().replaceAll("\\s*\\R\\s*", " ");
+    return new Reply(code, statusOf(code, text), text, Optional.of(host));
+  }
+
+  /** A decision taken here; {@code status} as RFC 3463 defines it. */
+  static Reply local(int code, String status, String reason) {
+    return new Reply(code, status, reason, Optional.empty());
+  }
+
+  /** A decision taken here about a session with {@code host} (TLS missing, size too large, ...). */
+  static Reply about(String host, int code, String status, String reason) {
+    return new Reply(code, status, reason, Optional.of(host));
+  }
+
+  public boolean transientFailure() {
+    return code >= 400 && code < 500;
+  }
+
+  public boolean permanentFailure() {
+    return code >= 500;
+  }
+
+  /** The enhanced code in the text if its class matches the reply code (RFC 3463 §3), else x.0.0. */
+  static String statusOf(int code, String text) {
+    Matcher m = ENHANCED.matcher(text);
+    if (m.find() && m.group(1).charAt(0) - '0' == code / 100) {
+      return m.group(1) + "." + m.group(2) + "." + m.group(3);
+    }
+    return (code / 100) + ".0.0";
+  }
+}

@@ -1,0 +1,36 @@
+package dev.signet.delivery;
+
+import java.util.Optional;
+
+/**
+ * One place to try: an MX address or the smarthost, with how to secure the session there.
+ *
+ * @param name the host's name, for logs and the DSN's Remote-MTA
+ * @param connectHost what to connect to: an MX's IP address (the resolver chose it), or the smarthost's name
+ * @param verify check the certificate chain and name (smarthost); MX TLS is opportunistic (RFC 7435)
+ */
+record Route(String name, String connectHost, int port, Tls tls, boolean verify,
+    Optional<String> username, Optional<String> password) {
+
+  enum Tls {
+    /** STARTTLS when offered, plaintext otherwise. */
+    OPPORTUNISTIC,
+    /** STARTTLS or no delivery through this host. */
+    REQUIRED,
+    /** TLS from the first byte (port 465 style, RFC 8314 §3.3). */
+    IMPLICIT
+  }
+
+  static Route mx(String name, String address, int port, Tls tls) {
+    return new Route(name, address, port, tls, false, Optional.empty(), Optional.empty());
+  }
+
+  boolean authenticates() {
+    return username.isPresent() && password.isPresent();
+  }
+
+  @Override
+  public String toString() {
+    return name.equals(connectHost) ? name + ":" + port : name + "[" + connectHost + "]:" + port;
+  }
+}

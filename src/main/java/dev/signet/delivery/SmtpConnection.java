@@ -1,0 +1,262 @@
+package dev.signet.delivery;
+
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.URLName;
+import java.net.SocketTimeoutException;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Properties;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+import org.eclipse.angus.mail.util.MailConnectException;
+
+/**
+ * One SMTP client session to one host, over Angus's SMTPTransport: connect, greeting, EHLO with our
+ * hostname, STARTTLS, AUTH. Transactions run in {@link Transaction}; the session may carry several.
+ * Not thread-safe: one user at a time (the pool hands it out).
+ */
+final class SmtpConnection implements AutoCloseable {
+
+  /** Why a host could not be used; the next host may do better. */
+  static final class Unusable extends Exception {
+    private final Reply reply;
+
+    Unusable(Reply reply) {
+      super(reply.text());
+      this.reply = reply;
+    }
+
+    Reply reply() {
+      return reply;
+    }
+  }
+
+  /**
+   * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435 §1.3; RFC 3207 §4.1: "the
+   * SMTP client ... may decide to continue even if the server's certificate is not verified"):
+   * encrypt with any certificate rather than fall back to plaintext.
+   */
+  private static final SSLSocketFactory UNVERIFIED_TLS = unverifiedTls();
+
+  final Route route;
+  final boolean utf8;
+  private final Session session;
+  private final SMTPTransport transport;
+  private final SocketCapture socket;
+  private final SenderSettings settings;
+  private int transactions;
+  private Instant idleSince = Instant.now();
+
+  private SmtpConnection(Route route, boolean utf8, Session session, SMTPTransport transport,
+      SocketCapture socket, SenderSettings settings) {
+    this.route = route;
+    this.utf8 = utf8;
+    this.session = session;
+    this.transport = transport;
+    this.socket = socket;
+    this.settings = settings;
+  }
+
+  /**
+   * Connects and gets ready for MAIL.
+   *
+   * @param utf8 the session will carry an SMTPUTF8 message: Angus then sends commands as UTF-8 and adds
+   *     the SMTPUTF8 parameter (RFC 6531 §3.4), so such sessions are never reused for other mail
+   */
+  static SmtpConnection open(Route route, boolean utf8, String hostname, SenderSettings settings,
+      ScheduledExecutorService writeTimer) throws Unusable {
+    SocketCapture capture = new SocketCapture();
+    boolean implicit = route.tls() == Route.Tls.IMPLICIT;
+    Properties p = new Properties();
+    p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.4: EHLO with our fully-qualified name
+    p.put("mail.smtp.connectiontimeout", millis(settings.connect()));
+    p.put("mail.smtp.timeout", millis(settings.greeting()));
+    p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
+    p.put("mail.smtp.executor.writetimeout", writeTimer);
+    p.put("mail.smtp.ssl.enable", String.valueOf(implicit));
+    p.put("mail.smtp.starttls.enable", String.valueOf(!implicit));
+    // Never send credentials in the clear: with AUTH configured, STARTTLS becomes mandatory.
+    p.put("mail.smtp.starttls.required",
+        String.valueOf(!implicit && (route.tls() == Route.Tls.REQUIRED || route.authenticates())));
+    p.put("mail.smtp.ssl.checkserveridentity", String.valueOf(route.verify()));
+    if (!implicit) {
+      p.put("mail.smtp.socketFactory", capture.plain());
+    }
+    p.put("mail.smtp.socketFactory.fallback", "false");
+    p.put("mail.smtp.ssl.socketFactory", capture.tls(route.verify() ? settings.smarthostTls() : UNVERIFIED_TLS));
+    p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
+    // Per-recipient replies: every RCPT result comes back as a chained exception; send to the
+    // accepted recipients even when others are refused.
+    p.put("mail.smtp.reportsuccess", "true");
+    p.put("mail.smtp.sendpartial", "true");
+    // The 8BITMIME "conversion" re-encodes parts and calls saveChanges(): it would break the signature.
+    p.put("mail.smtp.allow8bitmime", "false");
+    p.put("mail.mime.allowutf8", String.valueOf(utf8));
+    p.put("mail.smtp.quitwait", "false");
+    Session session = Session.getInstance(p);
+    // Protocol "smtp" even for implicit TLS: the transport reads mail.smtp.* (ssl.enable above does TLS).
+    SMTPTransport transport = new SMTPTransport(session,
+        new URLName("smtp", route.connectHost(), route.port(), null, null, null));
+    try {
+      transport.connect(route.connectHost(), route.port(), route.username().orElse(null),
+          route.password().orElse(null));
+    } catch (AuthenticationFailedException e) {
+      throw new Unusable(Reply.about(route.name(), 454, "4.7.0",
+          "authentication to " + route + " failed: " + flat(transport.getLastServerResponse())));
+    } catch (MailConnectException e) {
+      throw new Unusable(Reply.about(route.name(), 421, "4.4.1", "cannot connect to " + route + ": " + cause(e)));
+    } catch (MessagingException e) {
+      throw new Unusable(whyUnusable(route, transport, e));
+    }
+    if (route.authenticates() && !transport.supportsExtension("AUTH")) {
+      close(transport);
+      throw new Unusable(Reply.about(route.name(), 454, "4.7.0",
+          route + " does not offer AUTH, but credentials are configured for it"));
+    }
+    return new SmtpConnection(route, utf8, session, transport, capture, settings);
+  }
+
+  private static Reply whyUnusable(Route route, SMTPTransport transport, MessagingException e) {
+    String text = String.valueOf(e.getMessage());
+    if (text.startsWith("Got bad greeting")) {
+      // RFC 5321 §3.1: a 554 (or 421) greeting refuses the session; try the next host.
+      return Reply.remote(transport.getLastReturnCode(), transport.getLastServerResponse(), route.name());
+    }
+    if (text.startsWith("STARTTLS is required")) {
+      return Reply.about(route.name(), 421, "4.7.4", "TLS is required, but " + route + " does not offer STARTTLS");
+    }
+    if (has(e, SocketTimeoutException.class)) {
+      return Reply.about(route.name(), 421, "4.4.2", "timeout talking to " + route + ": " + text);
+    }
+    if (has(e, SSLException.class)) {
+      return Reply.about(route.name(), 421, "4.7.5", "TLS with " + route + " failed: " + cause(e));
+    }
+    return Reply.about(route.name(), 421, "4.4.2", "session with " + route + " failed: " + cause(e));
+  }
+
+  Session session() {
+    return session;
+  }
+
+  SMTPTransport transport() {
+    return transport;
+  }
+
+  /** The read timeout for the next phase of the transaction. */
+  void readTimeout(Duration timeout) {
+    socket.readTimeout(timeout);
+  }
+
+  SenderSettings settings() {
+    return settings;
+  }
+
+  boolean supports(String extension) {
+    return transport.supportsExtension(extension);
+  }
+
+  String extensionParameter(String extension) {
+    return transport.getExtensionParameter(extension);
+  }
+
+  /** Whether the session runs over TLS (implicit or after STARTTLS). */
+  boolean tls() {
+    return socket.tls();
+  }
+
+  void transactionDone() {
+    transactions++;
+    idleSince = Instant.now();
+  }
+
+  /** Fit to carry one more message: not idle too long, not worn out (then {@link #reset} asks the server). */
+  boolean reusable(Instant now) {
+    return transactions < settings.reuseMessages() && !idleSince.plus(settings.reuseIdle()).isBefore(now);
+  }
+
+  /** RFC 5321 §4.1.1.5: RSET between messages on a reused connection; false if the server is gone. */
+  boolean reset() {
+    readTimeout(settings.command());
+    try {
+      transport.issueCommand("RSET", 250);
+      return true;
+    } catch (MessagingException e) {
+      return false;
+    }
+  }
+
+  boolean connected() {
+    return transport.isConnected();
+  }
+
+  @Override
+  public void close() {
+    close(transport);
+  }
+
+  private static void close(SMTPTransport transport) {
+    try {
+      transport.close(); // QUIT without waiting for 221 (mail.smtp.quitwait=false)
+    } catch (MessagingException e) {
+      // the connection is gone either way
+    }
+  }
+
+  static boolean has(Throwable e, Class<? extends Throwable> type) {
+    // MessagingException.getCause() is its next exception, so this walks both kinds of chain.
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String cause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null ? root.getClass().getSimpleName() : message;
+  }
+
+  static String flat(String response) {
+    return response == null ? "" : response.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  private static String millis(Duration d) {
+    return String.valueOf(Math.min(Integer.MAX_VALUE, d.toMillis()));
+  }
+
+  private static SSLSocketFactory unverifiedTls() {
+    TrustManager acceptAny = new X509TrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    };
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {acceptAny}, null);
+      return context.getSocketFactory();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no TLS in this JVM", e);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package dev.signet.delivery;
+
+import dev.signet.config.SignetConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers one message to one destination: the recipients' MX hosts in preference order (RFC 5321
+ * §5.1), or the configured smarthost. Within one attempt, a host that cannot be reached, refuses the
+ * session (4xx/5xx greeting) or lacks required TLS is skipped for the next one; the first host that
+ * runs the transaction decides. The signed bytes go out unchanged (see {@link RawMessage}).
+ *
+ * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
+ * same host. Thread-safe; {@link #close} ends all kept connections.
+ */
+public final class SmtpSender implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SmtpSender.class);
+
+  private final String hostname;
+  private final SignetConfig.Delivery delivery;
+  private final MxResolver resolver;
+  private final SenderSettings settings;
+  private final ScheduledExecutorService timer;
+  private final ConnectionPool pool;
+
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
+  public SmtpSender(SignetConfig config) {
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
+    this.hostname = hostname;
+    this.delivery = delivery;
+    this.resolver = resolver;
+    this.settings = settings;
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+        .name("signet-smtp-timer").daemon().unstarted(r));
+    this.pool = new ConnectionPool();
+    long sweep = Math.max(100, settings.reuseIdle().toMillis());
+    timer.scheduleWithFixedDelay(() -> pool.closeIdle(settings), sweep, sweep, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * One delivery attempt. Never throws for delivery trouble: every recipient gets an outcome
+   * (Delivered, Deferred = retry later, Failed = bounce).
+   */
+  public DeliveryResult deliver(DeliveryRequest request) {
+    MessageFile file;
+    try {
+      file = MessageFile.scan(request.message());
+    } catch (IOException e) {
+      return logged(request, new DeliveryResult(Transaction.deferAll(request,
+          Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
+    }
+    List<Route> routes;
+    if (delivery.smarthost().isPresent()) {
+      routes = List.of(smarthost(delivery.smarthost().get()));
+    } else {
+      switch (resolver.lookup(request.domain())) {
+        case MxResult.Found found -> routes = mxRoutes(found);
+        case MxResult.PermanentFailure failure -> {
+          int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
+          Reply reply = Reply.local(code, failure.status(), failure.reason());
+          return logged(request, new DeliveryResult(request.recipients().stream()
+              .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList()));
+        }
+        case MxResult.TemporaryFailure failure -> {
+          // RFC 3463 X.4.3: directory server failure (DNS).
+          return logged(request, new DeliveryResult(
+              Transaction.deferAll(request, Reply.local(451, "4.4.3", failure.reason()))));
+        }
+      }
+    }
+    return logged(request, attempt(request, file, routes));
+  }
+
+  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes) {
+    boolean utf8 = Transaction.needsSmtpUtf8(request, file);
+    List<Reply> skipped = new ArrayList<>();
+    for (Route route : routes) {
+      SmtpConnection connection = pool.take(route, utf8);
+      if (connection == null) {
+        try {
+          connection = SmtpConnection.open(route, utf8, hostname, settings, timer);
+        } catch (SmtpConnection.Unusable e) {
+          log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
+          skipped.add(e.reply());
+          continue;
+        }
+      }
+      Transaction.Attempt attempt = Transaction.run(connection, request, file);
+      if (attempt.reusable() && !utf8) {
+        connection.transactionDone();
+        pool.give(connection);
+      } else {
+        connection.close();
+      }
+      if (attempt.tryElsewhere()) {
+        log.info("delivery to={} host={} lost: {}", request.domain(), route,
+            attempt.outcomes().get(0).reply().text());
+        skipped.add(attempt.outcomes().get(0).reply());
+        continue;
+      }
+      return new DeliveryResult(attempt.outcomes());
+    }
+    return new DeliveryResult(noHostTookIt(request, skipped));
+  }
+
+  /**
+   * Every host was skipped. Permanent only if every host refused permanently (5xx greeting); otherwise
+   * (connection refused, timeouts, 4xx) retry later.
+   */
+  private static List<RecipientOutcome> noHostTookIt(DeliveryRequest request, List<Reply> skipped) {
+    Reply last = skipped.isEmpty()
+        ? Reply.local(451, "4.4.4", "no route to " + request.domain())
+        : skipped.get(skipped.size() - 1);
+    List<String> reasons = skipped.stream().map(Reply::text).toList();
+    String text = reasons.size() <= 1 ? last.text() : String.join("; ", reasons);
+    Reply summary = new Reply(last.code(), last.status(), text, last.remoteMta());
+    boolean permanent = !skipped.isEmpty() && skipped.stream().allMatch(Reply::permanentFailure);
+    return request.recipients().stream().<RecipientOutcome>map(r -> permanent
+        ? new RecipientOutcome.Failed(r, summary)
+        : new RecipientOutcome.Deferred(r, summary)).toList();
+  }
+
+  private List<Route> mxRoutes(MxResult.Found found) {
+    Route.Tls tls = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? Route.Tls.REQUIRED : Route.Tls.OPPORTUNISTIC;
+    List<Route> routes = new ArrayList<>();
+    for (MxHost host : found.hosts()) {
+      for (var address : host.addresses()) {
+        routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls));
+      }
+    }
+    return routes;
+  }
+
+  private static Route smarthost(SignetConfig.Smarthost smarthost) {
+    Route.Tls tls = switch (smarthost.tls()) {
+      case OPPORTUNISTIC -> Route.Tls.OPPORTUNISTIC;
+      case REQUIRED -> Route.Tls.REQUIRED;
+      case IMPLICIT -> Route.Tls.IMPLICIT;
+    };
+    // A smarthost is a named, configured peer: its certificate is verified (unlike MX hosts).
+    return new Route(smarthost.address().host(), smarthost.address().host(), smarthost.address().port(), tls,
+        true, smarthost.username(), smarthost.password());
+  }
+
+  private static DeliveryResult logged(DeliveryRequest request, DeliveryResult result) {
+    for (RecipientOutcome o : result.outcomes()) {
+      String kind = switch (o) {
+        case RecipientOutcome.Delivered d -> "delivered";
+        case RecipientOutcome.Deferred d -> "deferred";
+        case RecipientOutcome.Failed f -> "failed";
+      };
+      log.info("id={} to=<{}> result={} relay={} status={} reply=\"{}\"", request.id(), o.recipient(), kind,
+          o.reply().remoteMta().orElse("none"), o.reply().status(), o.reply().text());
+    }
+    return result;
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    pool.closeAll();
+  }
+}

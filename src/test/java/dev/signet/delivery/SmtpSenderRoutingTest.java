@@ -1,0 +1,168 @@
+package dev.signet.delivery;
+
+import static dev.signet.delivery.DeliveryFixture.request;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.wiser.Wiser;
+
+/** Which host gets the message: MX order, dead hosts, refusing hosts, DNS outcomes. */
+class SmtpSenderRoutingTest {
+
+  private DeliveryFixture fixture;
+
+  @BeforeEach
+  void start() throws Exception {
+    fixture = new DeliveryFixture();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    fixture.close();
+  }
+
+  private Wiser wiser(String address) throws Exception {
+    Wiser wiser = Wiser.create(SMTPServer.port(fixture.port).bindAddress(InetAddress.getByName(address))
+        .hostName("wiser.test"));
+    wiser.start();
+    fixture.track(wiser::stop);
+    return wiser;
+  }
+
+  @Test
+  void theLowestPreferenceMxReceivesTheMessage() throws Exception {
+    fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
+    fixture.mx("dest.test", 10, "primary.dest.test", "127.0.0.2");
+    Wiser primary = wiser("127.0.0.2");
+    Wiser backup = wiser("127.0.0.3");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    RecipientOutcome.Delivered delivered = assertInstanceOf(RecipientOutcome.Delivered.class, result.outcomes().get(0));
+    assertEquals(Optional.of("primary.dest.test"), delivered.reply().remoteMta());
+    assertEquals(1, primary.getMessages().size());
+    assertEquals(0, backup.getMessages().size());
+  }
+
+  @Test
+  void aDeadPreferredMxMovesDeliveryToTheNextMx() throws Exception {
+    fixture.mx("dest.test", 10, "dead.dest.test", "127.0.0.9"); // nothing listens there
+    fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
+    Wiser backup = wiser("127.0.0.3");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals(1, backup.getMessages().size());
+  }
+
+  @Test
+  void allMxHostsDownIsATemporaryFailure() {
+    fixture.mx("dest.test", 10, "dead1.dest.test", "127.0.0.9");
+    fixture.mx("dest.test", 20, "dead2.dest.test", "127.0.0.10");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.deferred().size(), result.toString());
+    String text = result.deferred().get(0).reply().text();
+    assertTrue(text.contains("dead1.dest.test") && text.contains("dead2.dest.test"), text);
+  }
+
+  @Test
+  void a421GreetingMovesDeliveryToTheNextMx() throws Exception {
+    fixture.mx("dest.test", 10, "busy.dest.test", "127.0.0.2");
+    fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
+    TestMx busy = fixture.track(TestMx.on("127.0.0.2", fixture.port).greeting("421 4.3.2 too busy").start());
+    Wiser backup = wiser("127.0.0.3");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals(1, busy.sessions.get());
+    assertEquals(1, backup.getMessages().size());
+  }
+
+  @Test
+  void a554GreetingFromEveryHostIsAPermanentFailure() throws Exception {
+    fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
+    fixture.track(TestMx.on("127.0.0.2", fixture.port).greeting("554 5.7.1 go away").start());
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
+    assertEquals("5.7.1", failed.reply().status());
+  }
+
+  @Test
+  void aDomainWithoutMxIsDeliveredToItsOwnAddress() throws Exception {
+    fixture.dns.add("implicit.test. 300 IN A 127.0.0.4");
+    Wiser wiser = wiser("127.0.0.4");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@implicit.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals("rcpt@implicit.test", wiser.getMessages().get(0).getEnvelopeReceiver());
+  }
+
+  @Test
+  void nullMxFailsAtOnceWithoutContactingAnyHost() throws Exception {
+    fixture.dns.add("nomail.test. 300 IN MX 0 .", "nomail.test. 300 IN A 127.0.0.2");
+    Wiser wiser = wiser("127.0.0.2");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@nomail.test"));
+
+    RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
+    assertEquals("5.1.10", failed.reply().status());
+    assertEquals(556, failed.reply().code());
+    assertEquals(0, wiser.getMessages().size());
+  }
+
+  @Test
+  void nxdomainIsAPermanentFailure() {
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@nowhere.test"));
+
+    RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
+    assertEquals("5.1.2", failed.reply().status());
+    assertTrue(failed.reply().remoteMta().isEmpty());
+  }
+
+  @Test
+  void servfailIsATemporaryFailure() {
+    fixture.mx("broken.test", 10, "mx.broken.test", "127.0.0.2");
+    fixture.dns.servfail("broken.test");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@broken.test"));
+
+    RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertEquals("4.4.3", deferred.reply().status());
+  }
+
+  @Test
+  void aDnsTimeoutIsATemporaryFailure() {
+    fixture.mx("slow.test", 10, "mx.slow.test", "127.0.0.2");
+    fixture.dns.drop("slow.test");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@slow.test"));
+
+    assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+  }
+
+  @Test
+  void aMissingMessageFileIsDeferredNotFailed() {
+    DeliveryRequest request = new DeliveryRequest("Q9", "sender@example.com", List.of("rcpt@dest.test"),
+        java.nio.file.Path.of("/nonexistent/signet/message"));
+
+    DeliveryResult result = fixture.sender().deliver(request);
+
+    RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertEquals("4.3.0", deferred.reply().status());
+  }
+}
