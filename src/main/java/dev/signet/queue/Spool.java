@@ -41,6 +41,13 @@ public final class Spool implements AutoCloseable {
     }
   }
 
+  /** {@link #open} found the lock held: a relay is running on this spool. */
+  static final class InUse extends IOException {
+    InUse(String message) {
+      super(message);
+    }
+  }
+
   private final Path tmp;
   private final Path queue;
   private final Path corrupt;
@@ -70,7 +77,7 @@ public final class Spool implements AutoCloseable {
     }
     if (held == null) {
       lockChannel.close();
-      throw new IOException(dir + ": spool is in use by another process (lock held)");
+      throw new InUse(dir + ": spool is in use by another process (lock held)");
     }
     this.lock = held;
     this.ids = new QueueId(clock);
@@ -161,6 +168,11 @@ public final class Spool implements AutoCloseable {
     } catch (IOException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The file holding the signed bytes of queued message {@code id} (delivery streams it as is). */
+  public Path messageFile(String id) {
+    return queue.resolve(checkedId(id) + ".eml");
   }
 
   /** The signed message bytes of queued message {@code id}. */
