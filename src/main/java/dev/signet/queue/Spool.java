@@ -100,6 +100,11 @@ public final class Spool implements AutoCloseable {
     return new Spool(dir, groupCommit, Clock.systemUTC());
   }
 
+  /** The spool's directory. */
+  Path dir() {
+    return queue.getParent();
+  }
+
   public Recovery recovery() {
     return recovery;
   }
