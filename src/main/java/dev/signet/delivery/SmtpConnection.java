@@ -194,10 +194,6 @@ final class SmtpConnection implements AutoCloseable {
     }
   }
 
-  boolean connected() {
-    return transport.isConnected();
-  }
-
   @Override
   public void close() {
     close(transport);

@@ -43,11 +43,19 @@ public final class KeyRing {
     }
     List<SigningKey> active = new ArrayList<>();
     List<SigningKey> retired = new ArrayList<>();
-    try (DirectoryStream<Path> domains = Files.newDirectoryStream(keysDir, Files::isDirectory)) {
-      for (Path domainDir : domains) {
-        String domain = domainDir.getFileName().toString().toLowerCase(Locale.ROOT);
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(keysDir)) {
+      for (Path domainDir : entries) {
+        String entry = domainDir.getFileName().toString();
+        if (entry.startsWith(".") || !Files.isDirectory(domainDir)) {
+          if (entry.endsWith(ACTIVE)) { // a key that would silently never sign
+            throw failure(domainDir + ": a key belongs in " + keysDir + "/<domain>/<selector>" + ACTIVE);
+          }
+          continue; // README and the like
+        }
+        String domain = entry.toLowerCase(Locale.ROOT);
         if (!isDnsName(domain)) {
-          continue; // not a domain directory (e.g. a README folder); never a key location
+          throw failure(domainDir + ": '" + entry + "' is not a domain name; keys go in "
+              + keysDir + "/<domain>/<selector>" + ACTIVE);
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(domainDir)) {
           for (Path file : files) {

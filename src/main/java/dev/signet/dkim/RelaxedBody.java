@@ -1,5 +1,9 @@
 package dev.signet.dkim;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * RFC 6376 §3.4.4: WSP at the end of each line is ignored, every other WSP run becomes one SP,
  * empty lines at the end of the body are ignored, a non-empty body without a final CRLF gets one,
@@ -45,37 +49,72 @@ final class RelaxedBody implements BodyCanonicalizer {
         i++;
         continue;
       }
-      // A run that is already canonical: no TAB, no CR, a SP only when a plain byte follows it, a
-      // CRLF only between two non-empty lines whose first byte is plain.
-      int j = i + 1;
-      while (j < end) {
-        byte x = b[j];
-        if (x == SP) {
-          if (j + 1 < end && plain(b[j + 1])) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        if (x == CR) {
-          if (j + 2 < end && b[j + 1] == LF && plain(b[j + 2])) {
-            j += 3;
-            continue;
-          }
-          break;
-        }
-        if (x == HTAB) {
-          break;
-        }
-        j++;
-      }
+      int j = runEnd(b, i + 1, end);
       content(b, i, j - i);
       i = j;
     }
   }
 
+  /**
+   * The end of the already canonical run that continues at j (b[j - 1] is plain): no HTAB, no CR,
+   * a SP only when a plain byte follows it, a CRLF only between two non-empty lines whose first
+   * byte is plain.
+   */
+  private static int runEnd(byte[] b, int j, int end) {
+    while (j < end) {
+      if (j + 8 < end && cleanWord(b, j)) {
+        j += 8;
+        continue;
+      }
+      // A byte at a time through this word: it holds a SP, HTAB or CR that needs a look.
+      for (int stop = Math.min(j + 8, end); j < stop; ) {
+        byte x = b[j];
+        if (plain(x)) {
+          j++;
+        } else if (x == SP && j + 1 < end && plain(b[j + 1])) {
+          j += 2;
+        } else if (x == CR && j + 2 < end && b[j + 1] == LF && plain(b[j + 2])) {
+          j += 3;
+        } else {
+          return j;
+        }
+      }
+    }
+    return j;
+  }
+
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long LOW7 = 0x7F7F7F7F7F7F7F7FL;
+
+  /**
+   * Eight bytes at once (SWAR): true if b[j..j+8) is already canonical and may join the run: no
+   * HTAB, no CR, and every SP followed by a plain byte (the one after the word included). Text is
+   * mostly such words, so the common path costs a few operations per eight bytes.
+   */
+  private static boolean cleanWord(byte[] b, int j) {
+    long w = (long) LONGS.get(b, j);
+    long sp = zeroBytes(w ^ (SP * ONES));
+    long bad = zeroBytes(w ^ (HTAB * ONES)) | zeroBytes(w ^ (CR * ONES)) | (sp & (sp >>> 8));
+    return bad == 0 && (sp >>> 56 == 0 || plain(b[j + 8]));
+  }
+
+  /** The high bit of each byte of x that is zero, exactly (no false positives across bytes). */
+  private static long zeroBytes(long x) {
+    return ~(((x & LOW7) + LOW7) | x | LOW7);
+  }
+
+  /** SP, HTAB and CR: the bytes that may need work; one table look-up keeps the common path short. */
+  private static final boolean[] SPECIAL = new boolean[256];
+
+  static {
+    SPECIAL[SP] = true;
+    SPECIAL[HTAB] = true;
+    SPECIAL[CR] = true;
+  }
+
   private static boolean plain(byte x) {
-    return x != SP && x != HTAB && x != CR;
+    return !SPECIAL[x & 0xff];
   }
 
   private void endLine() {

@@ -2,15 +2,19 @@ package dev.signet.dkim;
 
 /**
  * RFC 6376 §3.4.3: the body as is, except that empty lines at its end are ignored, and a body that
- * is empty or lacks a final CRLF gets one (so the empty body canonicalizes to CRLF).
+ * is empty or lacks a final CRLF gets one (so the empty body canonicalizes to CRLF). Equivalently:
+ * strip every CRLF at the end of the body, then add one CRLF.
+ *
+ * <p>Streaming: each chunk passes to the sink in one piece, except its trailing CRLFs (counted, not
+ * kept) and a final CR (which may be the first half of a CRLF split across chunks). They are
+ * emitted when content follows them and dropped at the end.
  */
 final class SimpleBody implements BodyCanonicalizer {
   private final Sink out;
-  private boolean pendingCr;
-  private boolean lineStart = true;
-  /** Empty lines seen but not emitted: they are dropped if nothing but empty lines follows. */
-  private long emptyLines;
-  private boolean emitted;
+  /** CRLFs at the current end of the body, not yet emitted. */
+  private long heldCrlfs;
+  /** The body so far ends with a CR not yet known to start a CRLF. */
+  private boolean heldCr;
 
   SimpleBody(Sink out) {
     this.out = out;
@@ -19,68 +23,52 @@ final class SimpleBody implements BodyCanonicalizer {
   @Override
   public void write(byte[] b, int off, int len) {
     int end = off + len;
-    int i = off;
-    while (i < end) {
-      if (pendingCr) {
-        pendingCr = false;
-        if (b[i] == LF) {
-          i++;
-          endLine();
-          continue;
-        }
-        content(CRLF, 0, 1); // the CR was not a line end: it is content
-        continue;
-      }
-      if (b[i] == CR) {
-        pendingCr = true;
-        i++;
-        continue;
-      }
-      // A run of content up to the next CR. A CRLF inside it is passed through when the line before
-      // it is not empty (we are in content) and the next line is not empty either.
-      int j = i + 1;
-      while (j < end) {
-        if (b[j] == CR) {
-          if (j + 2 < end && b[j + 1] == LF && b[j + 2] != CR) {
-            j += 3;
-            continue;
-          }
-          break;
-        }
-        j++;
-      }
-      content(b, i, j - i);
-      i = j;
+    if (len == 0) {
+      return;
     }
+    if (heldCr) {
+      heldCr = false;
+      if (b[off] == LF) {
+        heldCrlfs++;
+        off++;
+      } else {
+        releaseHeld();
+        out.write(CRLF, 0, 1); // the CR was content
+      }
+    }
+    // Find the chunk's tail: an optional final CR, before it any number of CRLFs.
+    int k = end;
+    boolean endsWithCr = k > off && b[k - 1] == CR;
+    if (endsWithCr) {
+      k--;
+    }
+    long tailCrlfs = 0;
+    while (k - 2 >= off && b[k - 2] == CR && b[k - 1] == LF) {
+      k -= 2;
+      tailCrlfs++;
+    }
+    if (k > off) {
+      releaseHeld();
+      out.write(b, off, k - off);
+    }
+    heldCrlfs += tailCrlfs;
+    heldCr = endsWithCr;
   }
 
-  private void endLine() {
-    if (lineStart) {
-      emptyLines++;
-    } else {
-      out.write(CRLF, 0, 2);
-      lineStart = true;
-    }
-  }
-
-  private void content(byte[] b, int off, int len) {
-    for (; emptyLines > 0; emptyLines--) {
+  private void releaseHeld() {
+    for (; heldCrlfs > 0; heldCrlfs--) {
       out.write(CRLF, 0, 2);
     }
-    out.write(b, off, len);
-    lineStart = false;
-    emitted = true;
   }
 
   @Override
   public void finish() {
-    if (pendingCr) {
-      pendingCr = false;
-      content(CRLF, 0, 1);
+    if (heldCr) {
+      heldCr = false;
+      releaseHeld();
+      out.write(CRLF, 0, 1); // a CR at the very end is content
     }
-    // "If there is no body or no trailing CRLF on the message body, a CRLF is added."
-    if (!lineStart || !emitted) {
-      out.write(CRLF, 0, 2);
-    }
+    heldCrlfs = 0; // "ignores all empty lines at the end of the message body"
+    out.write(CRLF, 0, 2); // the last line's CRLF, or the CRLF of an empty body
   }
 }

@@ -34,6 +34,7 @@ final class TestMx implements AutoCloseable {
   private final SMTPServer server;
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private volatile String dataReply;
+  private volatile long dataDelayMillis;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger sessions = new AtomicInteger();
 
@@ -57,6 +58,9 @@ final class TestMx implements AutoCloseable {
     if (builder.tls != null) {
       b.enableTLS().startTlsSocketFactory(builder.tls);
     }
+    if (builder.implicitTls != null) {
+      b.serverSocketFactory(builder.implicitTls);
+    }
     if (builder.user != null) {
       b.authenticationHandlerFactory(new EasyAuthenticationHandlerFactory((user, password, context) -> {
         if (!user.equals(builder.user) || !password.equals(builder.password)) {
@@ -76,6 +80,7 @@ final class TestMx implements AutoCloseable {
     private final int port;
     private String greeting;
     private SSLContext tls;
+    private SSLContext implicitTls;
     private String user;
     private String password;
     private int maxSize;
@@ -97,6 +102,12 @@ final class TestMx implements AutoCloseable {
 
     Builder starttls(SSLContext context) {
       this.tls = context;
+      return this;
+    }
+
+    /** TLS from the first byte (port 465 style). */
+    Builder implicitTls(SSLContext context) {
+      this.implicitTls = context;
       return this;
     }
 
@@ -127,6 +138,12 @@ final class TestMx implements AutoCloseable {
   /** Reply to the final "." with {@code reply} instead of 250. */
   TestMx dataReply(String reply) {
     this.dataReply = reply;
+    return this;
+  }
+
+  /** Sit on the data this long before replying to the final "." (to run into the client's timeout). */
+  TestMx dataDelay(java.time.Duration delay) {
+    this.dataDelayMillis = delay.toMillis();
     return this;
   }
 
@@ -168,13 +185,21 @@ final class TestMx implements AutoCloseable {
       @Override
       public String data(InputStream data) throws RejectException, IOException {
         byte[] bytes = data.readAllBytes();
+        if (dataDelayMillis > 0) {
+          try {
+            Thread.sleep(dataDelayMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         String reply = dataReply;
         if (reply != null) {
           throw new RejectException(Integer.parseInt(reply.substring(0, 3)), reply.substring(4));
         }
         Session session = (Session) context;
         Optional<String> user = session.getAuthenticationHandler().map(h -> String.valueOf(h.getIdentity()));
-        received.add(new Received(from, List.copyOf(recipients), bytes, session.isTLSStarted(), user));
+        boolean tls = session.isTLSStarted() || session.getSocket() instanceof javax.net.ssl.SSLSocket;
+        received.add(new Received(from, List.copyOf(recipients), bytes, tls, user));
         return null;
       }
 

@@ -1,0 +1,148 @@
+package dev.signet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.delivery.TestDnsServer;
+import dev.signet.dkim.DnsRecord;
+import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.SigningKey;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code signet dns [--check]} against a real DNS server on loopback. */
+class DnsCommandTest {
+
+  @TempDir Path dir;
+  private TestDnsServer dns;
+  private Path keys;
+  private Path config;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    dns = TestDnsServer.start();
+    keys = dir.resolve("keys");
+    install("example.com", "rsa2048.pem", "rsa2026.pem");
+    install("example.com", "ed25519.pem", "ed2026.pem");
+    config = dir.resolve("signet.yaml");
+    Files.writeString(config, "dkim:\n  keys: " + keys + "\ndelivery:\n  dns: [\"" + dns.address() + "\"]\n"
+        + "hostname: mail.example.com\n");
+  }
+
+  @AfterEach
+  void tearDown() {
+    dns.close();
+  }
+
+  private void install(String domain, String fixture, String name) throws Exception {
+    Path target = keys.resolve(domain).resolve(name);
+    Files.createDirectories(target.getParent());
+    Files.copy(Path.of("src/test/resources/keys/example.com/" + fixture), target);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int exit = Main.run(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private List<DnsRecord> records() throws Exception {
+    return KeyRing.load(keys).all().stream().map(DnsRecord::of).toList();
+  }
+
+  private void publish(DnsRecord record) {
+    StringBuilder line = new StringBuilder(record.name() + " 300 IN TXT");
+    record.strings().forEach(s -> line.append(" \"").append(s).append('"'));
+    dns.add(line.toString());
+  }
+
+  @Test
+  void printsEverySelectorWithSpfAndDmarcSuggestions() throws Exception {
+    Run run = run("dns", "--config", config.toString());
+    assertEquals(0, run.exit(), run.err());
+    for (DnsRecord record : records()) {
+      assertTrue(run.out().contains(record.zoneLine()), "missing " + record.name() + " in\n" + run.out());
+    }
+    assertTrue(run.out().contains("example.com. IN TXT \"v=spf1 a:mail.example.com ~all\""), run.out());
+    assertTrue(run.out().contains("_dmarc.example.com. IN TXT \"v=DMARC1; p=none;"), run.out());
+  }
+
+  @Test
+  void checkPassesWhenEveryKeyIsPublished() throws Exception {
+    records().forEach(this::publish);
+    Run run = run("dns", "--check", "--config", config.toString());
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains("all DKIM records match"), run.out());
+  }
+
+  @Test
+  void checkReportsAMissingRecord() throws Exception {
+    List<DnsRecord> records = records();
+    publish(records.get(0));
+    Run run = run("dns", "--check", "--config", config.toString());
+    assertEquals(1, run.exit(), run.out());
+    assertTrue(run.out().contains("MISSING") && run.out().contains(records.get(1).name()), run.out());
+  }
+
+  @Test
+  void checkReportsAPublishedKeyThatDiffersFromDisk() throws Exception {
+    List<DnsRecord> records = records();
+    SigningKey ed = KeyRing.load(keys).all().stream()
+        .filter(k -> k.algorithm() == SigningKey.Algorithm.ED25519_SHA256).findFirst().orElseThrow();
+    SigningKey rsa = KeyRing.load(keys).all().stream()
+        .filter(k -> k.algorithm() == SigningKey.Algorithm.RSA_SHA256).findFirst().orElseThrow();
+    // The RSA selector's name with the Ed25519 key's record: a key from another selector or an old key.
+    publish(new DnsRecord(DnsRecord.of(rsa).name(), DnsRecord.of(ed).strings()));
+    publish(DnsRecord.of(ed));
+    Run run = run("dns", "--check", "--config", config.toString());
+    assertEquals(1, run.exit(), run.out());
+    assertTrue(run.out().contains("MISMATCH") && run.out().contains(DnsRecord.of(rsa).name()), run.out());
+    assertEquals(2, records.size());
+  }
+
+  @Test
+  void checkReportsARecordSplitIntoSeveralTxtRecords() throws Exception {
+    SigningKey rsa = KeyRing.load(keys).all().stream()
+        .filter(k -> k.algorithm() == SigningKey.Algorithm.RSA_SHA256).findFirst().orElseThrow();
+    DnsRecord record = DnsRecord.of(rsa);
+    records().stream().filter(r -> !r.name().equals(record.name())).forEach(this::publish);
+    // The classic mistake: each quoted string published as a TXT record of its own.
+    for (String part : record.strings()) {
+      dns.add(record.name() + " 300 IN TXT \"" + part + "\"");
+    }
+    Run run = run("dns", "--check", "--config", config.toString());
+    assertEquals(1, run.exit(), run.out());
+    assertTrue(run.out().contains("SPLIT"), run.out());
+  }
+
+  @Test
+  void noKeysIsAClearError() throws Exception {
+    Files.writeString(config, "dkim:\n  keys: " + dir.resolve("empty") + "\n");
+    Files.createDirectories(dir.resolve("empty"));
+    Run run = run("dns", "--config", config.toString());
+    assertEquals(1, run.exit());
+    assertTrue(run.err().contains("no keys in"), run.err());
+  }
+}
