@@ -4,7 +4,6 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.RecipientOutcome;
-import dev.signet.delivery.Reply;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -133,9 +132,9 @@ final class Courier {
       RecipientOutcome o = r.state() == State.PENDING && domain(r.address()).equals(domain)
           ? outcomes.get(r.address()) : null;
       updated.add(o == null ? r : switch (o) {
-        case RecipientOutcome.Delivered d -> r.delivered(replyText(d.reply()));
-        case RecipientOutcome.Failed f -> r.failed(replyText(f.reply()));
-        case RecipientOutcome.Deferred d -> deferred(r, replyText(d.reply()), now, deadline);
+        case RecipientOutcome.Delivered d -> r.delivered(Replies.keep(d.reply()));
+        case RecipientOutcome.Failed f -> r.failed(Replies.keep(f.reply()));
+        case RecipientOutcome.Deferred d -> deferred(r, Replies.keep(d.reply()), now, deadline);
       });
     }
     return latest.withRecipients(updated);
@@ -147,7 +146,7 @@ final class Courier {
    */
   private Recipient deferred(Recipient r, String reply, Instant now, Instant deadline) {
     if (!now.isBefore(deadline)) {
-      return r.failed(expiredPrefix(r.attempts() + 1) + reply);
+      return r.failed(Replies.expired(r.attempts() + 1, reply));
     }
     List<Duration> retry = settings.retry();
     Duration backoff = retry.get(Math.min(r.attempts(), retry.size() - 1));
@@ -155,18 +154,6 @@ final class Courier {
     return r.deferred(reply, next.isAfter(deadline) ? deadline : next);
   }
 
-  static String expiredPrefix(int attempts) {
-    return "expired after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ");
-  }
-
-  /** How a reply is kept in the envelope: the server's reply as sent, or code + status + local reason. */
-  static String replyText(Reply reply) {
-    String text = reply.text();
-    if (reply.remoteMta().isPresent() && text.startsWith(Integer.toString(reply.code()))) {
-      return text;
-    }
-    return reply.code() + " " + reply.status() + " " + text;
-  }
 
   /**
    * Once no recipient is pending: queues one bounce listing the failed recipients (unless the sender
@@ -205,7 +192,7 @@ final class Courier {
     if (expired > 0) {
       outcome += " expired=" + expired;
     }
-    String reply = result.outcomes().isEmpty() ? "" : replyText(result.outcomes().get(0).reply());
+    String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
     log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} reply=\"{}\"",
         domain, count, outcome, delivered, deferred, failed, reply.replace("\"", "'"));
     if (metrics != null) {

@@ -1,8 +1,10 @@
 package dev.signet.queue;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
+import dev.signet.delivery.RecipientOutcome;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -19,8 +21,6 @@ import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -81,6 +81,12 @@ public final class Scheduler implements AutoCloseable {
   private volatile boolean stopping;
   private Thread dispatcher;
   private Thread controller;
+
+  /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Clock clock, Metrics metrics) {
+    this(config, spool, delivery, bouncer(new Bouncer(config.hostname(), clock)), clock, metrics);
+  }
 
   /**
    * @param delivery one delivery attempt, e.g. {@code SmtpSender::deliver}
@@ -218,18 +224,13 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  private static final Pattern REPLY_STATUS = Pattern.compile("^(\\d)\\d\\d[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
-
-  /** RFC 3463 status of a kept reply; expiry is 4.4.7 (delivery time expired). */
-  static String status(String lastReply) {
-    if (lastReply.startsWith("expired after ")) {
-      return "4.4.7";
-    }
-    Matcher m = REPLY_STATUS.matcher(lastReply);
-    if (m.find() && m.group(2).charAt(0) == m.group(1).charAt(0)) {
-      return m.group(2);
-    }
-    return lastReply.matches("^[45]\\d\\d\\b.*") ? lastReply.charAt(0) + ".0.0" : "5.0.0";
+  /** Failure reports by the delivery stage's {@link Bouncer} (RFC 3464). */
+  static Reports bouncer(Bouncer bouncer) {
+    return (message, failed, file) -> bouncer
+        .failed(new Bouncer.Original(message.id(), message.sender(), file, message.received()),
+            failed.stream().map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
+        .map(Bouncer.Bounce::message)
+        .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
   }
 
   /** Polls control/ for queue commands from the CLI. */
