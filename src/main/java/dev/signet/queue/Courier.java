@@ -8,7 +8,9 @@ import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,17 +42,21 @@ final class Courier {
   private final SignetConfig.Delivery settings;
   private final Spool spool;
   private final Function<DeliveryRequest, DeliveryResult> delivery;
-  private final Bounces bounces;
+  private final Scheduler.Reports reports;
+  private final Outbox outbox;
+  private final Path warned;
   private final Clock clock;
   private final Metrics metrics;
   private final MessageLocks locks;
 
   Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Bounces bounces, Clock clock, Metrics metrics, MessageLocks locks) {
+      Scheduler.Reports reports, Outbox outbox, Clock clock, Metrics metrics, MessageLocks locks) {
     this.settings = settings;
     this.spool = spool;
     this.delivery = delivery;
-    this.bounces = bounces;
+    this.reports = reports;
+    this.outbox = outbox;
+    this.warned = spool.dir().resolve("warned");
     this.clock = clock;
     this.metrics = metrics;
     this.locks = locks;
@@ -106,6 +112,7 @@ final class Courier {
         if (updated.finished()) {
           return finishIfDone(updated);
         }
+        warnIfDelayed(updated);
         return next;
       } catch (NoSuchFileException e) {
         return Optional.empty();
@@ -168,7 +175,8 @@ final class Courier {
     String bounce = "none";
     if (!failed.isEmpty() && !envelope.nullSender()) {
       try {
-        bounce = bounces.queue(envelope, failed, spool.messageFile(envelope.id()));
+        bounce = outbox.queue(reports.failureReport(envelope, failed, spool.messageFile(envelope.id())),
+            envelope.sender());
       } catch (IOException e) {
         // Keep the message: its failures are on disk and the bounce is tried again.
         log.error("bounce for {} failed recipient(s) could not be queued: {}; retrying", failed.size(), e.getMessage());
@@ -176,6 +184,7 @@ final class Courier {
       }
     }
     spool.remove(envelope.id());
+    Files.deleteIfExists(warned.resolve(envelope.id()));
     long delivered = envelope.recipients().stream().filter(r -> r.state() == State.DELIVERED).count();
     log.info("removed delivered={} failed={} bounce={}", delivered, failed.size(), bounce);
     return Optional.empty();
@@ -202,8 +211,39 @@ final class Courier {
     }
   }
 
-  /** Queues the bounce for a finished message; returns the bounce's queue id. */
-  interface Bounces {
-    String queue(Envelope failedMessage, List<Recipient> failed, java.nio.file.Path message) throws IOException;
+  /**
+   * delivery.delay-warning: once per message, when recipients are still deferred that long after
+   * arrival, tell the sender (RFC 3464 Action: delayed). A marker file under warned/ makes it once,
+   * across restarts too; losing one in a crash costs one more warning, never a lost message.
+   */
+  private void warnIfDelayed(Envelope envelope) {
+    Optional<Duration> after = settings.delayWarning();
+    Instant now = clock.instant();
+    if (after.isEmpty() || envelope.nullSender() || now.isBefore(envelope.received().plus(after.get()))) {
+      return;
+    }
+    Path marker = warned.resolve(envelope.id());
+    List<Recipient> deferred = envelope.recipients().stream()
+        .filter(r -> r.state() == State.PENDING && r.attempts() > 0).toList();
+    if (deferred.isEmpty() || Files.exists(marker)) {
+      return;
+    }
+    try {
+      Optional<byte[]> warning = reports.delayWarning(envelope, deferred, spool.messageFile(envelope.id()),
+          envelope.received().plus(settings.maxAge()));
+      if (warning.isPresent()) {
+        String id = outbox.queue(warning.get(), envelope.sender());
+        log.info("delay warning for {} deferred recipient(s) queued as {}", deferred.size(), id);
+      }
+      Files.createDirectories(warned);
+      Files.write(marker, new byte[0]);
+    } catch (IOException e) {
+      log.error("delay warning not sent: {}", e.getMessage());
+    }
+  }
+
+  /** Queues a report (bounce or warning) to {@code recipient} with the null sender; returns its queue id. */
+  interface Outbox {
+    String queue(byte[] message, String recipient) throws IOException;
   }
 }

@@ -38,10 +38,17 @@ public final class Scheduler implements AutoCloseable {
   private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
-  /** Builds the RFC 3464 failure report for the failed recipients of a finished message. */
+  /** Builds the RFC 3464 reports sent to a message's sender. */
   @FunctionalInterface
   public interface Reports {
+    /** The failure report (bounce) for the failed recipients of a finished message. */
     byte[] failureReport(Envelope message, List<Recipient> failed, Path messageFile) throws IOException;
+
+    /** The delay warning for recipients still deferred (delivery.delay-warning); empty = none. */
+    default Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path messageFile,
+        Instant retryUntil) throws IOException {
+      return Optional.empty();
+    }
   }
 
   /** One job: a message's recipients at one domain. */
@@ -100,7 +107,7 @@ public final class Scheduler implements AutoCloseable {
     this.controlDir = Control.dir(spool.dir());
     this.clock = clock;
     this.reports = reports;
-    this.courier = new Courier(config.delivery(), spool, delivery, this::queueBounce, clock, metrics, locks);
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, clock, metrics, locks);
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
   }
 
@@ -211,26 +218,41 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Builds the failure report and queues it with the null sender; returns its queue id. */
-  private String queueBounce(Envelope message, List<Recipient> failed, Path messageFile) throws IOException {
-    byte[] report = reports.failureReport(message, failed, messageFile);
+  /** Queues a report to {@code recipient} with the null sender (RFC 5321 §4.5.5); returns its queue id. */
+  private String queueReport(byte[] report, String recipient) throws IOException {
     try (Incoming in = spool.receive()) {
       in.headers(report); // the whole report; Incoming writes it as one block
-      Envelope bounce = Envelope.received(in.id(), "", List.of(message.sender()), "127.0.0.1",
+      Envelope envelope = Envelope.received(in.id(), "", List.of(recipient), "127.0.0.1",
           Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
-      spool.accept(in, bounce);
-      submitted(bounce);
+      spool.accept(in, envelope);
+      submitted(envelope);
       return in.id();
     }
   }
 
   /** Failure reports by the delivery stage's {@link Bouncer} (RFC 3464). */
   static Reports bouncer(Bouncer bouncer) {
-    return (message, failed, file) -> bouncer
-        .failed(new Bouncer.Original(message.id(), message.sender(), file, message.received()),
-            failed.stream().map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
-        .map(Bouncer.Bounce::message)
-        .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
+    return new Reports() {
+      @Override
+      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
+        return bouncer.failed(original(message, file), failed.stream()
+                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
+            .map(Bouncer.Bounce::message)
+            .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
+      }
+
+      @Override
+      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
+          throws IOException {
+        return bouncer.delayed(original(message, file), deferred.stream()
+                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
+            .map(Bouncer.Bounce::message);
+      }
+    };
+  }
+
+  private static Bouncer.Original original(Envelope message, Path file) {
+    return new Bouncer.Original(message.id(), message.sender(), file, message.received());
   }
 
   /** Polls control/ for queue commands from the CLI. */

@@ -177,4 +177,32 @@ class SchedulerBounceTest {
     String diagnostic = report.field(0, "Diagnostic-Code");
     assertTrue(diagnostic.matches("X-Signet; expired after [2-9] attempts: 421 4\\.4\\.1 cannot connect.*"), diagnostic);
   }
+
+  @Test
+  void aDelayWarningGoesOutOncePerMessage() throws Exception {
+    rig.delayWarning = java.util.Optional.of(Duration.ofMillis(300));
+    rig.retry = List.of(Duration.ofMillis(100));
+    Wiser senderMx = rig.wiser("127.0.0.6");
+    rig.mx("dest.test", 10, "127.0.0.5"); // down for now
+    rig.mx("other.test", 10, "127.0.0.5");
+    rig.startRelay(Scheduler.bouncer(new Bouncer("relay.signet.test", Clock.systemUTC())));
+
+    Envelope sent = rig.send("app@example.com", "a@dest.test", "b@other.test");
+
+    await("warning delivered", WAIT, () -> senderMx.getMessages().size() == 1);
+    Report warning = parse(senderMx.getMessages().get(0));
+    assertEquals("delayed", warning.field(0, "Action"));
+    assertEquals("4.4.1", warning.field(0, "Status"));
+    assertTrue(warning.field(0, "Will-Retry-Until") != null);
+    assertEquals(2, warning.recipients().size(), "both deferred recipients listed");
+    int attempts = rig.onDisk(sent.id()).recipients().get(0).attempts();
+    await("three more deferrals", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= attempts + 3);
+    assertEquals(1, senderMx.getMessages().size(), "no second warning");
+
+    Wiser mx = rig.wiser("127.0.0.5");
+    await("delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(2, mx.getMessages().size());
+    assertEquals(1, senderMx.getMessages().size(), "no report after delivery");
+    assertTrue(!java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())), "marker removed");
+  }
 }
