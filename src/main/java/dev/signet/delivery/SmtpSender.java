@@ -167,7 +167,7 @@ public final class SmtpSender implements AutoCloseable {
 
   @Override
   public void close() {
+    pool.closeAll(); // first: QUIT writes still need the timer (mail.smtp.writetimeout)
     timer.shutdownNow();
-    pool.closeAll();
   }
 }

@@ -13,16 +13,19 @@ import java.util.Set;
  * copy added later breaks the signature (RFC 6376 §8.15); an oversigned absent name is listed once
  * (it signs the "null" field, so adding it later breaks the signature too). RFC 6376 §5.4.2: several
  * instances of a name are taken from the bottom of the header block up, and an h= entry with no
- * instance left selects nothing.
+ * instance left selects nothing. From is always signed (§5.4), listed first.
  *
  * @param names the h= entries, lowercase
  * @param fields the instance each entry selects, in h= order; entries that select nothing are absent
  */
 record HeaderSelection(List<String> names, List<HeaderField> fields) {
+  static final String FROM = "from";
 
   static HeaderSelection select(List<HeaderField> headers, List<String> sign, List<String> oversign) {
     Set<String> over = lowercase(oversign);
-    Set<String> candidates = lowercase(sign);
+    Set<String> candidates = new LinkedHashSet<>();
+    candidates.add(FROM); // RFC 6376 §5.4: "The From header field MUST be signed", whatever the config says
+    candidates.addAll(lowercase(sign));
     candidates.addAll(over);
     List<String> names = new ArrayList<>();
     List<HeaderField> fields = new ArrayList<>();
@@ -42,6 +45,16 @@ record HeaderSelection(List<String> names, List<HeaderField> fields) {
       }
     }
     return new HeaderSelection(List.copyOf(names), List.copyOf(fields));
+  }
+
+  /** True if a From field is among the signed ones. */
+  boolean signsFrom() {
+    for (HeaderField f : fields) {
+      if (f.name().trim().equalsIgnoreCase(FROM)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Set<String> lowercase(List<String> names) {

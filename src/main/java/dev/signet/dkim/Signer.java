@@ -48,7 +48,8 @@ public final class Signer {
    *
    * @param headers the message's header fields, top to bottom, as they will be transmitted
    * @param body the closed body hash of the message's body
-   * @throws DkimException if a key cannot sign (e.g. an RSA key under 1024 bits)
+   * @throws DkimException if a key cannot sign (e.g. an RSA key under 1024 bits), or the message
+   *     has no From field (550 5.6.0; the message stage normally refuses such input first)
    */
   public List<String> sign(List<HeaderField> headers, BodyHash body, List<SigningKey> keys)
       throws DkimException {
@@ -60,6 +61,9 @@ public final class Signer {
     long t = clock.instant().getEpochSecond();
     Long x = settings.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
     HeaderSelection selection = HeaderSelection.select(headers, settings.headers(), settings.oversign());
+    if (!keys.isEmpty() && !selection.signsFrom()) {
+      throw new DkimException(550, "5.6.0", "message has no From header field; DKIM must sign it (RFC 6376 §5.4)");
+    }
     ByteArrayOutputStream signed = new ByteArrayOutputStream(2048);
     for (HeaderField field : selection.fields()) {
       signed.writeBytes(headerCanon.canonicalize(field));

@@ -76,6 +76,27 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void aRefusedSenderFailsEveryRecipient() {
+    TestMx mx = mx().mailReply("553 5.7.1 sender rejected");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.failed().size(), result.toString());
+    assertEquals("5.7.1", result.failed().get(1).reply().status());
+    assertEquals(0, mx.received().size());
+  }
+
+  @Test
+  void aTemporarilyRefusedSenderDefersEveryRecipient() {
+    mx().mailReply("451 4.7.1 greylisted, come back later");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.deferred().size(), result.toString());
+    assertEquals("4.7.1", result.deferred().get(0).reply().status());
+  }
+
+  @Test
   void everyRecipientRefusedMeansNoData() {
     TestMx mx = mx().reply("gone@dest.test", "550 5.1.1 no such user");
 
@@ -251,5 +272,22 @@ class SmtpSenderTransactionTest {
 
     assertEquals(2, mx.received().size());
     assertEquals(1, mx.sessions.get());
+  }
+
+  @Test
+  void aKeptConnectionTheServerClosedIsReplacedByANewOne() throws Exception {
+    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)).start());
+    Duration s = Duration.ofSeconds(3);
+    SenderSettings keepLong = new SenderSettings(s, s, s, s, s, Duration.ofSeconds(30), 100,
+        DeliveryFixture.fast(null).smarthostTls());
+    SmtpSender sender = fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty()), keepLong);
+
+    assertEquals(1, sender.deliver(request("plain.eml", "one@dest.test")).delivered().size());
+    Thread.sleep(3000); // the server drops the idle session; the sender still keeps it
+    DeliveryResult second = sender.deliver(request("plain.eml", "two@dest.test"));
+
+    assertEquals(1, second.delivered().size(), second.toString());
+    assertEquals(2, mx.received().size());
+    assertEquals(2, mx.sessions.get());
   }
 }

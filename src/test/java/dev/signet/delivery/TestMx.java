@@ -34,6 +34,7 @@ final class TestMx implements AutoCloseable {
   private final SMTPServer server;
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private volatile String dataReply;
+  private volatile String mailReply;
   private volatile long dataDelayMillis;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger sessions = new AtomicInteger();
@@ -55,6 +56,9 @@ final class TestMx implements AutoCloseable {
           @Override
           public void onSessionEnd(Session session) {}
         });
+    if (builder.idleTimeoutMillis > 0) {
+      b.connectionTimeoutMs(builder.idleTimeoutMillis);
+    }
     if (builder.tls != null) {
       b.enableTLS().startTlsSocketFactory(builder.tls);
     }
@@ -84,6 +88,7 @@ final class TestMx implements AutoCloseable {
     private String user;
     private String password;
     private int maxSize;
+    private int idleTimeoutMillis;
 
     private Builder(String address, int port) {
       try {
@@ -117,6 +122,12 @@ final class TestMx implements AutoCloseable {
       return this;
     }
 
+    /** Drop a session idle this long (a server ending a kept connection). */
+    Builder idleTimeout(java.time.Duration timeout) {
+      this.idleTimeoutMillis = (int) timeout.toMillis();
+      return this;
+    }
+
     Builder maxSize(int octets) {
       this.maxSize = octets;
       return this;
@@ -132,6 +143,12 @@ final class TestMx implements AutoCloseable {
   /** Reply to RCPT TO:{@code recipient} with {@code reply}, e.g. "550 5.1.1 no such user". */
   TestMx reply(String recipient, String reply) {
     rcptReplies.put(recipient, reply);
+    return this;
+  }
+
+  /** Reply to MAIL FROM with {@code reply} instead of 250. */
+  TestMx mailReply(String reply) {
+    this.mailReply = reply;
     return this;
   }
 
@@ -169,7 +186,11 @@ final class TestMx implements AutoCloseable {
       private final List<String> recipients = new ArrayList<>();
 
       @Override
-      public void from(String from) {
+      public void from(String from) throws RejectException {
+        String reply = mailReply;
+        if (reply != null) {
+          throw new RejectException(Integer.parseInt(reply.substring(0, 3)), reply.substring(4));
+        }
         this.from = from;
       }
 

@@ -69,11 +69,15 @@ final class Fixtures {
     static Message parse(byte[] message) {
       String text = new String(message, StandardCharsets.ISO_8859_1);
       int end = text.startsWith("\r\n") ? 0 : text.indexOf("\r\n\r\n");
-      if (end < 0) {
-        throw new IllegalArgumentException("no empty line after the header");
+      String head;
+      byte[] body;
+      if (end < 0) { // a header block without the empty line: no body
+        head = text.endsWith("\r\n") ? text : text + "\r\n";
+        body = new byte[0];
+      } else {
+        head = end == 0 ? "" : text.substring(0, end + 2);
+        body = text.substring(end == 0 ? 2 : end + 4).getBytes(StandardCharsets.ISO_8859_1);
       }
-      String head = end == 0 ? "" : text.substring(0, end + 2);
-      byte[] body = text.substring(end == 0 ? 2 : end + 4).getBytes(StandardCharsets.ISO_8859_1);
       List<HeaderField> fields = new ArrayList<>();
       StringBuilder field = null;
       for (String line : head.split("(?<=\r\n)")) {

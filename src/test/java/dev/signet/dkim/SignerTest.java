@@ -241,6 +241,21 @@ class SignerTest {
     assertThrows(IllegalArgumentException.class, () -> relaxed.sign(message.headers(), body, List.of(rsa)));
   }
 
+  @Test
+  void fromIsSignedEvenWhenTheConfigOmitsIt() throws Exception {
+    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed", List.of("Subject"), List.of()), FIXED);
+    String t = tags(sign(signer, message, List.of(rsa)).get(0));
+    assertTrue(t.contains(" h=from:subject;"), t);
+  }
+
+  @Test
+  void messageWithoutFromIsRefused() {
+    Fixtures.Message noFrom = Fixtures.Message.parse(Fixtures.crlf("To: b@example.org\nSubject: s\n\nbody\n"));
+    DkimException e = assertThrows(DkimException.class,
+        () -> sign(new Signer(Fixtures.settings("relaxed/relaxed"), FIXED), noFrom, List.of(rsa)));
+    assertEquals("550 5.6.0", e.replyCode() + " " + e.enhancedCode());
+  }
+
   /** The field as one line {@code DKIM-Signature: v=1; a=...; b=...}, FWS inside values removed. */
   static String tags(String field) {
     String value = field.substring(field.indexOf(':') + 1);
