@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +85,8 @@ public final class Scheduler implements AutoCloseable {
   private final Lanes lanes;
   private final DelayQueue<Due> due = new DelayQueue<>();
   private final Map<Key, Slot> slots = new HashMap<>();
+  /** Messages in the queue and when they arrived, for the queue gauges. */
+  private final Map<String, Instant> known = new ConcurrentHashMap<>();
   private long generations;
   private volatile boolean stopping;
   private Thread dispatcher;
@@ -107,8 +110,13 @@ public final class Scheduler implements AutoCloseable {
     this.controlDir = Control.dir(spool.dir());
     this.clock = clock;
     this.reports = reports;
-    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, clock, metrics, locks);
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
+        metrics, locks);
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
+    if (metrics != null) {
+      metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);
+    }
+    spool.onAccept(this::submitted); // new messages, bounces included, are scheduled at once
   }
 
   /** Schedules every message in the spool and starts delivering. */
@@ -125,9 +133,13 @@ public final class Scheduler implements AutoCloseable {
     controller = Thread.ofPlatform().name("signet-queue-control").daemon().start(this::control);
   }
 
-  /** A message was accepted into the spool (or changed): schedules its pending recipients. */
+  /**
+   * A message was accepted into the spool (called through {@link Spool#onAccept}) or changed:
+   * schedules its pending recipients.
+   */
   public void submitted(Envelope envelope) {
     Instant now = clock.instant();
+    known.put(envelope.id(), envelope.received());
     Map<String, Instant> domains = new HashMap<>();
     for (Recipient r : envelope.recipients()) {
       if (r.state() == State.PENDING) {
@@ -224,8 +236,7 @@ public final class Scheduler implements AutoCloseable {
       in.headers(report); // the whole report; Incoming writes it as one block
       Envelope envelope = Envelope.received(in.id(), "", List.of(recipient), "127.0.0.1",
           Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
-      spool.accept(in, envelope);
-      submitted(envelope);
+      spool.accept(in, envelope); // scheduled through Spool.onAccept
       return in.id();
     }
   }
@@ -253,6 +264,28 @@ public final class Scheduler implements AutoCloseable {
 
   private static Bouncer.Original original(Envelope message, Path file) {
     return new Bouncer.Original(message.id(), message.sender(), file, message.received());
+  }
+
+  /** signet_queue_messages{state}: in an attempt now, due and waiting for a slot, deferred to later. */
+  static final List<String> STATES = List.of("active", "ready", "deferred");
+
+  /** Messages whose most advanced job is in {@code state} (a message with several domains counts once). */
+  synchronized int messages(String state) {
+    Instant now = clock.instant();
+    Map<String, Integer> rank = new HashMap<>();
+    for (Map.Entry<Key, Slot> e : slots.entrySet()) {
+      Slot slot = e.getValue();
+      int r = slot.running ? 0 : slot.at.isAfter(now) ? 2 : 1;
+      rank.merge(e.getKey().id(), r, Math::min);
+    }
+    int wanted = STATES.indexOf(state);
+    return (int) rank.values().stream().filter(r -> r == wanted).count();
+  }
+
+  double oldestAgeSeconds() {
+    Instant now = clock.instant();
+    return known.values().stream().min(Instant::compareTo)
+        .map(t -> Math.max(0, Duration.between(t, now).toMillis() / 1000.0)).orElse(0.0);
   }
 
   /** Polls control/ for queue commands from the CLI. */
@@ -298,7 +331,9 @@ public final class Scheduler implements AutoCloseable {
         }
         case DELETE -> {
           try (MessageLocks.Held held = locks.lock(request.id().orElseThrow())) {
-            yield Control.describeDeleted(Control.delete(spool, request.id().orElseThrow()));
+            Envelope deleted = Control.delete(spool, request.id().orElseThrow());
+            known.remove(deleted.id());
+            yield Control.describeDeleted(deleted);
           }
         }
       };

@@ -203,6 +203,7 @@ class SchedulerBounceTest {
     await("delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
     assertEquals(2, mx.getMessages().size());
     assertEquals(1, senderMx.getMessages().size(), "no report after delivery");
-    assertTrue(!java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())), "marker removed");
+    await("warned/ marker removed with the message", WAIT,
+        () -> !java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())));
   }
 }
