@@ -76,6 +76,7 @@ final class Courier {
    *
    * @return when this domain's recipients are due again; empty when none is pending any more
    */
+  @SuppressWarnings("try") // the resources are the message lock, held for each block
   Optional<Instant> attempt(String id, String domain) throws IOException, InterruptedException {
     MDC.put("qid", id);
     try {

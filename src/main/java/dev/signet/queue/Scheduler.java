@@ -4,7 +4,6 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
-import dev.signet.delivery.RecipientOutcome;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -34,7 +33,7 @@ import org.slf4j.MDC;
  * go to the spool first; deferred recipients come back at their next attempt time. Also runs the
  * requests of {@code signet queue} against a running relay (polls {@code <spool>/control/}).
  */
-public final class Scheduler implements AutoCloseable {
+public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
   private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
@@ -95,7 +94,7 @@ public final class Scheduler implements AutoCloseable {
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Clock clock, Metrics metrics) {
-    this(config, spool, delivery, bouncer(new Bouncer(config.hostname(), clock)), clock, metrics);
+    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock)), clock, metrics);
   }
 
   /**
@@ -241,31 +240,6 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Failure reports by the delivery stage's {@link Bouncer} (RFC 3464). */
-  static Reports bouncer(Bouncer bouncer) {
-    return new Reports() {
-      @Override
-      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
-        return bouncer.failed(original(message, file), failed.stream()
-                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
-            .map(Bouncer.Bounce::message)
-            .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
-      }
-
-      @Override
-      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
-          throws IOException {
-        return bouncer.delayed(original(message, file), deferred.stream()
-                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
-            .map(Bouncer.Bounce::message);
-      }
-    };
-  }
-
-  private static Bouncer.Original original(Envelope message, Path file) {
-    return new Bouncer.Original(message.id(), message.sender(), file, message.received());
-  }
-
   /** signet_queue_messages{state}: in an attempt now, due and waiting for a slot, deferred to later. */
   static final List<String> STATES = List.of("active", "ready", "deferred");
 
@@ -309,6 +283,7 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
+  @SuppressWarnings("try") // the resource is the message lock, held for the block
   private void execute(Control.Request request) throws IOException, InterruptedException {
     String text;
     boolean ok = true;
@@ -345,6 +320,7 @@ public final class Scheduler implements AutoCloseable {
     Control.answer(controlDir, request, ok, text);
   }
 
+  @SuppressWarnings("try")
   private boolean retryNow(String id) throws IOException, InterruptedException {
     Envelope updated;
     try (MessageLocks.Held held = locks.lock(id)) {
@@ -383,10 +359,5 @@ public final class Scheduler implements AutoCloseable {
       log.warn("scheduler: attempts still running after {}; their recipients stay pending", grace);
     }
     log.info("scheduler: stopped");
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    stop();
   }
 }

@@ -92,7 +92,7 @@ final class QueueRig implements AutoCloseable {
   }
 
   /** Stops the scheduler, the sender and closes the spool, as a relay shutting down does. */
-  void stopRelay() throws Exception {
+  void stopRelay() throws IOException, InterruptedException {
     if (scheduler != null) {
       scheduler.stop(Duration.ofSeconds(10));
       scheduler = null;
@@ -212,12 +212,18 @@ final class QueueRig implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     try {
       stopRelay();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       for (int i = mtas.size() - 1; i >= 0; i--) {
-        mtas.get(i).close();
+        try {
+          mtas.get(i).close();
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
       }
       dns.close();
     }

@@ -219,4 +219,23 @@ class SchedulerDeliveryTest {
     assertTrue(registry.get("signet.queue.oldest.age").gauge().value() > 0);
     assertEquals(2, registry.get("signet.delivery").timer().count());
   }
+
+  @Test
+  void concurrentDomainsOfOneMessageLoseNoOutcome() throws Exception {
+    rig.retry = List.of(Duration.ofMillis(200));
+    String[] recipients = new String[8];
+    for (int i = 0; i < recipients.length; i++) {
+      rig.mx("d" + i + ".test", 10, "127.0.0.2"); // eight domains, delivered in parallel
+      recipients[i] = "r@d" + i + ".test";
+    }
+    Wiser mx = rig.wiser("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", recipients);
+
+    await("all delivered and removed", WAIT, () -> rig.onDisk(sent.id()) == null);
+    Thread.sleep(600); // a lost update would leave a recipient pending: it would be sent again
+    assertEquals(8, mx.getMessages().size());
+    assertEquals(8, mx.getMessages().stream().map(WiserMessage::getEnvelopeReceiver).distinct().count());
+  }
 }
