@@ -96,12 +96,17 @@ final class RelaxedBody implements BodyCanonicalizer {
   private static boolean cleanWord(byte[] b, int j, int end) {
     long w = (long) LONGS.get(b, j);
     long sp = zeroBytes(w ^ (SP * ONES));
-    long cr = zeroBytes(w ^ (CR * ONES));
-    if ((zeroBytes(w ^ (HTAB * ONES)) | (sp & ((sp | cr) >>> 8))) != 0) {
-      return false; // a HTAB, or a SP before a SP or CR
+    if ((sp & (sp >>> 8)) != 0 || (sp >>> 56 != 0 && !plain(b[j + 8]))) {
+      return false; // a SP before a SP, or the last byte is a SP and the next byte is not plain
     }
-    if (sp >>> 56 != 0 && !plain(b[j + 8])) {
-      return false; // the last byte is a SP and the next byte is not plain
+    // Bytes below 0x20 (HTAB, CR, LF, other controls): exact checks only for such words.
+    long controls = ~(((w & LOW7) + (0x60 * ONES)) | w) & ~LOW7;
+    if (controls == 0) {
+      return true;
+    }
+    long cr = zeroBytes(w ^ (CR * ONES));
+    if (zeroBytes(w ^ (HTAB * ONES)) != 0 || (sp & (cr >>> 8)) != 0) {
+      return false; // a HTAB, or a SP before a CR
     }
     if (cr == 0) {
       return true;
