@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs Signet's JMH benchmarks (raw crypto ceilings and the signer, side by side in one JVM run) and prints
 # the table with the issue-2 ratios. Usage: bench/jmh/run.sh [benchmark regex ...]
-# Environment: WI (warmup iterations, 3), I (measurement iterations, 5), T (seconds per iteration, 2).
+# Environment: ROUNDS (passes over the whole suite, 3), WI (warmup iterations, 2), I (measurement iterations, 3),
+# T (seconds per iteration, 1). About 90 s per round for the 13 benchmarks on a 2-core machine.
 # Builds first: installs the main project into the local Maven repository (tests skipped), then the
-# benchmarks jar. About 4-5 minutes on a 2-core machine.
+# benchmarks jar. About 5-6 minutes on a 2-core machine with the defaults.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,14 +24,24 @@ if [[ -z "$java_bin" ]]; then echo "run.sh: need a JDK >= 21 (set JAVA_HOME)" >&
 (cd "$here" && mvn -q -B package)
 
 mkdir -p "$here/target"
-json="$here/target/jmh-$(date -u +%Y%m%dT%H%M%SZ).json"
-# One fork, one thread (rates per core), 3 x 2 s warmup, 5 x 2 s measurement: ~20 s per benchmark/param.
-# The machine is shared: -f 1 keeps the total run short; the per-iteration spread is reported next to the median.
-"$java_bin" -jar "$here/target/benchmarks.jar" -f 1 -t 1 -wi "${WI:-3}" -w "${T:-2}s" -i "${I:-5}" -r "${T:-2}s" \
-  -jvmArgsAppend "-Dsignet.bench.providers=$json.providers" \
-  -rf json -rff "$json" "$@"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+rounds=${ROUNDS:-3}
+jsons=()
+# The machine is shared (2 cores, several people): one long pass would compare a raw rate measured in a quiet
+# minute with a signer rate measured in a busy one. So the whole suite runs in ROUNDS short passes, each ratio
+# is taken within a pass (its benchmarks ran minutes apart at most), and the report gives the median over passes.
+# Per benchmark: one fork, one thread (rates per core), WI x T s warmup, I x T s measurement.
+for ((round = 1; round <= rounds; round++)); do
+  json="$here/target/jmh-$stamp-round$round.json"
+  echo "== round $round of $rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$java_bin" -jar "$here/target/benchmarks.jar" -f 1 -t 1 -wi "${WI:-2}" -w "${T:-1}s" -i "${I:-3}" -r "${T:-1}s" \
+    -jvmArgsAppend "-Dsignet.bench.providers=$here/target/jmh-$stamp.providers -Dsignet.bench.cpu=${json%.json}.cpu" \
+    -rf json -rff "$json" "$@" > "$here/target/jmh-$stamp-round$round.log"
+  tail -n 25 "$here/target/jmh-$stamp-round$round.log" | grep -E '^(Benchmark|[A-Z][A-Za-z0-9]*Bench\.)' >&2 || true
+  jsons+=("$json")
+done
 
 echo
-echo "JDK: $("$java_bin" -version 2>&1 | head -1); CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); nproc: $(nproc)"
-python3 "$here/report.py" "$json"
-echo "raw JMH results: $json"
+echo "JDK: $("$java_bin" -version 2>&1 | head -1); CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); nproc: $(nproc); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$here/report.py" --providers "$here/target/jmh-$stamp.providers" "${jsons[@]}"
+echo "raw JMH results: $here/target/jmh-$stamp-round*.json (logs: .log)"

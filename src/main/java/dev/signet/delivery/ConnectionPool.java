@@ -68,8 +68,4 @@ final class ConnectionPool {
     }
     all.forEach(SmtpConnection::close);
   }
-
-  synchronized int idleCount() {
-    return idle.values().stream().mapToInt(Deque::size).sum();
-  }
 }

@@ -34,6 +34,8 @@ final class TestMx implements AutoCloseable {
   private final SMTPServer server;
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private volatile String dataReply;
+  private volatile String mailReply;
+  private volatile long dataDelayMillis;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger sessions = new AtomicInteger();
 
@@ -54,8 +56,14 @@ final class TestMx implements AutoCloseable {
           @Override
           public void onSessionEnd(Session session) {}
         });
+    if (builder.idleTimeoutMillis > 0) {
+      b.connectionTimeoutMs(builder.idleTimeoutMillis);
+    }
     if (builder.tls != null) {
       b.enableTLS().startTlsSocketFactory(builder.tls);
+    }
+    if (builder.implicitTls != null) {
+      b.serverSocketFactory(builder.implicitTls);
     }
     if (builder.user != null) {
       b.authenticationHandlerFactory(new EasyAuthenticationHandlerFactory((user, password, context) -> {
@@ -76,9 +84,11 @@ final class TestMx implements AutoCloseable {
     private final int port;
     private String greeting;
     private SSLContext tls;
+    private SSLContext implicitTls;
     private String user;
     private String password;
     private int maxSize;
+    private int idleTimeoutMillis;
 
     private Builder(String address, int port) {
       try {
@@ -100,9 +110,21 @@ final class TestMx implements AutoCloseable {
       return this;
     }
 
+    /** TLS from the first byte (port 465 style). */
+    Builder implicitTls(SSLContext context) {
+      this.implicitTls = context;
+      return this;
+    }
+
     Builder auth(String user, String password) {
       this.user = user;
       this.password = password;
+      return this;
+    }
+
+    /** Drop a session idle this long (a server ending a kept connection). */
+    Builder idleTimeout(java.time.Duration timeout) {
+      this.idleTimeoutMillis = (int) timeout.toMillis();
       return this;
     }
 
@@ -124,9 +146,21 @@ final class TestMx implements AutoCloseable {
     return this;
   }
 
+  /** Reply to MAIL FROM with {@code reply} instead of 250. */
+  TestMx mailReply(String reply) {
+    this.mailReply = reply;
+    return this;
+  }
+
   /** Reply to the final "." with {@code reply} instead of 250. */
   TestMx dataReply(String reply) {
     this.dataReply = reply;
+    return this;
+  }
+
+  /** Sit on the data this long before replying to the final "." (to run into the client's timeout). */
+  TestMx dataDelay(java.time.Duration delay) {
+    this.dataDelayMillis = delay.toMillis();
     return this;
   }
 
@@ -152,7 +186,11 @@ final class TestMx implements AutoCloseable {
       private final List<String> recipients = new ArrayList<>();
 
       @Override
-      public void from(String from) {
+      public void from(String from) throws RejectException {
+        String reply = mailReply;
+        if (reply != null) {
+          throw new RejectException(Integer.parseInt(reply.substring(0, 3)), reply.substring(4));
+        }
         this.from = from;
       }
 
@@ -168,13 +206,21 @@ final class TestMx implements AutoCloseable {
       @Override
       public String data(InputStream data) throws RejectException, IOException {
         byte[] bytes = data.readAllBytes();
+        if (dataDelayMillis > 0) {
+          try {
+            Thread.sleep(dataDelayMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         String reply = dataReply;
         if (reply != null) {
           throw new RejectException(Integer.parseInt(reply.substring(0, 3)), reply.substring(4));
         }
         Session session = (Session) context;
         Optional<String> user = session.getAuthenticationHandler().map(h -> String.valueOf(h.getIdentity()));
-        received.add(new Received(from, List.copyOf(recipients), bytes, session.isTLSStarted(), user));
+        boolean tls = session.isTLSStarted() || session.getSocket() instanceof javax.net.ssl.SSLSocket;
+        received.add(new Received(from, List.copyOf(recipients), bytes, tls, user));
         return null;
       }
 

@@ -1,0 +1,196 @@
+package dev.signet.delivery;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.InternetHeaders;
+import jakarta.mail.internet.MailDateFormat;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UnsupportedEncodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import org.eclipse.angus.mail.dsn.DeliveryStatus;
+import org.eclipse.angus.mail.dsn.MessageHeaders;
+import org.eclipse.angus.mail.dsn.MultipartReport;
+import org.eclipse.angus.mail.util.CRLFOutputStream;
+
+/**
+ * Builds delivery status notifications (RFC 3464) for the sender of a message: a multipart/report
+ * (RFC 6522) with a human-readable part, a message/delivery-status part with one block per recipient,
+ * and the original's header fields as text/rfc822-headers. The result is a message to enqueue with the
+ * null sender (RFC 5321 §4.5.5), so a DSN can never cause another DSN.
+ */
+public final class Bouncer {
+
+  /** The message a DSN is about. */
+  public record Original(String queueId, String mailFrom, Path message, Instant arrival) {}
+
+  /** A DSN ready to enqueue: send {@code message} from {@code <>} to {@code recipient}. */
+  public record Bounce(String recipient, byte[] message) {}
+
+  /** Header fields of the original kept in the DSN, at most; enough for any sane header section. */
+  private static final int MAX_HEADER_BYTES = 64 * 1024;
+
+  private final String hostname;
+  private final Clock clock;
+  private final Session session = Session.getInstance(new Properties());
+
+  public Bouncer(String hostname, Clock clock) {
+    this.hostname = hostname;
+    this.clock = clock;
+  }
+
+  /**
+   * A "failed" DSN listing the {@link RecipientOutcome.Failed} outcomes (others are ignored). Empty
+   * when the original had the null sender (never bounce a bounce, RFC 3464 §2 / RFC 5321 §4.5.5) or
+   * nothing failed.
+   */
+  public Optional<Bounce> failed(Original original, List<? extends RecipientOutcome> outcomes) throws IOException {
+    List<RecipientOutcome> failed = outcomes.stream()
+        .filter(o -> o instanceof RecipientOutcome.Failed).map(o -> (RecipientOutcome) o).toList();
+    return build(original, failed, Optional.empty(),
+        "Undelivered Mail Returned to Sender",
+        "Your message could not be delivered to the recipients below. The mail system gave up;\r\n"
+            + "it will not try again.");
+  }
+
+  /**
+   * A "delayed" warning listing the {@link RecipientOutcome.Deferred} outcomes: still being retried
+   * until {@code retryUntil}. Empty for the null sender or when nothing is deferred.
+   */
+  public Optional<Bounce> delayed(Original original, List<? extends RecipientOutcome> outcomes, Instant retryUntil)
+      throws IOException {
+    List<RecipientOutcome> deferred = outcomes.stream()
+        .filter(o -> o instanceof RecipientOutcome.Deferred).map(o -> (RecipientOutcome) o).toList();
+    return build(original, deferred, Optional.of(retryUntil),
+        "Delayed Mail (still being retried)",
+        "Your message has not yet been delivered to the recipients below. This is only a warning;\r\n"
+            + "the mail system will keep trying until " + date(retryUntil) + ".\r\n"
+            + "You do not need to send the message again.");
+  }
+
+  private Optional<Bounce> build(Original original, List<RecipientOutcome> listed, Optional<Instant> retryUntil,
+      String subject, String intro) throws IOException {
+    if (original.mailFrom().isEmpty() || listed.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      DeliveryStatus status = new DeliveryStatus();
+      status.setMessageDSN(perMessage(original));
+      StringBuilder text = new StringBuilder("This is the mail system at host " + hostname + ".\r\n\r\n")
+          .append(intro).append("\r\n\r\n");
+      for (RecipientOutcome o : listed) {
+        status.addRecipientDSN(perRecipient(o, retryUntil));
+        text.append('<').append(o.recipient()).append(">: ")
+            .append(o.reply().remoteMta().map(h -> "host " + h + " said: ").orElse(""))
+            .append(o.reply().text()).append("\r\n");
+      }
+      MultipartReport report = new MultipartReport(text.toString(), status);
+      report.setReturnedMessage(new OriginalHeaders(originalHeaders(original.message())));
+
+      MimeMessage dsn = new MimeMessage(session) {
+        @Override
+        protected void updateMessageID() throws MessagingException {
+          setHeader("Message-ID", "<" + UUID.randomUUID() + "@" + hostname + ">");
+        }
+      };
+      dsn.setFrom(new InternetAddress("MAILER-DAEMON@" + hostname, "Mail Delivery System"));
+      InternetAddress to = new InternetAddress();
+      to.setAddress(original.mailFrom());
+      dsn.setRecipient(MimeMessage.RecipientType.TO, to);
+      dsn.setSubject(subject);
+      dsn.setSentDate(Date.from(clock.instant()));
+      dsn.setHeader("Auto-Submitted", "auto-replied"); // RFC 3834 §5: no automatic reply to this
+      dsn.setContent(report);
+      dsn.saveChanges(); // our own message: MIME-Version, boundary, Message-ID
+
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      dsn.writeTo(new CRLFOutputStream(bytes)); // RFC 5322 §2.3: CRLF only, whatever a part wrote
+      return Optional.of(new Bounce(original.mailFrom(), bytes.toByteArray()));
+    } catch (MessagingException | UnsupportedEncodingException e) {
+      throw new IOException("cannot build DSN for " + original.queueId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** RFC 3464 §2.2: the per-message fields. */
+  private InternetHeaders perMessage(Original original) {
+    InternetHeaders h = new InternetHeaders();
+    h.addHeader("Reporting-MTA", "dns; " + hostname);
+    h.addHeader("X-Signet-Queue-ID", original.queueId()); // RFC 3464 §2.2 allows extension fields
+    h.addHeader("Arrival-Date", date(original.arrival()));
+    return h;
+  }
+
+  /** RFC 3464 §2.3: the per-recipient fields. */
+  private InternetHeaders perRecipient(RecipientOutcome o, Optional<Instant> retryUntil) {
+    InternetHeaders h = new InternetHeaders();
+    h.addHeader("Final-Recipient", "rfc822; " + o.recipient());
+    h.addHeader("Action", o instanceof RecipientOutcome.Failed ? "failed" : "delayed");
+    h.addHeader("Status", o.reply().status());
+    Reply reply = o.reply();
+    reply.remoteMta().ifPresent(host -> h.addHeader("Remote-MTA", "dns; " + host));
+    if (reply.remoteMta().isPresent() && reply.text().matches("^\\d{3}.*")) {
+      h.addHeader("Diagnostic-Code", "smtp; " + shorten(reply.text()));
+    } else {
+      // §2.3.6: diagnostic-type names the system that produced the text; here, this relay.
+      h.addHeader("Diagnostic-Code", "X-Signet; " + shorten(reply.text()));
+    }
+    h.addHeader("Last-Attempt-Date", date(clock.instant()));
+    retryUntil.ifPresent(until -> h.addHeader("Will-Retry-Until", date(until)));
+    return h;
+  }
+
+  /**
+   * The original's header fields as they were. Jakarta Mail's saveChanges() on the DSN reaches into
+   * nested messages and would give them a new Message-ID and a MIME-Version: the sender matches a
+   * DSN to its message by the original Message-ID, so these headers are frozen.
+   */
+  private static final class OriginalHeaders extends MessageHeaders {
+    OriginalHeaders(InternetHeaders headers) throws MessagingException {
+      super(headers);
+    }
+
+    @Override
+    protected void updateHeaders() {}
+
+    @Override
+    protected void updateMessageID() {}
+  }
+
+  /** The original's header section, up to the empty line, for the text/rfc822-headers part. */
+  private static InternetHeaders originalHeaders(Path message) throws MessagingException, IOException {
+    try (InputStream in = Files.newInputStream(message)) {
+      byte[] head = in.readNBytes(MAX_HEADER_BYTES);
+      int end = headerEnd(head);
+      return new InternetHeaders(new java.io.ByteArrayInputStream(head, 0, end));
+    }
+  }
+
+  private static int headerEnd(byte[] b) {
+    for (int i = 0; i + 3 < b.length; i++) {
+      if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
+        return i + 4;
+      }
+    }
+    return b.length;
+  }
+
+  private static String shorten(String text) {
+    // RFC 5322 §2.1.1: a line is at most 998 octets; leave room for the field name.
+    return text.length() <= 900 ? text : text.substring(0, 900) + "...";
+  }
+
+  private static String date(Instant instant) {
+    return new MailDateFormat().format(Date.from(instant)); // RFC 5322 §3.3 date-time
+  }
+}

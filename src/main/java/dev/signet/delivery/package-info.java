@@ -1,0 +1,23 @@
+/**
+ * Delivery: from a signed message file to the recipients' mail servers.
+ *
+ * <p>What the queue's Scheduler calls:
+ *
+ * <ul>
+ *   <li>{@link dev.signet.delivery.SmtpSender#deliver} with a {@link dev.signet.delivery.DeliveryRequest}
+ *       (queue id, MAIL FROM, the recipients of one domain, the message file) returns a
+ *       {@link dev.signet.delivery.DeliveryResult}: one {@link dev.signet.delivery.RecipientOutcome} per
+ *       recipient, Delivered, Deferred (retry per delivery.retry) or Failed (bounce now), each with the
+ *       {@link dev.signet.delivery.Reply} that decided it. It resolves MX hosts itself
+ *       ({@link dev.signet.delivery.MxResolver}) unless delivery.smarthost is set. One instance per
+ *       relay; thread-safe; close it at shutdown.
+ *   <li>{@link dev.signet.delivery.Bouncer#failed} / {@link dev.signet.delivery.Bouncer#delayed} turn
+ *       outcomes into an RFC 3464 DSN to enqueue from the null sender to the original MAIL FROM; empty
+ *       when the original had the null sender.
+ * </ul>
+ *
+ * <p>Inside: {@code SmtpConnection} (one SMTP session over Angus's SMTPTransport), {@code Transaction}
+ * (MAIL/RCPT/DATA with per-recipient replies), {@code RawMessage} (the file's bytes, never re-encoded),
+ * {@code ConnectionPool} (kept connections per host).
+ */
+package dev.signet.delivery;

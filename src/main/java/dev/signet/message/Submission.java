@@ -1,0 +1,179 @@
+package dev.signet.message;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.dkim.BodyHash;
+import dev.signet.dkim.DkimException;
+import dev.signet.dkim.HeaderField;
+import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.Signer;
+import dev.signet.dkim.SigningKey;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The normalize-and-sign pipeline shared by the SMTP server and {@code signet sign}: checks the data
+ * (line endings, NUL, line length, header syntax, exactly one From), adds Date and Message-ID when
+ * missing (RFC 6409 §8; before signing, so they are signed), streams the body through the DKIM body
+ * hash into the sink, signs with the author domain's keys and hands the sink the header block.
+ * One instance serves a whole relay; it holds no per-message state and is safe to share.
+ */
+public final class Submission {
+
+  /** Which keys sign a message whose From domain is {@code authorDomain}; empty = none. */
+  @FunctionalInterface
+  public interface KeyChoice {
+    List<SigningKey> keysFor(String authorDomain);
+  }
+
+  private static final byte[] CRLF = {'\r', '\n'};
+
+  private final SignetConfig config;
+  private final Signer signer;
+  private final KeyChoice keyChoice;
+  private final AddedFields added;
+
+  /** The relay's pipeline: keys for the From domain from {@code keys} ({@code dkim.subdomains} applies). */
+  public Submission(SignetConfig config, KeyRing keys, Signer signer) {
+    this(config, signer, domain -> keys.keysFor(domain, config.dkim().subdomains()));
+  }
+
+  /** A pipeline with its own key choice ({@code signet sign --domain/--selector}). */
+  public Submission(SignetConfig config, Signer signer, KeyChoice keyChoice) {
+    this.config = config;
+    this.signer = signer;
+    this.keyChoice = keyChoice;
+    this.added = new AddedFields(config.hostname());
+  }
+
+  /**
+   * Normalizes and signs one message as received over SMTP, with a Received field for {@code trace}.
+   * Stops reading at the first problem: on a {@link MessageException} the rest of {@code data} is
+   * unread (an SMTP server must still consume it up to CRLF.CRLF, or close the connection) and the
+   * caller discards whatever the sink got.
+   *
+   * @param data the DATA content, dot-unstuffed, without the terminating CRLF.CRLF
+   * @param maxSize the most bytes of {@code data} accepted (552 5.3.4 beyond)
+   */
+  public Prepared prepare(InputStream data, Trace trace, MessageSink sink, long maxSize)
+      throws MessageException, IOException {
+    return run(data, Optional.of(trace), trace.received(), sink, maxSize);
+  }
+
+  /**
+   * Like {@link #prepare} but adds no Received field: {@code signet sign} is not an SMTP hop, so it
+   * has no client or HELO to record. Normalization, fix-ups and signatures are the same.
+   */
+  public Prepared prepareLocal(InputStream data, Instant now, MessageSink sink, long maxSize)
+      throws MessageException, IOException {
+    return run(data, Optional.empty(), now, sink, maxSize);
+  }
+
+  private Prepared run(InputStream data, Optional<Trace> trace, Instant now, MessageSink sink, long maxSize)
+      throws MessageException, IOException {
+    boolean normalize = config.message().bareLineEndings() == SignetConfig.BareLineEndings.NORMALIZE;
+    LineReader lines = new LineReader(data, normalize, maxSize);
+    HeaderBlock header = HeaderBlock.read(lines);
+    String authorDomain = authorDomain(header);
+
+    List<HeaderField> fields = new ArrayList<>(header.fields());
+    if (header.named("Date").isEmpty()) {
+      fields.add(added.dateField(now));
+    }
+    Optional<String> existingId = header.value("Message-ID");
+    String messageId = existingId.orElseGet(added::newMessageId);
+    if (existingId.isEmpty()) {
+      fields.add(AddedFields.messageIdField(messageId));
+    }
+
+    // Keys depend only on the author domain: choose them before reading a possibly large body.
+    List<SigningKey> keys = keyChoice.keysFor(authorDomain);
+    if (keys.isEmpty() && config.dkim().unsigned() == SignetConfig.UnsignedPolicy.REJECT) {
+      // RFC 3463 §3.4: 4.3.5 "system incorrectly configured"; temporary, so nothing is lost
+      // while the operator adds the key.
+      throw new MessageException(451, "4.3.5", "no DKIM key for " + authorDomain);
+    }
+
+    BodyHash bodyHash = signer.bodyHash();
+    long bodySize;
+    try (OutputStream body = sink.body()) {
+      bodySize = copyBody(lines, bodyHash, body);
+    }
+    bodyHash.close();
+
+    List<String> signatures = List.of();
+    if (!keys.isEmpty()) {
+      try {
+        signatures = signer.sign(fields, bodyHash, keys);
+      } catch (DkimException e) {
+        throw new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
+      }
+    }
+
+    ByteArrayOutputStream block = new ByteArrayOutputStream(4096);
+    for (String signature : signatures) {
+      block.writeBytes(signature.getBytes(StandardCharsets.US_ASCII));
+    }
+    trace.ifPresent(t -> block.writeBytes(added.receivedField(t).raw()));
+    for (HeaderField field : fields) {
+      block.writeBytes(field.raw());
+    }
+    block.writeBytes(CRLF);
+    byte[] headerBlock = block.toByteArray();
+    sink.headers(headerBlock);
+
+    List<String> described = keys.stream()
+        .map(k -> "d=" + k.domain() + " s=" + k.selector() + " a=" + k.algorithm().tag())
+        .toList();
+    return new Prepared(authorDomain, messageId, signatures.isEmpty() ? List.of() : described,
+        headerBlock.length + bodySize);
+  }
+
+  /** RFC 5322 §3.6: exactly one From; its (first) mailbox names the domain whose keys sign. */
+  private static String authorDomain(HeaderBlock header) throws MessageException {
+    List<HeaderField> from = header.named("From");
+    if (from.isEmpty()) {
+      throw MessageException.badContent("no From header field (RFC 5322 section 3.6 requires one)");
+    }
+    if (from.size() > 1) {
+      throw MessageException.badContent(from.size() + " From header fields (RFC 5322 section 3.6 allows one)");
+    }
+    String value = HeaderBlock.valueOf(from.get(0));
+    return AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
+        "no address with a domain in the From header field"));
+  }
+
+  /**
+   * Copies the body lines with CRLF endings to the hash and the sink through one buffer. A last line
+   * without a line ending gets one: SMTP transmits it that way (RFC 5321 §4.1.1.4), and both DKIM body
+   * canonicalizations add it anyway (RFC 6376 §3.4.3, §3.4.4).
+   */
+  private static long copyBody(LineReader lines, OutputStream hash, OutputStream sink)
+      throws IOException, MessageException {
+    byte[] buffer = new byte[64 * 1024];
+    int used = 0;
+    long total = 0;
+    while (lines.next()) {
+      int needed = lines.length() + 2;
+      if (used + needed > buffer.length) {
+        hash.write(buffer, 0, used);
+        sink.write(buffer, 0, used);
+        total += used;
+        used = 0;
+      }
+      System.arraycopy(lines.bytes(), 0, buffer, used, lines.length());
+      used += lines.length();
+      buffer[used++] = '\r';
+      buffer[used++] = '\n';
+    }
+    hash.write(buffer, 0, used);
+    sink.write(buffer, 0, used);
+    return total + used;
+  }
+}

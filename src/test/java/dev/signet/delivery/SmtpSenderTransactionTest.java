@@ -1,0 +1,341 @@
+package dev.signet.delivery;
+
+import static dev.signet.delivery.DeliveryFixture.fixture;
+import static dev.signet.delivery.DeliveryFixture.request;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.config.SignetConfig;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.wiser.Wiser;
+
+/** What happens inside one session: replies per recipient, the bytes, extensions, TLS, timeouts, reuse. */
+class SmtpSenderTransactionTest {
+
+  private DeliveryFixture fixture;
+
+  @BeforeEach
+  void start() throws Exception {
+    fixture = new DeliveryFixture();
+    fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    fixture.close();
+  }
+
+  private TestMx mx() {
+    return fixture.track(TestMx.on("127.0.0.2", fixture.port).start());
+  }
+
+  @Test
+  void theBytesOnTheWireAreTheFileBytes() throws Exception {
+    // SubEthaSMTP prepends its own Received field unless told not to; a receiver may, we may not.
+    Wiser wiser = Wiser.create(SMTPServer.port(fixture.port).bindAddress(InetAddress.getByName("127.0.0.2"))
+        .insertReceivedHeaders(false));
+    wiser.start();
+    fixture.track(wiser::stop);
+
+    DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    // Wiser hands over the data dot-unstuffed: equal to the file means nothing was added, re-encoded,
+    // re-folded or left stuffed.
+    assertArrayEquals(Files.readAllBytes(fixture("dots-and-8bit.eml")), wiser.getMessages().get(0).getData());
+  }
+
+  @Test
+  void recipientsGetTheirOwnOutcomes() {
+    TestMx mx = mx().reply("busy@dest.test", "450 4.2.1 mailbox busy").reply("gone@dest.test", "550 5.1.1 no such user");
+
+    DeliveryResult result = fixture.sender().deliver(
+        request("plain.eml", "ok@dest.test", "busy@dest.test", "gone@dest.test"));
+
+    List<RecipientOutcome> o = result.outcomes();
+    assertInstanceOf(RecipientOutcome.Delivered.class, o.get(0));
+    RecipientOutcome.Deferred busy = assertInstanceOf(RecipientOutcome.Deferred.class, o.get(1));
+    assertEquals(450, busy.reply().code());
+    assertEquals("4.2.1", busy.reply().status());
+    RecipientOutcome.Failed gone = assertInstanceOf(RecipientOutcome.Failed.class, o.get(2));
+    assertEquals("5.1.1", gone.reply().status());
+    assertTrue(gone.reply().text().contains("no such user"), gone.reply().text());
+    assertEquals(Optional.of("mx.dest.test"), gone.reply().remoteMta());
+    assertEquals(List.of("ok@dest.test"), mx.received().get(0).recipients());
+  }
+
+  @Test
+  void aRefusedSenderFailsEveryRecipient() {
+    TestMx mx = mx().mailReply("553 5.7.1 sender rejected");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.failed().size(), result.toString());
+    assertEquals("5.7.1", result.failed().get(1).reply().status());
+    assertEquals(0, mx.received().size());
+  }
+
+  @Test
+  void aTemporarilyRefusedSenderDefersEveryRecipient() {
+    mx().mailReply("451 4.7.1 greylisted, come back later");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.deferred().size(), result.toString());
+    assertEquals("4.7.1", result.deferred().get(0).reply().status());
+  }
+
+  @Test
+  void everyRecipientRefusedMeansNoData() {
+    TestMx mx = mx().reply("gone@dest.test", "550 5.1.1 no such user");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "gone@dest.test"));
+
+    assertEquals(1, result.failed().size(), result.toString());
+    assertEquals(0, mx.received().size());
+  }
+
+  @Test
+  void aRefusalAfterTheDataFailsTheAcceptedRecipients() {
+    mx().dataReply("554 5.7.1 spam detected").reply("gone@dest.test", "550 5.1.1 no such user");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "gone@dest.test"));
+
+    assertEquals("5.7.1", assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0)).reply().status());
+    assertEquals("5.1.1", assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(1)).reply().status());
+  }
+
+  @Test
+  void aTemporaryRefusalAfterTheDataDefers() {
+    mx().dataReply("451 4.3.0 try again later");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test"));
+
+    assertEquals("4.3.0", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
+  }
+
+  @Test
+  void theNullSenderIsSentAsAnEmptyReversePath() {
+    TestMx mx = mx();
+
+    fixture.sender().deliver(new DeliveryRequest("Q2", "", List.of("rcpt@dest.test"), fixture("plain.eml")));
+
+    assertEquals("", mx.received().get(0).from());
+  }
+
+  @Test
+  void starttlsIsUsedWhenOffered() throws Exception {
+    TestTls tls = TestTls.selfSigned();
+    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).starttls(tls.server).start());
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertTrue(mx.received().get(0).tls(), "delivered, but not over TLS");
+  }
+
+  @Test
+  void aBrokenStarttlsFallsBackToPlaintextWhenTlsIsOpportunistic() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS", "8BITMIME"));
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertTrue(broken.commands.contains("STARTTLS"), broken.commands.toString());
+    assertTrue(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
+  void aBrokenStarttlsDefersWhenTlsIsRequired() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS"));
+    SmtpSender sender = fixture.sender(
+        fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals("4.7.5", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
+    assertFalse(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
+  void plaintextIsUsedWhenStarttlsIsNotOffered() {
+    TestMx mx = mx();
+
+    fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertFalse(mx.received().get(0).tls());
+  }
+
+  @Test
+  void requiredTlsWithoutStarttlsDefers() {
+    TestMx mx = mx();
+    SmtpSender sender = fixture.sender(
+        fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertEquals("4.7.4", deferred.reply().status());
+    assertEquals(0, mx.received().size());
+  }
+
+  @Test
+  void eightBitContentToAServerWithout8bitmimeFails() throws Exception {
+    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "SIZE 100000"));
+
+    DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
+
+    RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
+    assertEquals("5.6.3", failed.reply().status());
+    assertTrue(failed.reply().text().contains("8BITMIME"), failed.reply().text());
+    assertFalse(plain.commands.stream().anyMatch(c -> c.startsWith("MAIL")), plain.commands.toString());
+  }
+
+  @Test
+  void eightBitContentIsDeclaredWithBody8bitmime() throws Exception {
+    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME", "SIZE 100000"));
+
+    DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    long size = Files.size(fixture("dots-and-8bit.eml"));
+    assertTrue(plain.commands.contains("MAIL FROM:<sender@example.com> BODY=8BITMIME SIZE=" + size), plain.commands.toString());
+  }
+
+  @Test
+  void utf8HeadersToAServerWithoutSmtputf8Fail() throws Exception {
+    fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME"));
+
+    DeliveryResult result = fixture.sender().deliver(request("utf8-headers.eml", "rcpt@dest.test"));
+
+    assertEquals("5.6.9", assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0)).reply().status());
+  }
+
+  @Test
+  void aNonAsciiAddressIsSentWithSmtputf8() throws Exception {
+    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME", "SMTPUTF8"));
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "jörg@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertTrue(plain.commands.contains("RCPT TO:<jörg@dest.test>"), plain.commands.toString());
+    assertTrue(plain.commands.stream().anyMatch(c -> c.startsWith("MAIL FROM:") && c.endsWith(" SMTPUTF8")),
+        plain.commands.toString());
+  }
+
+  @Test
+  void aMessageOverTheServersSizeLimitFails() {
+    fixture.track(TestMx.on("127.0.0.2", fixture.port).maxSize(100).start());
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals("5.3.4", assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0)).reply().status());
+  }
+
+  @Test
+  void aSilentServerTimesOutAndDefers() throws Exception {
+    fixture.track(PlainSmtpServer.silent("127.0.0.2", fixture.port));
+    long start = System.nanoTime();
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertTrue(result.outcomes().get(0).reply().text().contains("timeout"), result.toString());
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10, "the greeting timeout did not apply");
+  }
+
+  @Test
+  void noReplyAfterTheDataDefersWithoutTryingTheNextMx() throws Exception {
+    fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
+    fixture.track(TestMx.on("127.0.0.2", fixture.port).start()).dataDelay(Duration.ofSeconds(3));
+    TestMx backup = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    // The first host may have taken the message (RFC 5321 §6.1): retry later, do not duplicate now.
+    RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertTrue(deferred.reply().text().contains("after the data"), deferred.reply().text());
+    assertEquals(0, backup.received().size());
+    assertEquals(0, backup.sessions.get());
+  }
+
+  @Test
+  void theFinalReplyGetsItsOwnLongerTimeout() {
+    TestMx slow = mx().dataDelay(Duration.ofSeconds(2));
+    Duration s = Duration.ofSeconds(1);
+    // RFC 5321 §4.5.3.2.6: the reply to "." gets longer (10 min) than a command reply (5 min).
+    SenderSettings settings = new SenderSettings(s, s, s, s, Duration.ofSeconds(6), s, 100,
+        DeliveryFixture.fast(null).smarthostTls());
+    SmtpSender sender = fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty()), settings);
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals(1, slow.received().size());
+  }
+
+  @Test
+  void aSecondMessageToTheSameHostReusesTheConnection() {
+    TestMx mx = mx();
+    SmtpSender sender = fixture.sender();
+
+    sender.deliver(request("plain.eml", "one@dest.test"));
+    sender.deliver(request("dots-and-8bit.eml", "two@dest.test"));
+
+    assertEquals(2, mx.received().size());
+    assertEquals(1, mx.sessions.get());
+  }
+
+  @Test
+  void concurrentDeliveriesShareTheSenderSafely() throws Exception {
+    TestMx mx = mx();
+    SmtpSender sender = fixture.sender();
+    List<java.util.concurrent.Future<DeliveryResult>> results = new java.util.ArrayList<>();
+
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 8; i++) {
+          String rcpt = "r" + round + "-" + i + "@dest.test";
+          results.add(threads.submit(() -> sender.deliver(request("plain.eml", rcpt))));
+        }
+        for (var r : results) {
+          r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+      }
+    }
+
+    for (var r : results) {
+      assertEquals(1, r.get().delivered().size(), r.get().toString());
+    }
+    assertEquals(16, mx.received().size());
+    assertTrue(mx.sessions.get() <= 8, "the second round opened new sessions instead of reusing: " + mx.sessions.get());
+  }
+
+  @Test
+  void aKeptConnectionTheServerClosedIsReplacedByANewOne() throws Exception {
+    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)).start());
+    Duration s = Duration.ofSeconds(3);
+    SenderSettings keepLong = new SenderSettings(s, s, s, s, s, Duration.ofSeconds(30), 100,
+        DeliveryFixture.fast(null).smarthostTls());
+    SmtpSender sender = fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty()), keepLong);
+
+    assertEquals(1, sender.deliver(request("plain.eml", "one@dest.test")).delivered().size());
+    Thread.sleep(3000); // the server drops the idle session; the sender still keeps it
+    DeliveryResult second = sender.deliver(request("plain.eml", "two@dest.test"));
+
+    assertEquals(1, second.delivered().size(), second.toString());
+    assertEquals(2, mx.received().size());
+    assertEquals(2, mx.sessions.get());
+  }
+}
