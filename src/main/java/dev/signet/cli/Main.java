@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       SignCommand.class,
       QueueCommand.class,
       DnsCommand.class,
+      UserCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

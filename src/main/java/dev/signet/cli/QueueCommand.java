@@ -1,15 +1,178 @@
 package dev.signet.cli;
 
+import dev.signet.queue.Envelope;
+import dev.signet.queue.Envelope.Recipient;
+import dev.signet.queue.Envelope.State;
+import dev.signet.queue.QueueControl;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
-@Command(name = "queue", mixinStandardHelpOptions = true, description = "Inspect and act on the spool.")
+/** {@code signet queue list|show|flush|retry|delete}: the spool of a running or stopped relay. */
+@Command(name = "queue", mixinStandardHelpOptions = true,
+    description = {
+      "Inspect and act on the spool (spool.dir of the config).",
+      "",
+      "list and show only read. When the relay runs (it holds <spool>/lock), flush, retry and delete are "
+          + "handed to it through <spool>/control/ and this command waits up to 10 s for its answer; "
+          + "when it does not run, they change the spool's files directly. An unknown ID exits with status 1."},
+    subcommands = {
+      QueueCommand.ListCommand.class, QueueCommand.ShowCommand.class, QueueCommand.FlushCommand.class,
+      QueueCommand.RetryCommand.class, QueueCommand.DeleteCommand.class})
 final class QueueCommand implements Callable<Integer> {
+  static final Duration RELAY_WAIT = Duration.ofSeconds(10);
+
   @Mixin ConfigOption config;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new CommandFailure("queue is not built yet", 2);
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+        "a subcommand is required: list, show ID, flush, retry ID or delete ID");
+  }
+
+  /** The subcommands' shared part: --config (given before or after the subcommand) and the spool. */
+  abstract static class Sub implements Callable<Integer> {
+    @ParentCommand QueueCommand parent;
+    @Mixin ConfigOption config;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    QueueControl control() {
+      ConfigOption chosen = config.file != null ? config : parent.config;
+      return QueueControl.of(chosen.load().spool().dir(), RELAY_WAIT);
+    }
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    @Override
+    public Integer call() {
+      try {
+        run();
+      } catch (IOException e) {
+        throw new CommandFailure(e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CommandFailure("interrupted");
+      }
+      out().flush();
+      return 0;
+    }
+
+    abstract void run() throws IOException, InterruptedException;
+
+    void report(QueueControl.Outcome outcome) {
+      out().println(outcome.text() + (outcome.viaRelay() ? " (by the running relay)" : ""));
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true,
+      description = "One line per queued message: id, age, size, sender, recipients pending/delivered/failed, next attempt.")
+  static final class ListCommand extends Sub {
+    @Override
+    void run() throws IOException {
+      List<Envelope> queued = control().list();
+      Instant now = Instant.now();
+      for (Envelope e : queued) {
+        out().printf("%s  %7s  %9d  <%s>  pending=%d delivered=%d failed=%d  next=%s%n", e.id(),
+            age(Duration.between(e.received(), now)), e.size(), e.sender(), count(e, State.PENDING),
+            count(e, State.DELIVERED), count(e, State.FAILED), next(e, now));
+      }
+      out().println(queued.size() + " message" + (queued.size() == 1 ? "" : "s") + " in the queue");
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "The envelope of message ID (each recipient's state, attempts, next attempt, last reply) and its headers.")
+  static final class ShowCommand extends Sub {
+    @Parameters(paramLabel = "ID", description = "Queue id, as `queue list` prints it.") String id;
+
+    @Override
+    void run() throws IOException {
+      QueueControl control = control();
+      Envelope e = control.envelope(id);
+      String headers = control.headers(id);
+      Instant now = Instant.now();
+      PrintWriter out = out();
+      out.printf("id         %s%n", e.id());
+      out.printf("received   %s (%s ago)%n", e.received(), age(Duration.between(e.received(), now)));
+      out.printf("sender     <%s>%n", e.sender());
+      out.printf("client     %s helo=%s auth=%s%n", e.client(), e.helo().orElse("-"), e.authUser().orElse("-"));
+      out.printf("size       %d%n", e.size());
+      for (String signature : e.signatures()) {
+        out.printf("signature  %s%n", signature);
+      }
+      for (Recipient r : e.recipients()) {
+        out.printf("recipient  <%s> %s attempts=%d next=%s reply=\"%s\"%n", r.address(), r.state(), r.attempts(),
+            r.nextAttempt().map(Instant::toString).orElse("-"), r.lastReply());
+      }
+      out.println();
+      out.print(headers);
+    }
+  }
+
+  @Command(name = "flush", mixinStandardHelpOptions = true,
+      description = "Make every pending recipient of every message due now.")
+  static final class FlushCommand extends Sub {
+    @Override
+    void run() throws IOException, InterruptedException {
+      report(control().flush());
+    }
+  }
+
+  @Command(name = "retry", mixinStandardHelpOptions = true,
+      description = "Make the pending recipients of message ID due now.")
+  static final class RetryCommand extends Sub {
+    @Parameters(paramLabel = "ID") String id;
+
+    @Override
+    void run() throws IOException, InterruptedException {
+      report(control().retry(id));
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true,
+      description = "Remove message ID from the queue without a bounce; prints what was deleted.")
+  static final class DeleteCommand extends Sub {
+    @Parameters(paramLabel = "ID") String id;
+
+    @Override
+    void run() throws IOException, InterruptedException {
+      report(control().delete(id));
+    }
+  }
+
+  private static long count(Envelope e, State state) {
+    return e.recipients().stream().filter(r -> r.state() == state).count();
+  }
+
+  private static String next(Envelope e, Instant now) {
+    return e.recipients().stream().filter(r -> r.state() == State.PENDING)
+        .map(r -> r.nextAttempt().orElse(now)).min(Instant::compareTo)
+        .map(t -> t.isAfter(now) ? "in " + age(Duration.between(now, t)) : "now").orElse("-");
+  }
+
+  /** 12s, 4m02s, 2h13m, 5d03h: two units at most. */
+  static String age(Duration d) {
+    long s = Math.max(0, d.toSeconds());
+    if (s < 60) {
+      return s + "s";
+    }
+    if (s < 3600) {
+      return String.format("%dm%02ds", s / 60, s % 60);
+    }
+    if (s < 86400) {
+      return String.format("%dh%02dm", s / 3600, s % 3600 / 60);
+    }
+    return String.format("%dd%02dh", s / 86400, s % 86400 / 3600);
   }
 }

@@ -126,7 +126,7 @@ public final class Bouncer {
   private InternetHeaders perMessage(Original original) {
     InternetHeaders h = new InternetHeaders();
     h.addHeader("Reporting-MTA", "dns; " + hostname);
-    h.addHeader("X-Signet-Queue-ID", original.queueId()); // §2.2.5 allows extension fields
+    h.addHeader("X-Signet-Queue-ID", original.queueId()); // RFC 3464 §2.2 allows extension fields
     h.addHeader("Arrival-Date", date(original.arrival()));
     return h;
   }

@@ -44,7 +44,7 @@ public final class MxResolver {
     static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), 2);
   }
 
-  /** RFC 7505 §4.2: "556 5.1.10 Recipient address has null MX". */
+  /** RFC 7505 §4.1: a client reports a null MX with 556 and X.1.10 ("Recipient address has null MX"). */
   static final String NULL_MX = "5.1.10";
   /** RFC 3463 X.1.2: bad destination system address. */
   static final String BAD_DOMAIN = "5.1.2";
@@ -74,7 +74,7 @@ public final class MxResolver {
     }
     Name name;
     try {
-      // RFC 6531 §3.7.3: a U-label domain is looked up in its A-label (ASCII) form.
+      // DNS holds internationalized names as A-labels (RFC 5890 §2.3.2.1): look up the ASCII form.
       name = Name.fromString(IDN.toASCII(d, IDN.ALLOW_UNASSIGNED), Name.root);
     } catch (TextParseException | IllegalArgumentException e) {
       return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid domain name '" + domain + "': " + e.getMessage());
@@ -115,7 +115,7 @@ public final class MxResolver {
     }
     if (records.isEmpty()) {
       if (nullMx) {
-        // RFC 7505 §3: "MX 0 ." says the domain accepts no mail; §4.1: fail at once, do not retry.
+        // RFC 7505 §3: "MX 0 ." says the domain accepts no mail; §4.1: fail at once, never retry.
         return new MxResult.PermanentFailure(NULL_MX, "domain " + domain + " does not accept mail (null MX, RFC 7505)");
       }
       return new MxResult.TemporaryFailure("MX lookup for " + domain + " returned no MX records");

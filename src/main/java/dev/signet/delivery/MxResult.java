@@ -18,7 +18,7 @@ public sealed interface MxResult {
   /**
    * The domain cannot receive mail (NXDOMAIN, null MX, no address at all): do not retry.
    *
-   * @param status the RFC 3463 status to report: 5.1.10 for a null MX (RFC 7505 §4.2), else 5.1.2
+   * @param status the RFC 3463 status to report: 5.1.10 for a null MX (RFC 7505 §4.1), else 5.1.2
    */
   record PermanentFailure(String status, String reason) implements MxResult {}
 

@@ -13,6 +13,8 @@ record Route(String name, String connectHost, int port, Tls tls, boolean verify,
     Optional<String> username, Optional<String> password) {
 
   enum Tls {
+    /** Plaintext even if STARTTLS is offered: the retry after a failed opportunistic handshake. */
+    NONE,
     /** STARTTLS when offered, plaintext otherwise. */
     OPPORTUNISTIC,
     /** STARTTLS or no delivery through this host. */
@@ -23,6 +25,11 @@ record Route(String name, String connectHost, int port, Tls tls, boolean verify,
 
   static Route mx(String name, String address, int port, Tls tls) {
     return new Route(name, address, port, tls, false, Optional.empty(), Optional.empty());
+  }
+
+  /** The same host without TLS. */
+  Route plaintext() {
+    return new Route(name, connectHost, port, Tls.NONE, verify, username, password);
   }
 
   boolean authenticates() {

@@ -38,12 +38,19 @@ final class SmtpConnection implements AutoCloseable {
     Reply reply() {
       return reply;
     }
+
+    /** The TLS handshake failed (as opposed to TLS missing or the host being unreachable). */
+    boolean tlsFailed() {
+      return reply.status().equals(TLS_FAILED);
+    }
   }
 
+  private static final String TLS_FAILED = "4.7.5"; // RFC 3463 X.7.5: cryptographic failure
+
   /**
-   * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435 §1.3; RFC 3207 §4.1: "the
-   * SMTP client ... may decide to continue even if the server's certificate is not verified"):
-   * encrypt with any certificate rather than fall back to plaintext.
+   * Opportunistic TLS towards MX hosts authenticates nobody (RFC 7435: unauthenticated encryption
+   * beats plaintext; RFC 3207 §4.1 leaves it to the client what level of trust it needs): encrypt
+   * with whatever certificate the host presents, as MTAs without DANE or MTA-STS do.
    */
   private static final SSLSocketFactory UNVERIFIED_TLS = unverifiedTls();
 
@@ -77,13 +84,13 @@ final class SmtpConnection implements AutoCloseable {
     SocketCapture capture = new SocketCapture();
     boolean implicit = route.tls() == Route.Tls.IMPLICIT;
     Properties p = new Properties();
-    p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.4: EHLO with our fully-qualified name
+    p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.1.1: EHLO with our fully-qualified domain name
     p.put("mail.smtp.connectiontimeout", millis(settings.connect()));
     p.put("mail.smtp.timeout", millis(settings.greeting()));
     p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
     p.put("mail.smtp.executor.writetimeout", writeTimer);
     p.put("mail.smtp.ssl.enable", String.valueOf(implicit));
-    p.put("mail.smtp.starttls.enable", String.valueOf(!implicit));
+    p.put("mail.smtp.starttls.enable", String.valueOf(!implicit && route.tls() != Route.Tls.NONE));
     // Never send credentials in the clear: with AUTH configured, STARTTLS becomes mandatory.
     p.put("mail.smtp.starttls.required",
         String.valueOf(!implicit && (route.tls() == Route.Tls.REQUIRED || route.authenticates())));
@@ -138,7 +145,7 @@ final class SmtpConnection implements AutoCloseable {
       return Reply.about(route.name(), 421, "4.4.2", "timeout talking to " + route + ": " + text);
     }
     if (has(e, SSLException.class)) {
-      return Reply.about(route.name(), 421, "4.7.5", "TLS with " + route + " failed: " + cause(e));
+      return Reply.about(route.name(), 421, TLS_FAILED, "TLS with " + route + " failed: " + cause(e));
     }
     return Reply.about(route.name(), 421, "4.4.2", "session with " + route + " failed: " + cause(e));
   }

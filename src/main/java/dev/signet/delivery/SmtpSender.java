@@ -85,22 +85,20 @@ public final class SmtpSender implements AutoCloseable {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     List<Reply> skipped = new ArrayList<>();
     for (Route route : routes) {
-      SmtpConnection connection = pool.take(route, utf8);
-      if (connection == null) {
+      SmtpConnection kept = pool.take(route, utf8);
+      Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
+      if (attempt == null || attempt.tryElsewhere()) {
+        // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
+        // a fresh connection to the same host before moving on.
+        SmtpConnection fresh;
         try {
-          connection = SmtpConnection.open(route, utf8, hostname, settings, timer);
+          fresh = open(route, utf8);
         } catch (SmtpConnection.Unusable e) {
           log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
           skipped.add(e.reply());
           continue;
         }
-      }
-      Transaction.Attempt attempt = Transaction.run(connection, request, file);
-      if (attempt.reusable() && !utf8) {
-        connection.transactionDone();
-        pool.give(connection);
-      } else {
-        connection.close();
+        attempt = run(fresh, request, file, utf8);
       }
       if (attempt.tryElsewhere()) {
         log.info("delivery to={} host={} lost: {}", request.domain(), route,
@@ -111,6 +109,36 @@ public final class SmtpSender implements AutoCloseable {
       return new DeliveryResult(attempt.outcomes());
     }
     return new DeliveryResult(noHostTookIt(request, skipped));
+  }
+
+  /**
+   * Connects; when opportunistic STARTTLS fails in the handshake, once more in plaintext: with
+   * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
+   * the mail from going out (as Postfix does at security level "may").
+   */
+  private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
+    try {
+      return SmtpConnection.open(route, utf8, hostname, settings, timer);
+    } catch (SmtpConnection.Unusable e) {
+      if (!e.tlsFailed() || route.tls() != Route.Tls.OPPORTUNISTIC || route.verify()) {
+        throw e;
+      }
+      log.info("host={} TLS handshake failed, retrying without TLS: {}", route, e.reply().text());
+      return SmtpConnection.open(route.plaintext(), utf8, hostname, settings, timer);
+    }
+  }
+
+  /** One transaction; afterwards the connection is kept for the next message or closed. */
+  private Transaction.Attempt run(SmtpConnection connection, DeliveryRequest request, MessageFile file,
+      boolean utf8) {
+    Transaction.Attempt attempt = Transaction.run(connection, request, file);
+    if (attempt.reusable() && !utf8) {
+      connection.transactionDone();
+      pool.give(connection);
+    } else {
+      connection.close();
+    }
+    return attempt;
   }
 
   /**

@@ -38,7 +38,8 @@ final class Transaction {
     List<String> parameters = new ArrayList<>();
 
     if (needsSmtpUtf8(request, file) && !connection.supports("SMTPUTF8")) {
-      // RFC 6531 §3.7.4.2 / RFC 6532: no downgrade exists that keeps the DKIM signature valid.
+      // RFC 6531 §3.4: such a message needs a server offering SMTPUTF8; a downgrade would rewrite
+      // addresses or header fields and break the DKIM signature, so it fails here.
       String status = file.utf8Headers() ? "5.6.9" : "5.6.7";
       return refuse(request, Reply.about(host, 553, status, "message needs SMTPUTF8 (non-ASCII "
           + (file.utf8Headers() ? "header fields" : "addresses") + ") and " + host + " does not offer it"));
@@ -55,7 +56,7 @@ final class Transaction {
     if (connection.supports("SIZE")) {
       long limit = parseLong(connection.extensionParameter("SIZE"));
       if (limit > 0 && file.size() > limit) {
-        // RFC 1870 §6: the message exceeds the server's fixed maximum: a permanent failure.
+        // RFC 1870: the server would refuse a message over its fixed maximum with 552; fail now.
         return refuse(request, Reply.about(host, 552, "5.3.4",
             "message of " + file.size() + " octets exceeds the " + limit + " octets " + host + " accepts"));
       }

@@ -1,9 +1,11 @@
 package dev.signet.dkim;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,15 +29,14 @@ record HeaderSelection(List<String> names, List<HeaderField> fields) {
     candidates.add(FROM); // RFC 6376 §5.4: "The From header field MUST be signed", whatever the config says
     candidates.addAll(lowercase(sign));
     candidates.addAll(over);
+    Map<String, List<HeaderField>> byName = new HashMap<>();
+    for (HeaderField field : headers) {
+      byName.computeIfAbsent(field.name().trim().toLowerCase(Locale.ROOT), n -> new ArrayList<>()).add(field);
+    }
     List<String> names = new ArrayList<>();
     List<HeaderField> fields = new ArrayList<>();
     for (String name : candidates) {
-      List<HeaderField> instances = new ArrayList<>();
-      for (HeaderField field : headers) {
-        if (field.name().trim().equalsIgnoreCase(name)) {
-          instances.add(field);
-        }
-      }
+      List<HeaderField> instances = byName.getOrDefault(name, List.of());
       int entries = instances.size() + (over.contains(name) ? 1 : 0);
       for (int k = 0; k < entries; k++) {
         names.add(name);

@@ -41,6 +41,13 @@ public final class Spool implements AutoCloseable {
     }
   }
 
+  /** {@link #open} found the lock held: a relay is running on this spool. */
+  static final class InUse extends IOException {
+    InUse(String message) {
+      super(message);
+    }
+  }
+
   private final Path tmp;
   private final Path queue;
   private final Path corrupt;
@@ -70,7 +77,7 @@ public final class Spool implements AutoCloseable {
     }
     if (held == null) {
       lockChannel.close();
-      throw new IOException(dir + ": spool is in use by another process (lock held)");
+      throw new InUse(dir + ": spool is in use by another process (lock held)");
     }
     this.lock = held;
     this.ids = new QueueId(clock);
@@ -91,6 +98,11 @@ public final class Spool implements AutoCloseable {
   /** {@code groupCommit=false}: every accept fsyncs the directory itself (for measurement). */
   static Spool open(Path dir, boolean groupCommit) throws IOException {
     return new Spool(dir, groupCommit, Clock.systemUTC());
+  }
+
+  /** The spool's directory. */
+  Path dir() {
+    return queue.getParent();
   }
 
   public Recovery recovery() {
@@ -161,6 +173,11 @@ public final class Spool implements AutoCloseable {
     } catch (IOException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The file holding the signed bytes of queued message {@code id} (delivery streams it as is). */
+  public Path messageFile(String id) {
+    return queue.resolve(checkedId(id) + ".eml");
   }
 
   /** The signed message bytes of queued message {@code id}. */

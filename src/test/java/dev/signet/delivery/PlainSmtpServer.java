@@ -17,7 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A bare SMTP server on a raw socket for what SubEthaSMTP always does differently: it advertises
  * only the EHLO extensions given (SubEthaSMTP always offers 8BITMIME and SMTPUTF8), or, when
- * {@code silent}, accepts connections and never says a word (greeting timeout).
+ * {@code silent}, accepts connections and never says a word (greeting timeout). If it offers
+ * STARTTLS, its TLS is broken: it answers the handshake with text and hangs up.
  */
 final class PlainSmtpServer implements AutoCloseable {
 
@@ -84,6 +85,11 @@ final class PlainSmtpServer implements AutoCloseable {
               ignored.writeBytes(data.getBytes(StandardCharsets.UTF_8));
             }
             say(out, "250 2.0.0 ok");
+          }
+          case "STAR" -> { // STARTTLS, offered but broken: agree, then answer the handshake with junk
+            say(out, "220 2.0.0 ready");
+            say(out, "this is not TLS");
+            return;
           }
           case "QUIT" -> {
             say(out, "221 bye");

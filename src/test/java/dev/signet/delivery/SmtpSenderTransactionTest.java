@@ -146,6 +146,29 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
+  void aBrokenStarttlsFallsBackToPlaintextWhenTlsIsOpportunistic() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS", "8BITMIME"));
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertTrue(broken.commands.contains("STARTTLS"), broken.commands.toString());
+    assertTrue(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
+  void aBrokenStarttlsDefersWhenTlsIsRequired() throws Exception {
+    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS"));
+    SmtpSender sender = fixture.sender(
+        fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
+
+    DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals("4.7.5", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
+    assertFalse(broken.commands.contains("DATA"), broken.commands.toString());
+  }
+
+  @Test
   void plaintextIsUsedWhenStarttlsIsNotOffered() {
     TestMx mx = mx();
 
@@ -272,6 +295,31 @@ class SmtpSenderTransactionTest {
 
     assertEquals(2, mx.received().size());
     assertEquals(1, mx.sessions.get());
+  }
+
+  @Test
+  void concurrentDeliveriesShareTheSenderSafely() throws Exception {
+    TestMx mx = mx();
+    SmtpSender sender = fixture.sender();
+    List<java.util.concurrent.Future<DeliveryResult>> results = new java.util.ArrayList<>();
+
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 8; i++) {
+          String rcpt = "r" + round + "-" + i + "@dest.test";
+          results.add(threads.submit(() -> sender.deliver(request("plain.eml", rcpt))));
+        }
+        for (var r : results) {
+          r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+      }
+    }
+
+    for (var r : results) {
+      assertEquals(1, r.get().delivered().size(), r.get().toString());
+    }
+    assertEquals(16, mx.received().size());
+    assertTrue(mx.sessions.get() <= 8, "the second round opened new sessions instead of reusing: " + mx.sessions.get());
   }
 
   @Test

@@ -99,7 +99,8 @@ class JdkimInteropTest {
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("cases")
   void jdkimVerifiesTheSignature(String canonicalization, String message) throws Exception {
-    assertTrue(verifies(signed(canonicalization, message)), () -> new String(signed0(canonicalization, message)));
+    byte[] signed = signed(canonicalization, message);
+    assertTrue(verifies(signed), () -> new String(signed, StandardCharsets.UTF_8));
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -109,7 +110,7 @@ class JdkimInteropTest {
     String text = new String(signed, StandardCharsets.ISO_8859_1);
     int body = text.indexOf("\r\n\r\n") + 4;
     String tampered = body < text.length()
-        ? text.substring(0, body) + (char) (text.charAt(body) == 'X' ? 'Y' : 'X') + text.substring(body + 1)
+        ? text.substring(0, body) + (text.charAt(body) == 'X' ? 'Y' : 'X') + text.substring(body + 1)
         : text + "X\r\n"; // an empty body: any content changes it
     assertNotEquals(text, tampered);
     assertFalse(verifies(tampered.getBytes(StandardCharsets.ISO_8859_1)));
@@ -144,17 +145,5 @@ class JdkimInteropTest {
 
   static Stream<String> canonicalizations() {
     return CANONICALIZATIONS.stream();
-  }
-
-  private static byte[] signed0(String c, String m) {
-    try {
-      return signed(c, m);
-    } catch (Exception e) {
-      return e.toString().getBytes(StandardCharsets.UTF_8);
-    }
-  }
-
-  static {
-    assertEquals(8, CORPUS.size());
   }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Crash test of the submission path (issue 3): several SMTP clients send continuously while the relay
+# JVM is killed with SIGKILL at random moments (default 20 times) and restarted. After every kill the
+# spool on disk is checked, as the next start will find it: every message that got a 250 must be in
+# queue/ complete (envelope parses, message ends with its trailer, DKIM signature verifies with
+# dkimpy), and no envelope may be visible without its complete message.
+#
+#   bench/crash-submission.sh [KILLS] [CLIENTS]        (defaults: 20 kills, 4 clients; about 2 minutes)
+#
+# Needs: JDK 21+ (JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64), openssl, python3 with dkimpy
+# (Debian: python3-dkim). Builds target/signet.jar if it is missing. Uses loopback only.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+kills="${1:-20}"
+clients="${2:-4}"
+java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+[ -x "$java" ] || java=java
+python=/usr/bin/python3
+"$python" -c 'import dkim' 2>/dev/null || python=python3
+"$python" -c 'import dkim' || { echo "crash-submission: needs dkimpy (apt-get install python3-dkim)" >&2; exit 2; }
+[ -f target/signet.jar ] || mvn -q -B package -DskipTests
+
+work="$(mktemp -d /tmp/signet-crash.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/keys/example.com"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/keys/example.com/crash.pem" 2>/dev/null
+chmod 600 "$work/keys/example.com/crash.pem"
+pubkey="$(openssl pkey -in "$work/keys/example.com/crash.pem" -pubout -outform DER | base64 -w0)"
+port=$((20000 + RANDOM % 20000))
+cat > "$work/signet.yaml" <<YAML
+hostname: crash.test
+listen:
+  submission: 127.0.0.1:$port
+dkim:
+  keys: $work/keys
+spool:
+  dir: $work/spool
+metrics:
+  listen: 127.0.0.1:$((port + 1))
+YAML
+exec "$python" bench/crash_submission.py --java "$java" --jar target/signet.jar --config "$work/signet.yaml" \
+  --spool "$work/spool" --port "$port" --pubkey "$pubkey" --kills "$kills" --clients "$clients" --log "$work/relay.log"

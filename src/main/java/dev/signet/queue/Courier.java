@@ -1,0 +1,249 @@
+package dev.signet.queue;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.delivery.DeliveryRequest;
+import dev.signet.delivery.DeliveryResult;
+import dev.signet.delivery.RecipientOutcome;
+import dev.signet.metrics.Metrics;
+import dev.signet.queue.Envelope.Recipient;
+import dev.signet.queue.Envelope.State;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One delivery attempt of one message to one destination domain, and what follows from it: the
+ * outcome of every recipient is written to the spool (under the message's lock, merged into the
+ * latest envelope, since other domains of the same message are delivered concurrently) before
+ * anything else happens; once no recipient is pending, the bounce is queued and the message removed.
+ */
+final class Courier {
+  private static final Logger log = LoggerFactory.getLogger(Courier.class);
+
+  /** Stands for "no domain: only finish the message" in a scheduling key (no address contains '<'). */
+  static final String FINISH = "<finish>";
+
+  private final SignetConfig.Delivery settings;
+  private final Spool spool;
+  private final Function<DeliveryRequest, DeliveryResult> delivery;
+  private final Scheduler.Reports reports;
+  private final Outbox outbox;
+  private final Path warned;
+  private final Clock clock;
+  private final Metrics metrics;
+  private final MessageLocks locks;
+
+  Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Scheduler.Reports reports, Outbox outbox, Clock clock, Metrics metrics, MessageLocks locks) {
+    this.settings = settings;
+    this.spool = spool;
+    this.delivery = delivery;
+    this.reports = reports;
+    this.outbox = outbox;
+    this.warned = spool.dir().resolve("warned");
+    this.clock = clock;
+    this.metrics = metrics;
+    this.locks = locks;
+  }
+
+  /** The lower-cased domain of an address (RFC 5321 §2.4: domains are case-insensitive). */
+  static String domain(String address) {
+    return address.substring(address.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Tries {@code id}'s pending recipients at {@code domain} ({@link #FINISH}: none, only finish).
+   *
+   * @return when this domain's recipients are due again; empty when none is pending any more
+   */
+  Optional<Instant> attempt(String id, String domain) throws IOException, InterruptedException {
+    MDC.put("qid", id);
+    try {
+      Envelope envelope;
+      List<String> addresses;
+      try (MessageLocks.Held held = locks.lock(id)) {
+        envelope = spool.envelope(id);
+        Instant now = clock.instant();
+        List<Recipient> pending = pending(envelope, domain);
+        if (pending.isEmpty()) {
+          return finishIfDone(envelope);
+        }
+        Instant due = pending.stream().map(r -> r.nextAttempt().orElse(now)).min(Instant::compareTo).orElseThrow();
+        if (due.isAfter(now)) {
+          return Optional.of(due); // rescheduled meanwhile (a deferral raced with a flush)
+        }
+        addresses = List.copyOf(pending.stream().map(Recipient::address).collect(Collectors.toCollection(LinkedHashSet::new)));
+      }
+      long start = System.nanoTime();
+      DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, spool.messageFile(id)));
+      if (metrics != null) {
+        metrics.deliveryTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      }
+      try (MessageLocks.Held held = locks.lock(id)) {
+        Envelope latest;
+        try {
+          latest = spool.envelope(id);
+        } catch (NoSuchFileException e) {
+          log.info("delivery domain={} rcpts={} result=discarded: message was deleted during the attempt",
+              domain, addresses.size());
+          return Optional.empty();
+        }
+        Envelope updated = merge(latest, domain, result, clock.instant());
+        spool.update(updated); // RFC 5321 §6.1: the outcome is on disk before anything else happens
+        logAttempt(domain, addresses.size(), result, updated);
+        Optional<Instant> next = pending(updated, domain).stream()
+            .map(r -> r.nextAttempt().orElseThrow()).min(Instant::compareTo);
+        if (updated.finished()) {
+          return finishIfDone(updated);
+        }
+        warnIfDelayed(updated);
+        return next;
+      } catch (NoSuchFileException e) {
+        return Optional.empty();
+      }
+    } catch (NoSuchFileException e) {
+      return Optional.empty(); // deleted (queue delete) before the attempt
+    } finally {
+      MDC.remove("qid");
+    }
+  }
+
+  private static List<Recipient> pending(Envelope envelope, String domain) {
+    return envelope.recipients().stream()
+        .filter(r -> r.state() == State.PENDING && domain(r.address()).equals(domain)).toList();
+  }
+
+  /** The latest envelope with this attempt's outcomes applied to the recipients still pending. */
+  Envelope merge(Envelope latest, String domain, DeliveryResult result, Instant now) {
+    Map<String, RecipientOutcome> outcomes = result.outcomes().stream()
+        .collect(Collectors.toMap(RecipientOutcome::recipient, o -> o, (a, b) -> a));
+    Instant deadline = latest.received().plus(settings.maxAge());
+    List<Recipient> updated = new ArrayList<>(latest.recipients().size());
+    for (Recipient r : latest.recipients()) {
+      RecipientOutcome o = r.state() == State.PENDING && domain(r.address()).equals(domain)
+          ? outcomes.get(r.address()) : null;
+      updated.add(o == null ? r : switch (o) {
+        case RecipientOutcome.Delivered d -> r.delivered(Replies.keep(d.reply()));
+        case RecipientOutcome.Failed f -> r.failed(Replies.keep(f.reply()));
+        case RecipientOutcome.Deferred d -> deferred(r, Replies.keep(d.reply()), now, deadline);
+      });
+    }
+    return latest.withRecipients(updated);
+  }
+
+  /**
+   * Still pending with one more attempt counted, next try after the backoff (delivery.retry, the last
+   * interval repeating) but never later than the max-age deadline; past that deadline, failed.
+   */
+  private Recipient deferred(Recipient r, String reply, Instant now, Instant deadline) {
+    if (!now.isBefore(deadline)) {
+      return r.failed(Replies.expired(r.attempts() + 1, reply));
+    }
+    List<Duration> retry = settings.retry();
+    Duration backoff = retry.get(Math.min(r.attempts(), retry.size() - 1));
+    Instant next = now.plus(backoff);
+    return r.deferred(reply, next.isAfter(deadline) ? deadline : next);
+  }
+
+
+  /**
+   * Once no recipient is pending: queues one bounce listing the failed recipients (unless the sender
+   * is the null sender: never bounce a bounce, RFC 5321 §4.5.5), then removes the message. A crash
+   * between the two sends the bounce twice at most, never loses it.
+   */
+  private Optional<Instant> finishIfDone(Envelope envelope) throws IOException {
+    if (!envelope.finished()) {
+      return Optional.empty();
+    }
+    List<Recipient> failed = envelope.recipients().stream().filter(r -> r.state() == State.FAILED).toList();
+    String bounce = "none";
+    if (!failed.isEmpty() && !envelope.nullSender()) {
+      try {
+        bounce = outbox.queue(reports.failureReport(envelope, failed, spool.messageFile(envelope.id())),
+            envelope.sender());
+      } catch (IOException e) {
+        // Keep the message: its failures are on disk and the bounce is tried again.
+        log.error("bounce for {} failed recipient(s) could not be queued: {}; retrying", failed.size(), e.getMessage());
+        return Optional.of(clock.instant().plus(settings.retry().get(0)));
+      }
+    }
+    spool.remove(envelope.id());
+    Files.deleteIfExists(warned.resolve(envelope.id()));
+    long delivered = envelope.recipients().stream().filter(r -> r.state() == State.DELIVERED).count();
+    log.info("removed delivered={} failed={} bounce={}", delivered, failed.size(), bounce);
+    return Optional.empty();
+  }
+
+  private void logAttempt(String domain, int count, DeliveryResult result, Envelope updated) {
+    int delivered = result.delivered().size();
+    int failed = result.failed().size();
+    int deferred = result.deferred().size();
+    String outcome = delivered == count ? "delivered" : failed == count ? "failed"
+        : deferred == count ? "deferred" : "mixed";
+    long expired = result.deferred().stream().filter(d -> updated.recipients().stream().anyMatch(
+        r -> r.address().equals(d.recipient()) && r.state() == State.FAILED)).count();
+    if (expired > 0) {
+      outcome += " expired=" + expired;
+    }
+    String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
+    log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} reply=\"{}\"",
+        domain, count, outcome, delivered, deferred, failed, reply.replace("\"", "'"));
+    if (metrics != null) {
+      metrics.delivered(Metrics.Delivery.DELIVERED, delivered);
+      metrics.delivered(Metrics.Delivery.DEFERRED, deferred);
+      metrics.delivered(Metrics.Delivery.BOUNCED, failed);
+    }
+  }
+
+  /**
+   * delivery.delay-warning: once per message, when recipients are still deferred that long after
+   * arrival, tell the sender (RFC 3464 Action: delayed). A marker file under warned/ makes it once,
+   * across restarts too; losing one in a crash costs one more warning, never a lost message.
+   */
+  private void warnIfDelayed(Envelope envelope) {
+    Optional<Duration> after = settings.delayWarning();
+    Instant now = clock.instant();
+    if (after.isEmpty() || envelope.nullSender() || now.isBefore(envelope.received().plus(after.get()))) {
+      return;
+    }
+    Path marker = warned.resolve(envelope.id());
+    List<Recipient> deferred = envelope.recipients().stream()
+        .filter(r -> r.state() == State.PENDING && r.attempts() > 0).toList();
+    if (deferred.isEmpty() || Files.exists(marker)) {
+      return;
+    }
+    try {
+      Optional<byte[]> warning = reports.delayWarning(envelope, deferred, spool.messageFile(envelope.id()),
+          envelope.received().plus(settings.maxAge()));
+      if (warning.isPresent()) {
+        String id = outbox.queue(warning.get(), envelope.sender());
+        log.info("delay warning for {} deferred recipient(s) queued as {}", deferred.size(), id);
+      }
+      Files.createDirectories(warned);
+      Files.write(marker, new byte[0]);
+    } catch (IOException e) {
+      log.error("delay warning not sent: {}", e.getMessage());
+    }
+  }
+
+  /** Queues a report (bounce or warning) to {@code recipient} with the null sender; returns its queue id. */
+  interface Outbox {
+    String queue(byte[] message, String recipient) throws IOException;
+  }
+}

@@ -1,0 +1,357 @@
+package dev.signet.queue;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Bouncer;
+import dev.signet.delivery.DeliveryRequest;
+import dev.signet.delivery.DeliveryResult;
+import dev.signet.delivery.RecipientOutcome;
+import dev.signet.metrics.Metrics;
+import dev.signet.queue.Envelope.Recipient;
+import dev.signet.queue.Envelope.State;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Takes spooled messages to delivery (DESIGN.md "Scheduler"): every pending recipient found in the
+ * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
+ * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
+ * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes
+ * go to the spool first; deferred recipients come back at their next attempt time. Also runs the
+ * requests of {@code signet queue} against a running relay (polls {@code <spool>/control/}).
+ */
+public final class Scheduler implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+  private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+  /** Builds the RFC 3464 reports sent to a message's sender. */
+  @FunctionalInterface
+  public interface Reports {
+    /** The failure report (bounce) for the failed recipients of a finished message. */
+    byte[] failureReport(Envelope message, List<Recipient> failed, Path messageFile) throws IOException;
+
+    /** The delay warning for recipients still deferred (delivery.delay-warning); empty = none. */
+    default Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path messageFile,
+        Instant retryUntil) throws IOException {
+      return Optional.empty();
+    }
+  }
+
+  /** One job: a message's recipients at one domain. */
+  private record Key(String id, String domain) {}
+
+  private record Due(Key key, long generation, long atNanos) implements Delayed {
+    @Override
+    public long getDelay(TimeUnit unit) {
+      return unit.convert(atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public int compareTo(Delayed other) {
+      return Long.compare(atNanos, ((Due) other).atNanos);
+    }
+  }
+
+  /** A job's scheduling state: queued (generation matches the Due), or running (rerun later if asked). */
+  private static final class Slot {
+    long generation;
+    Instant at;
+    boolean running;
+    Instant rerunAt;
+  }
+
+  private final String hostname;
+  private final Spool spool;
+  private final Path controlDir;
+  private final Clock clock;
+  private final Reports reports;
+  private final MessageLocks locks = new MessageLocks();
+  private final Courier courier;
+  private final Lanes lanes;
+  private final DelayQueue<Due> due = new DelayQueue<>();
+  private final Map<Key, Slot> slots = new HashMap<>();
+  private long generations;
+  private volatile boolean stopping;
+  private Thread dispatcher;
+  private Thread controller;
+
+  /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Clock clock, Metrics metrics) {
+    this(config, spool, delivery, bouncer(new Bouncer(config.hostname(), clock)), clock, metrics);
+  }
+
+  /**
+   * @param delivery one delivery attempt, e.g. {@code SmtpSender::deliver}
+   * @param reports builds the bounce of a message with failed recipients
+   * @param metrics may be null
+   */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Reports reports, Clock clock, Metrics metrics) {
+    this.hostname = config.hostname();
+    this.spool = spool;
+    this.controlDir = Control.dir(spool.dir());
+    this.clock = clock;
+    this.reports = reports;
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, clock, metrics, locks);
+    this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
+  }
+
+  /** Schedules every message in the spool and starts delivering. */
+  public synchronized void start() throws IOException {
+    if (dispatcher != null) {
+      throw new IllegalStateException("already started");
+    }
+    List<Envelope> queued = spool.list();
+    for (Envelope envelope : queued) {
+      submitted(envelope);
+    }
+    log.info("scheduler: started with {} queued message(s)", queued.size());
+    dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
+    controller = Thread.ofPlatform().name("signet-queue-control").daemon().start(this::control);
+  }
+
+  /** A message was accepted into the spool (or changed): schedules its pending recipients. */
+  public void submitted(Envelope envelope) {
+    Instant now = clock.instant();
+    Map<String, Instant> domains = new HashMap<>();
+    for (Recipient r : envelope.recipients()) {
+      if (r.state() == State.PENDING) {
+        domains.merge(Courier.domain(r.address()), r.nextAttempt().orElse(now),
+            (a, b) -> a.isBefore(b) ? a : b);
+      }
+    }
+    if (domains.isEmpty()) {
+      schedule(new Key(envelope.id(), Courier.FINISH), now); // all final, not removed yet (crash)
+    }
+    domains.forEach((domain, at) -> schedule(new Key(envelope.id(), domain), at));
+  }
+
+  private synchronized void schedule(Key key, Instant at) {
+    if (stopping) {
+      return;
+    }
+    Slot slot = slots.get(key);
+    if (slot != null && slot.running) {
+      slot.rerunAt = slot.rerunAt == null || at.isBefore(slot.rerunAt) ? at : slot.rerunAt;
+      return;
+    }
+    if (slot != null && !at.isBefore(slot.at)) {
+      return; // already due earlier
+    }
+    if (slot == null) {
+      slot = new Slot();
+      slots.put(key, slot);
+    }
+    slot.generation = ++generations;
+    slot.at = at;
+    long delay = Math.max(0, Duration.between(clock.instant(), at).toNanos());
+    due.add(new Due(key, slot.generation, System.nanoTime() + delay));
+  }
+
+  /** Takes a due entry for running; false if it was superseded. */
+  private synchronized boolean claim(Due d) {
+    Slot slot = slots.get(d.key());
+    if (slot == null || slot.running || slot.generation != d.generation()) {
+      return false;
+    }
+    slot.running = true;
+    slot.rerunAt = null;
+    return true;
+  }
+
+  private synchronized void finished(Key key, Optional<Instant> next) {
+    Slot slot = slots.remove(key);
+    Instant rerun = slot == null ? null : slot.rerunAt;
+    if (next.isPresent() && (rerun == null || next.get().isBefore(rerun))) {
+      rerun = next.get();
+    }
+    if (rerun != null) {
+      schedule(key, rerun);
+    }
+  }
+
+  private void dispatch() {
+    try {
+      while (!stopping) {
+        Due d = due.poll(CONTROL_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        if (d == null || !claim(d)) {
+          continue;
+        }
+        if (!lanes.submit(d.key().domain(), () -> run(d.key()))) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // stop()
+    }
+  }
+
+  private void run(Key key) {
+    Optional<Instant> next = Optional.empty();
+    try {
+      next = courier.attempt(key.id(), key.domain());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      // The spool could not record an outcome: keep the recipients pending and try again later.
+      MDC.put("qid", key.id());
+      log.error("delivery domain={} aborted: {}", key.domain(), e.toString());
+      MDC.remove("qid");
+      next = Optional.of(clock.instant().plus(Duration.ofMinutes(1)));
+    } finally {
+      finished(key, next);
+    }
+  }
+
+  /** Queues a report to {@code recipient} with the null sender (RFC 5321 §4.5.5); returns its queue id. */
+  private String queueReport(byte[] report, String recipient) throws IOException {
+    try (Incoming in = spool.receive()) {
+      in.headers(report); // the whole report; Incoming writes it as one block
+      Envelope envelope = Envelope.received(in.id(), "", List.of(recipient), "127.0.0.1",
+          Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
+      spool.accept(in, envelope);
+      submitted(envelope);
+      return in.id();
+    }
+  }
+
+  /** Failure reports by the delivery stage's {@link Bouncer} (RFC 3464). */
+  static Reports bouncer(Bouncer bouncer) {
+    return new Reports() {
+      @Override
+      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
+        return bouncer.failed(original(message, file), failed.stream()
+                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
+            .map(Bouncer.Bounce::message)
+            .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
+      }
+
+      @Override
+      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
+          throws IOException {
+        return bouncer.delayed(original(message, file), deferred.stream()
+                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
+            .map(Bouncer.Bounce::message);
+      }
+    };
+  }
+
+  private static Bouncer.Original original(Envelope message, Path file) {
+    return new Bouncer.Original(message.id(), message.sender(), file, message.received());
+  }
+
+  /** Polls control/ for queue commands from the CLI. */
+  private void control() {
+    while (!stopping) {
+      try {
+        for (Control.Request request : Control.pending(controlDir)) {
+          execute(request);
+        }
+        Thread.sleep(CONTROL_POLL);
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException e) {
+        log.error("queue control: {}", e.toString());
+        try {
+          Thread.sleep(CONTROL_POLL);
+        } catch (InterruptedException stop) {
+          return;
+        }
+      }
+    }
+  }
+
+  private void execute(Control.Request request) throws IOException, InterruptedException {
+    String text;
+    boolean ok = true;
+    try {
+      text = switch (request.action()) {
+        case FLUSH -> {
+          int n = 0;
+          for (Envelope e : spool.list()) {
+            if (retryNow(e.id())) {
+              n++;
+            }
+          }
+          yield "flushed " + n + " message" + (n == 1 ? "" : "s");
+        }
+        case RETRY -> {
+          if (!retryNow(request.id().orElseThrow())) {
+            throw new Control.UnknownMessage(request.id().orElseThrow());
+          }
+          yield "retrying " + request.id().orElseThrow();
+        }
+        case DELETE -> {
+          try (MessageLocks.Held held = locks.lock(request.id().orElseThrow())) {
+            yield Control.describeDeleted(Control.delete(spool, request.id().orElseThrow()));
+          }
+        }
+      };
+    } catch (Control.UnknownMessage e) {
+      ok = false;
+      text = e.getMessage();
+    }
+    log.info("queue control: {}: {}", request.name(), text);
+    Control.answer(controlDir, request, ok, text);
+  }
+
+  private boolean retryNow(String id) throws IOException, InterruptedException {
+    Envelope updated;
+    try (MessageLocks.Held held = locks.lock(id)) {
+      updated = Control.retryNow(spool, id, clock.instant());
+    } catch (Control.UnknownMessage e) {
+      return false;
+    }
+    submitted(updated);
+    return true;
+  }
+
+  /**
+   * Stops: no new attempt starts; attempts in flight get a bounded time to end (their outcomes are
+   * written); the rest stays pending in the spool for the next start.
+   */
+  public void stop() throws InterruptedException {
+    stop(STOP_GRACE);
+  }
+
+  public void stop(Duration grace) throws InterruptedException {
+    synchronized (this) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      due.clear();
+      slots.clear();
+    }
+    if (dispatcher != null) {
+      dispatcher.interrupt();
+      controller.interrupt();
+      dispatcher.join(grace);
+      controller.join(grace);
+    }
+    if (!lanes.close(grace)) {
+      log.warn("scheduler: attempts still running after {}; their recipients stay pending", grace);
+    }
+    log.info("scheduler: stopped");
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}

@@ -1,0 +1,94 @@
+package dev.signet.smtp;
+
+import dev.signet.smtp.DataStreams.Bdat;
+import dev.signet.smtp.DataStreams.ChunkStream;
+import dev.signet.smtp.DataStreams.DotUnstuffer;
+import dev.signet.smtp.DataStreams.MessageInput;
+import dev.signet.smtp.DataStreams.SyntaxLost;
+import java.io.IOException;
+import java.io.InputStream;
+import org.subethamail.smtp.DropConnectionException;
+import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * DATA and BDAT, replacing SubEthaSMTP's. Theirs leave the rest of a refused message in the input
+ * (to be read as commands: SMTP smuggling), keep the transaction open after a refusal, and (BDAT)
+ * neither skip the chunk of a refused BDAT nor notice a connection closed inside a chunk.
+ */
+final class DataCommands {
+  private DataCommands() {}
+
+  static final class Data extends BaseCommand {
+    private final MessageReceiver receiver;
+
+    Data(MessageReceiver receiver) {
+      super("DATA", "Following text is collected as the message.");
+      this.receiver = receiver;
+    }
+
+    @Override
+    public void execute(String command, Session sess) throws IOException {
+      if (!command.trim().equalsIgnoreCase("DATA")) {
+        sess.sendResponse("501 5.5.4 DATA takes no parameters");
+        return;
+      }
+      if (!sess.isMailTransactionInProgress()) {
+        sess.sendResponse("503 5.5.1 Need MAIL before DATA");
+        return;
+      }
+      if (sess.getRecipientCount() == 0) {
+        sess.sendResponse("554 5.5.1 No valid recipients"); // RFC 5321 §3.3
+        return;
+      }
+      sess.sendResponse("354 End data with <CR><LF>.<CR><LF>");
+      // RFC 5321 §4.1.1.4: the data ends only at CRLF "." CRLF. DotTerminatedInputStream matches
+      // exactly that (a bare LF "." LF or CR "." CR stays data, for the pipeline to refuse).
+      InputStream data = new DotUnstuffer(new DotTerminatedInputStream(sess.getRawInput()));
+      MessageInput input = new MessageInput(data, receiver.maxSize(), () -> DataStreams.readToEnd(data));
+      String reply;
+      try {
+        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+      } finally {
+        sess.resetMailTransaction(); // RFC 5321 §4.1.1.4: the transaction ends with the data
+      }
+      sess.sendResponse(reply);
+    }
+  }
+
+  static final class Chunk extends BaseCommand {
+    private final MessageReceiver receiver;
+
+    Chunk(MessageReceiver receiver) {
+      super("BDAT", "A chunk of the message (RFC 3030).", "size [LAST]");
+      this.receiver = receiver;
+    }
+
+    @Override
+    public void execute(String command, Session sess) throws IOException, DropConnectionException {
+      Bdat bdat;
+      try {
+        bdat = Bdat.parse(command);
+      } catch (SyntaxLost e) {
+        throw new DropConnectionException(501, e.getMessage().substring(4));
+      }
+      if (!sess.isMailTransactionInProgress() || sess.getRecipientCount() == 0) {
+        // RFC 3030 §2: the chunk is read even when refused, or its bytes would be read as commands.
+        DataStreams.skipFully(sess.getRawInput(), bdat.size());
+        sess.sendResponse(sess.isMailTransactionInProgress()
+            ? "554 5.5.1 No valid recipients" : "503 5.5.1 Need MAIL and RCPT before BDAT");
+        return;
+      }
+      ChunkStream chunks = new ChunkStream(sess, bdat.size(), bdat.last());
+      MessageInput input = new MessageInput(chunks, receiver.maxSize(), chunks::discardChunk);
+      String reply;
+      try {
+        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+      } finally {
+        sess.resetMailTransaction();
+      }
+      sess.sendResponse(reply);
+    }
+  }
+}

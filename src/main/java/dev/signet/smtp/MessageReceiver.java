@@ -1,0 +1,172 @@
+package dev.signet.smtp;
+
+import dev.signet.message.MessageException;
+import dev.signet.message.MessageSink;
+import dev.signet.message.Prepared;
+import dev.signet.message.Submission;
+import dev.signet.message.Trace;
+import dev.signet.metrics.Metrics;
+import dev.signet.queue.Envelope;
+import dev.signet.queue.Incoming;
+import dev.signet.queue.Spool;
+import dev.signet.smtp.DataStreams.MessageInput;
+import dev.signet.smtp.DataStreams.SequenceBroken;
+import dev.signet.smtp.DataStreams.TooBig;
+import dev.signet.smtp.Users.User;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.subethamail.smtp.MessageContext;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.MessageHandlerFactory;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * The end of DATA/BDAT: the message goes through the pipeline (normalize, sign) into the spool,
+ * and the reply says what became of it. A 250 only after {@link Spool#accept} returned; any disk
+ * trouble is a 451 and leaves nothing in the queue. One log line per message.
+ */
+final class MessageReceiver implements MessageHandlerFactory {
+  private static final Logger log = LoggerFactory.getLogger(MessageReceiver.class);
+
+  private final Submission submission;
+  private final Spool spool;
+  private final long maxSize;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  MessageReceiver(Submission submission, Spool spool, long maxSize, Metrics metrics, Clock clock) {
+    this.submission = submission;
+    this.spool = spool;
+    this.maxSize = maxSize;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  long maxSize() {
+    return maxSize;
+  }
+
+  @Override
+  public MessageHandler create(MessageContext context) {
+    return new Transaction();
+  }
+
+  /**
+   * Receives one message and returns the reply line. The data is always read to its end (or to the
+   * end of the current BDAT chunk), so nothing of it can be taken for a command (SMTP smuggling).
+   *
+   * @throws IOException only when the client's connection failed; there is nobody to reply to
+   */
+  String receive(Session session, Transaction tx, MessageInput data) throws IOException {
+    Instant now = clock.instant();
+    Optional<User> user = ClientPolicy.user(session);
+    String client = ClientPolicy.client(session).getHostAddress();
+    Incoming incoming;
+    try {
+      incoming = spool.receive();
+    } catch (IOException e) {
+      data.drain();
+      log.error("spool: cannot start a message: {}", e.toString());
+      return finish(null, tx, client, user, Optional.empty(), "451 4.3.0 Temporary failure writing to the spool, try again later");
+    }
+    MDC.put("qid", incoming.id());
+    try {
+      return receive(session, tx, data, incoming, user, client, now);
+    } finally {
+      MDC.remove("qid");
+    }
+  }
+
+  private String receive(Session session, Transaction tx, MessageInput data, Incoming incoming, Optional<User> user,
+      String client, Instant now) throws IOException {
+    Prepared prepared = null;
+    String reply;
+    try (Incoming in = incoming) {
+      Trace trace = new Trace(in.id(), session.getHelo().orElse(""), ClientPolicy.client(session),
+          user.map(User::name), session.isTLSStarted(), now);
+      prepared = submission.prepare(data, trace, sink(in), maxSize);
+      data.drain();
+      Optional<String> refusal = ClientPolicy.domainRefusal(session, prepared.authorDomain(), "From");
+      if (refusal.isPresent()) {
+        reply = refusal.get(); // known only now; the message is discarded (closing `in`)
+      } else {
+        spool.accept(in, Envelope.received(in.id(), tx.sender(), tx.recipients(), client, session.getHelo(),
+            user.map(User::name), now, in.size(), prepared.signatures()));
+        reply = "250 2.0.0 Ok: queued as " + in.id();
+      }
+    } catch (MessageException e) {
+      data.drain();
+      reply = e.smtpReply();
+    } catch (TooBig e) {
+      data.drain();
+      reply = "552 5.3.4 Message size exceeds fixed limit of " + maxSize + " bytes";
+    } catch (SequenceBroken e) {
+      reply = e.getMessage();
+    } catch (IOException e) {
+      if (data.clientFailed()) {
+        log.warn("message from {} abandoned: connection failed during data: {}", client, e.toString());
+        metrics.received(Metrics.Received.DEFERRED);
+        throw e;
+      }
+      log.error("spool: cannot write message {}: {}", incoming.id(), e.toString());
+      data.drain();
+      reply = "451 4.3.0 Temporary failure writing to the spool, try again later";
+    }
+    return finish(incoming.id(), tx, client, user, Optional.ofNullable(prepared), reply);
+  }
+
+  private static MessageSink sink(Incoming in) {
+    return new MessageSink() {
+      @Override
+      public OutputStream body() {
+        return in.body();
+      }
+
+      @Override
+      public void headers(byte[] headerBlock) throws IOException {
+        in.headers(headerBlock);
+      }
+    };
+  }
+
+  /** The one log line per message (Postfix style: greppable key=value, queue id in the MDC too). */
+  private String finish(String id, Transaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
+      String reply) {
+    boolean accepted = reply.startsWith("2");
+    metrics.received(accepted ? Metrics.Received.ACCEPTED
+        : reply.startsWith("4") ? Metrics.Received.DEFERRED : Metrics.Received.REJECTED);
+    List<String> signatures = prepared.map(Prepared::signatures).orElse(List.of());
+    if (accepted) {
+      signatures.stream().map(s -> tag(s, "a"))
+          .filter(a -> a.equals("rsa-sha256") || a.equals("ed25519-sha256"))
+          .forEach(metrics::signed);
+      if (signatures.isEmpty()) {
+        metrics.unsigned(Metrics.Unsigned.NO_KEY_RELAYED);
+      }
+    } else if (reply.startsWith("451 4.3.5")) {
+      metrics.unsigned(Metrics.Unsigned.NO_KEY_REFUSED);
+    }
+    log.info("message id={} client={} user={} from=<{}> rcpts={} size={} signatures=[{}] result={} reply=\"{}\"",
+        id == null ? "-" : id, client, user.map(User::name).orElse("-"), tx.sender(), tx.recipients().size(),
+        prepared.map(p -> Long.toString(p.size())).orElse("-"),
+        String.join("; ", signatures), accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected",
+        reply);
+    return reply;
+  }
+
+  private static String tag(String signature, String name) {
+    for (String part : signature.split(" ")) {
+      if (part.startsWith(name + "=")) {
+        return part.substring(name.length() + 1);
+      }
+    }
+    return "";
+  }
+}

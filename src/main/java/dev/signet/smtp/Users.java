@@ -1,0 +1,106 @@
+package dev.signet.smtp;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
+
+/**
+ * The {@code clients.users} file: one user per line, {@code name:bcrypt-hash:domain1,domain2};
+ * blank lines and lines starting with {@code #} are ignored. A user may send only with MAIL FROM and
+ * From addresses in its domains.
+ */
+final class Users {
+  /** An authenticated identity and the domains it may send as. */
+  record User(String name, Set<String> domains) {
+    boolean mayUse(String domain) {
+      return domains.contains(domain.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  private record Entry(User user, String hash) {}
+
+  private static final Pattern NAME = Pattern.compile("[^\\s:]{1,256}");
+  // $2a$/$2b$/$2y$, two-digit cost, 53 characters of salt and hash (OpenBSD bcrypt base64).
+  private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}");
+  private static final Pattern DOMAIN = Pattern.compile("[^\\s,@]+\\.[^\\s,@]+|[^\\s,@.]+");
+  // Checked against when the user is unknown, so a wrong name costs the same time as a wrong password.
+  private static final String DUMMY_HASH = OpenBSDBCrypt.generate("2b", "dummy".toCharArray(), new byte[16], 10);
+
+  private final Map<String, Entry> entries;
+
+  private Users(Map<String, Entry> entries) {
+    this.entries = entries;
+  }
+
+  static Users none() {
+    return new Users(Map.of());
+  }
+
+  static Users load(Path file) throws IOException {
+    Map<String, Entry> entries = new LinkedHashMap<>();
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    for (int n = 0; n < lines.size(); n++) {
+      String line = lines.get(n).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String where = file + " line " + (n + 1) + ": ";
+      String[] parts = line.split(":", -1);
+      if (parts.length != 3) {
+        throw new IOException(where + "expected name:bcrypt-hash:domain1,domain2");
+      }
+      if (!NAME.matcher(parts[0]).matches()) {
+        throw new IOException(where + "bad user name '" + parts[0] + "'");
+      }
+      if (!BCRYPT.matcher(parts[1]).matches()) {
+        throw new IOException(where + "the password must be a bcrypt hash ($2b$12$...), "
+            + "see `signet user add`");
+      }
+      Set<String> domains = new java.util.LinkedHashSet<>();
+      for (String d : parts[2].split(",", -1)) {
+        String domain = d.strip().toLowerCase(Locale.ROOT);
+        if (!DOMAIN.matcher(domain).matches()) {
+          throw new IOException(where + "bad domain '" + d + "'");
+        }
+        domains.add(domain);
+      }
+      if (entries.put(parts[0], new Entry(new User(parts[0], Set.copyOf(domains)), parts[1])) != null) {
+        throw new IOException(where + "user '" + parts[0] + "' is listed twice");
+      }
+    }
+    return new Users(Map.copyOf(entries));
+  }
+
+  boolean isEmpty() {
+    return entries.isEmpty();
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  /** The user if the password matches its bcrypt hash. Takes bcrypt time whether or not the name exists. */
+  Optional<User> verify(String name, String password) {
+    Entry entry = entries.get(name);
+    char[] secret = password.toCharArray();
+    boolean ok = OpenBSDBCrypt.checkPassword(entry == null ? DUMMY_HASH : entry.hash(), secret);
+    java.util.Arrays.fill(secret, '\0');
+    return ok && entry != null ? Optional.of(entry.user()) : Optional.empty();
+  }
+
+  /** A users-file line for {@code name}; {@code cost} is bcrypt's log2 work factor. */
+  static String line(String name, char[] password, List<String> domains, int cost) {
+    byte[] salt = new byte[16];
+    new java.security.SecureRandom().nextBytes(salt);
+    return name + ":" + OpenBSDBCrypt.generate("2b", password, salt, cost) + ":" + String.join(",", domains);
+  }
+}

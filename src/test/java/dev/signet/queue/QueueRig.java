@@ -1,0 +1,227 @@
+package dev.signet.queue;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.delivery.SmtpSender;
+import dev.signet.delivery.TestDnsServer;
+import dev.signet.dkim.BodyHash;
+import dev.signet.dkim.DnsRecord;
+import dev.signet.dkim.HeaderField;
+import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.Signer;
+import dev.signet.dkim.SigningKey;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.apache.james.jdkim.DKIMVerifier;
+import org.apache.james.jdkim.api.PublicKeyRecordRetriever;
+import org.apache.james.jdkim.api.SignatureRecord;
+import org.apache.james.jdkim.exceptions.FailException;
+import org.apache.james.jdkim.exceptions.PermFailException;
+import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.wiser.Wiser;
+
+/**
+ * A relay's delivery side for end-to-end tests: a TestDnsServer, a spool in a temporary directory,
+ * the real SmtpSender and a Scheduler, with receiving MTAs (Wiser, {@link ScriptedMx}) on 127.0.0.x,
+ * all on one port that {@code delivery.port} names. Test messages are signed with the real Signer
+ * and the example.com RSA test key, so what reaches an MX can be checked with jDKIM.
+ */
+final class QueueRig implements AutoCloseable {
+  final TestDnsServer dns;
+  final int port;
+  final Path spoolDir;
+  final SigningKey rsa;
+  private final Signer signer;
+  private final List<AutoCloseable> mtas = new ArrayList<>();
+  Duration maxAge = Duration.ofDays(5);
+  List<Duration> retry = List.of(Duration.ofMillis(200), Duration.ofMillis(500));
+  int perDomain = 2;
+  Optional<Duration> delayWarning = Optional.empty();
+  Spool spool;
+  SmtpSender sender;
+  Scheduler scheduler;
+
+  QueueRig(Path root) throws Exception {
+    dns = TestDnsServer.start();
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      port = s.getLocalPort();
+    }
+    spoolDir = root.resolve("spool");
+    Path keys = root.resolve("keys");
+    Path key = keys.resolve("example.com/rsa2048.pem");
+    Files.createDirectories(key.getParent());
+    try (InputStream in = QueueRig.class.getResourceAsStream("/keys/example.com/rsa2048.pem")) {
+      Files.write(key, in.readAllBytes());
+    }
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    rsa = KeyRing.load(keys).keysFor("example.com", false).get(0);
+    signer = new Signer(SignetConfig.defaults().dkim(), Clock.systemUTC());
+  }
+
+  SignetConfig config() {
+    SignetConfig d = SignetConfig.defaults();
+    SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
+        delayWarning, 10, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC);
+    return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
+        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics());
+  }
+
+  /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
+  QueueRig startRelay(Scheduler.Reports reports) throws IOException {
+    spool = Spool.open(spoolDir);
+    sender = new SmtpSender(config());
+    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), null);
+    scheduler.start();
+    return this;
+  }
+
+  /** Stops the scheduler, the sender and closes the spool, as a relay shutting down does. */
+  void stopRelay() throws Exception {
+    if (scheduler != null) {
+      scheduler.stop(Duration.ofSeconds(10));
+      scheduler = null;
+    }
+    if (sender != null) {
+      sender.close();
+      sender = null;
+    }
+    if (spool != null) {
+      spool.close();
+      spool = null;
+    }
+  }
+
+  /** An MX record for {@code domain} pointing at a host with {@code address}. */
+  void mx(String domain, int preference, String address) {
+    String host = "mx" + preference + "." + domain;
+    dns.add(domain + ". 300 IN MX " + preference + " " + host + ".", host + ". 300 IN A " + address);
+  }
+
+  Wiser wiser(String address) throws IOException {
+    Wiser wiser = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName(address)).hostName("wiser.test"));
+    wiser.start();
+    mtas.add(wiser::stop);
+    return wiser;
+  }
+
+  ScriptedMx scripted(String address) throws IOException {
+    ScriptedMx mx = new ScriptedMx(address, port);
+    mtas.add(mx);
+    return mx;
+  }
+
+  /** A message from example.com, signed, as the submission stage would have spooled it. */
+  byte[] signedMessage(String subject) throws Exception {
+    String head = "From: App <app@example.com>\r\nTo: someone@dest.test\r\nSubject: " + subject + "\r\n"
+        + "Date: Wed, 25 Nov 2026 18:00:00 +0000\r\nMessage-ID: <" + UUID.randomUUID() + "@example.com>\r\n"
+        + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n";
+    byte[] body = ("Hello,\r\n.a line that starts with a dot (dot-stuffing on the wire)\r\n\r\nbye\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+    List<HeaderField> fields = new ArrayList<>();
+    for (String line : head.split("(?<=\r\n)")) {
+      fields.add(new HeaderField(line.substring(0, line.indexOf(':')), line.getBytes(StandardCharsets.US_ASCII)));
+    }
+    BodyHash hash = signer.bodyHash();
+    hash.write(body);
+    hash.close();
+    StringBuilder out = new StringBuilder();
+    signer.sign(fields, hash, List.of(rsa)).forEach(out::append);
+    out.append(head).append("\r\n").append(new String(body, StandardCharsets.US_ASCII));
+    return out.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Spools a signed message from {@code sender} (empty = null sender) and tells the scheduler. */
+  Envelope send(String sender, String... recipients) throws Exception {
+    byte[] message = signedMessage("test for " + String.join(",", recipients));
+    int split = new String(message, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
+    try (Incoming in = spool.receive()) {
+      try (OutputStream body = in.body()) {
+        body.write(message, split, message.length - split);
+      }
+      in.headers(java.util.Arrays.copyOf(message, split));
+      Envelope envelope = Envelope.received(in.id(), sender, List.of(recipients), "127.0.0.1",
+          Optional.of("client.test"), Optional.empty(), Instant.now(), in.size(),
+          List.of("d=example.com s=rsa2048 a=rsa-sha256"));
+      spool.accept(in, envelope);
+      if (scheduler != null) {
+        scheduler.submitted(envelope);
+      }
+      return envelope;
+    }
+  }
+
+  /** True if jDKIM finds a valid signature by the test key on {@code message}. */
+  boolean verifies(byte[] message) throws Exception {
+    PublicKeyRecordRetriever keys = (method, selector, domain) -> {
+      if (selector.toString().equals(rsa.selector()) && domain.toString().equals(rsa.domain())) {
+        return List.of(DnsRecord.of(rsa).value());
+      }
+      throw new PermFailException("no key for " + selector + "._domainkey." + domain);
+    };
+    DKIMVerifier verifier = new DKIMVerifier(keys);
+    try {
+      List<SignatureRecord> valid = verifier.verify(new ByteArrayInputStream(message));
+      return valid != null && !valid.isEmpty();
+    } catch (FailException e) {
+      return false;
+    }
+  }
+
+  /** Waits (bounded) until {@code condition} holds; fails naming {@code what} otherwise. */
+  static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + limit + " waiting for: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** The envelope of {@code id} as on disk, or null once the message is gone. */
+  Envelope onDisk(String id) {
+    try {
+      return EnvelopeFormat.parse(Files.readAllBytes(spoolDir.resolve("queue").resolve(id + ".env")), id);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Messages in the spool's queue/ now. */
+  int queued() {
+    try (var files = Files.list(spoolDir.resolve("queue"))) {
+      return (int) files.filter(f -> f.toString().endsWith(".env")).count();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      stopRelay();
+    } finally {
+      for (int i = mtas.size() - 1; i >= 0; i--) {
+        mtas.get(i).close();
+      }
+      dns.close();
+    }
+  }
+}

@@ -1,0 +1,199 @@
+package dev.signet.queue;
+
+import static dev.signet.queue.QueueRig.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.queue.Envelope.State;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.subethamail.wiser.Wiser;
+import org.subethamail.wiser.WiserMessage;
+
+/**
+ * From the spool to receiving MTAs over real sockets and real DNS: which MX gets the message, what a
+ * deferral leaves on disk, retries, restarts. Every message that arrives is checked with jDKIM: the
+ * bytes on the wire are the signed bytes.
+ */
+class SchedulerDeliveryTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir Path root;
+  private QueueRig rig;
+  /** No test here expects a bounce; one built anyway is counted and fails the test. */
+  private final AtomicInteger bounces = new AtomicInteger();
+  private final Scheduler.Reports noBounces = (message, failed, file) -> {
+    bounces.incrementAndGet();
+    throw new java.io.IOException("unexpected bounce for " + failed);
+  };
+
+  @BeforeEach
+  void start() throws Exception {
+    rig = new QueueRig(root);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    rig.close();
+    assertEquals(0, bounces.get(), "bounces built");
+  }
+
+  private void assertSignedAndIntact(List<WiserMessage> messages) throws Exception {
+    for (WiserMessage m : messages) {
+      assertTrue(rig.verifies(m.getData()), () -> "jDKIM rejects:\n" + new String(m.getData()));
+    }
+  }
+
+  @Test
+  void theLowestPreferenceMxReceivesTheMessage() throws Exception {
+    rig.mx("dest.test", 20, "127.0.0.3");
+    rig.mx("dest.test", 10, "127.0.0.2");
+    Wiser primary = rig.wiser("127.0.0.2");
+    Wiser backup = rig.wiser("127.0.0.3");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
+
+    await("message removed from the spool", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(1, primary.getMessages().size());
+    assertEquals(0, backup.getMessages().size());
+    assertEquals("app@example.com", primary.getMessages().get(0).getEnvelopeSender());
+    assertSignedAndIntact(primary.getMessages());
+  }
+
+  @Test
+  void aDeadPreferredMxMovesDeliveryToTheNextMx() throws Exception {
+    rig.mx("dest.test", 10, "127.0.0.4"); // nothing listens there
+    rig.mx("dest.test", 20, "127.0.0.3");
+    Wiser backup = rig.wiser("127.0.0.3");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "a@dest.test", "b@dest.test");
+
+    await("message delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(2, backup.getMessages().size());
+    assertSignedAndIntact(backup.getMessages());
+  }
+
+  @Test
+  void allMxDownDefersWithTheAttemptCountOnDiskThenDeliversWhenAnMxComesUp() throws Exception {
+    rig.retry = List.of(Duration.ofMillis(300));
+    rig.mx("dest.test", 10, "127.0.0.5");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
+
+    await("two deferrals on disk", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= 2);
+    Envelope.Recipient deferred = rig.onDisk(sent.id()).recipients().get(0);
+    assertEquals(State.PENDING, deferred.state());
+    assertTrue(deferred.nextAttempt().isPresent());
+    assertTrue(deferred.lastReply().startsWith("4"), deferred.lastReply());
+    String file = Files.readString(rig.spoolDir.resolve("queue/" + sent.id() + ".env"));
+    assertTrue(file.matches("(?s).*\nrcpt PENDING [2-9] \\S+ rcpt@dest.test .*"), file);
+
+    Wiser mx = rig.wiser("127.0.0.5");
+    await("delivered after the MX came up", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(1, mx.getMessages().size());
+    assertSignedAndIntact(mx.getMessages());
+  }
+
+  @Test
+  void aTemporaryRcptRefusalIsRetriedUntilAccepted() throws Exception {
+    rig.mx("dest.test", 10, "127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2")
+        .script("rcpt@dest.test", "451 4.7.1 greylisted, try again later", "452 4.2.2 mailbox full");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
+
+    await("delivered on the third attempt", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(3, mx.rcptCommands.get());
+    assertEquals(1, mx.received.size());
+    assertEquals(List.of("rcpt@dest.test"), mx.received.get(0).recipients());
+    assertTrue(rig.verifies(mx.received.get(0).data()));
+  }
+
+  @Test
+  void theNextAttemptFollowsTheRetryScheduleWhoseLastIntervalRepeats() throws Exception {
+    rig.retry = List.of(Duration.ofMillis(100), Duration.ofSeconds(3600));
+    rig.mx("dest.test", 10, "127.0.0.5"); // down
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
+
+    await("second deferral", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() == 2);
+    Envelope.Recipient r = rig.onDisk(sent.id()).recipients().get(0);
+    Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
+    assertTrue(wait.compareTo(Duration.ofMinutes(59)) > 0 && wait.compareTo(Duration.ofMinutes(61)) < 0,
+        "next attempt in " + wait);
+    Thread.sleep(500);
+    assertEquals(2, rig.onDisk(sent.id()).recipients().get(0).attempts(), "no attempt before the next time");
+  }
+
+  @Test
+  void aRestartMidQueueNeverSendsToADeliveredRecipientAgain() throws Exception {
+    rig.retry = List.of(Duration.ofMillis(200));
+    rig.mx("one.test", 10, "127.0.0.2");
+    rig.mx("two.test", 10, "127.0.0.3"); // down for now
+    Wiser one = rig.wiser("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", "a@one.test", "b@two.test");
+    await("a delivered, b deferred", WAIT, () -> {
+      Envelope e = rig.onDisk(sent.id());
+      return e.recipients().get(0).state() == State.DELIVERED && e.recipients().get(1).attempts() >= 1;
+    });
+    rig.stopRelay();
+
+    Wiser two = rig.wiser("127.0.0.3");
+    rig.startRelay(noBounces);
+    await("b delivered after the restart", WAIT, () -> rig.onDisk(sent.id()) == null);
+    Thread.sleep(300);
+    assertEquals(1, one.getMessages().size(), "a@one.test received once");
+    assertEquals(1, two.getMessages().size(), "b@two.test received once");
+    assertSignedAndIntact(one.getMessages());
+    assertSignedAndIntact(two.getMessages());
+  }
+
+  @Test
+  void messagesQueuedBeforeStartAreDeliveredAtStart() throws Exception {
+    rig.mx("dest.test", 10, "127.0.0.2");
+    Wiser mx = rig.wiser("127.0.0.2");
+    rig.spool = Spool.open(rig.spoolDir);
+    Envelope first = rig.send("app@example.com", "a@dest.test");
+    Envelope second = rig.send("app@example.com", "b@dest.test");
+    rig.spool.close();
+    rig.spool = null;
+
+    rig.startRelay(noBounces);
+
+    await("both delivered", WAIT, () -> rig.onDisk(first.id()) == null && rig.onDisk(second.id()) == null);
+    assertEquals(2, mx.getMessages().size());
+  }
+
+  @Test
+  void deliveriesToOneDomainStayWithinThePerDomainLimit() throws Exception {
+    rig.perDomain = 2;
+    rig.mx("dest.test", 10, "127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2");
+    mx.dataMillis = 150;
+    rig.startRelay(noBounces);
+
+    for (int i = 0; i < 10; i++) {
+      rig.send("app@example.com", "r" + i + "@dest.test");
+    }
+
+    await("10 delivered and removed", WAIT, () -> mx.received.size() == 10 && rig.queued() == 0);
+    assertEquals(2, mx.maxConcurrent.get(), "transactions in DATA at once");
+    for (ScriptedMx.Received r : mx.received) {
+      assertTrue(rig.verifies(r.data()));
+    }
+  }
+}

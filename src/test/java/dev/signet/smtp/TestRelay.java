@@ -1,0 +1,133 @@
+package dev.signet.smtp;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.Signer;
+import dev.signet.message.Submission;
+import dev.signet.metrics.Metrics;
+import dev.signet.queue.Envelope;
+import dev.signet.queue.Spool;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.james.jdkim.DKIMVerifier;
+import org.apache.james.jdkim.api.SignatureRecord;
+
+/**
+ * A relay on an ephemeral loopback port with a real spool, real keys and the real pipeline.
+ * Only 127.0.0.1 counts as local here, so a client bound to 127.0.0.2 plays a remote client.
+ */
+final class TestRelay implements AutoCloseable {
+  static final String PASSWORD = "correct horse";
+  private static final InetAddress LOCAL = InetAddress.getLoopbackAddress(); // 127.0.0.1
+
+  final Path dir;
+  final SignetConfig config;
+  final Spool spool;
+  final SubmissionServer server;
+
+  private TestRelay(Path dir, SignetConfig config, Spool spool, SubmissionServer server) {
+    this.dir = dir;
+    this.config = config;
+    this.spool = spool;
+    this.server = server;
+  }
+
+  /** {@code settings}: extra config lines, flat dotted keys ({@code limits.recipients: 2}). */
+  static TestRelay start(Path dir, String... settings) throws Exception {
+    TestPki.writeDkimKey(dir.resolve("keys"));
+    StringBuilder yaml = new StringBuilder()
+        .append("hostname: relay.test\n")
+        .append("listen.submission: 127.0.0.1:0\n")
+        .append("dkim.keys: ").append(dir.resolve("keys")).append('\n')
+        .append("spool.dir: ").append(dir.resolve("spool")).append('\n');
+    for (String s : settings) {
+      yaml.append(s).append('\n');
+    }
+    Path file = dir.resolve("signet.yaml");
+    Files.writeString(file, yaml);
+    SignetConfig config = SignetConfig.load(Optional.of(file), Map.of());
+    Submission submission = new Submission(config, KeyRing.load(config.dkim().keys()),
+        new Signer(config.dkim(), Clock.systemUTC()));
+    Spool spool = Spool.open(config.spool().dir());
+    AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(20), 3, 10, Duration.ofMinutes(15), Clock.systemUTC());
+    SubmissionServer server;
+    try {
+      server = new SubmissionServer(config, submission, spool, new Metrics(), throttle,
+          a -> a.equals(LOCAL), Clock.systemUTC());
+      server.start();
+    } catch (Exception e) {
+      spool.close();
+      throw e;
+    }
+    return new TestRelay(dir, config, spool, server);
+  }
+
+  /** Config lines for STARTTLS (+ implicit TLS on an ephemeral port) with a self-signed certificate. */
+  static String[] tls(Path dir) throws IOException {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    TestPki.writeTls(cert, key);
+    return new String[] {"tls.certificate: " + cert, "tls.key: " + key, "listen.smtps: 127.0.0.1:0"};
+  }
+
+  /** A users file: alice may send as example.com. */
+  static String users(Path dir) throws IOException {
+    Path file = dir.resolve("users");
+    Files.writeString(file, "# test users\n"
+        + Users.line("alice", PASSWORD.toCharArray(), List.of("example.com"), 4) + "\n");
+    return "clients.users: " + file;
+  }
+
+  int port() {
+    return server.addresses().get(0).getPort();
+  }
+
+  int smtpsPort() {
+    return server.addresses().get(1).getPort();
+  }
+
+  List<Envelope> queued() throws IOException {
+    return spool.list();
+  }
+
+  byte[] message(String id) throws IOException {
+    try (InputStream in = spool.open(id)) {
+      return in.readAllBytes();
+    }
+  }
+
+  List<String> files(String sub) throws IOException {
+    try (Stream<Path> s = Files.list(dir.resolve("spool").resolve(sub))) {
+      return s.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  /** The signatures Apache jDKIM accepts with the test key; empty if none verifies. */
+  static List<SignatureRecord> verify(byte[] message) {
+    DKIMVerifier verifier = new DKIMVerifier((method, selector, domain) ->
+        selector.toString().equals("rsa2026") && domain.toString().equals("example.com")
+            ? List.of(TestPki.dkimRecord()) : List.of());
+    try {
+      List<SignatureRecord> valid = verifier.verify(new ByteArrayInputStream(message));
+      return valid == null ? List.of() : valid;
+    } catch (Exception e) {
+      return List.of();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    spool.close();
+  }
+}
