@@ -221,6 +221,25 @@ class SchedulerDeliveryTest {
   }
 
   @Test
+  void deliveriesAcrossDomainsStayWithinTheTotalLimit() throws Exception {
+    rig.concurrency = 3;
+    rig.perDomain = 10;
+    ScriptedMx mx = rig.scripted("127.0.0.2");
+    mx.dataMillis = 150;
+    for (int d = 0; d < 4; d++) {
+      rig.mx("d" + d + ".test", 10, "127.0.0.2");
+    }
+    rig.startRelay(noBounces);
+
+    for (int i = 0; i < 16; i++) {
+      rig.send("app@example.com", "r" + i + "@d" + (i % 4) + ".test");
+    }
+
+    await("16 delivered and removed", WAIT, () -> mx.received.size() == 16 && rig.queued() == 0);
+    assertEquals(3, mx.maxConcurrent.get(), "transactions in DATA at once, over all domains");
+  }
+
+  @Test
   void concurrentDomainsOfOneMessageLoseNoOutcome() throws Exception {
     rig.retry = List.of(Duration.ofMillis(200));
     String[] recipients = new String[8];
