@@ -30,5 +30,4 @@ interface BodyCanonicalizer {
   byte SP = ' ';
   byte HTAB = '\t';
   byte[] CRLF = {CR, LF};
-  byte[] SP_BYTES = {SP};
 }

@@ -116,6 +116,62 @@ class BodyHashTest {
     }
   }
 
+  /**
+   * Every tricky sequence at every word offset, inside enough plain text for the word-at-a-time
+   * scan (which looks up to 16 bytes ahead), with the body split in two writes at every position:
+   * a WSP run split across writes before a CRLF, a CR ending one write and its LF starting the next.
+   */
+  @Test
+  void trickySequencesSplitAtEveryPositionMatchTheReference() {
+    List<String> tricky = List.of(" \r\n", "  \r\n", "  ", "\t", " \t ", "\r\n ", "\r\n\r\n", "\r\n \r\n",
+        "\rx", "\nx", "x \n", "x\r\r\ny", "\r\n\t", " \r\n\r\n");
+    String plain = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (String t : tricky) {
+      for (int k = 0; k < 9; k++) {
+        String body = plain.substring(0, 20 + k) + t + plain + "\r\n" + plain.substring(k) + t;
+        byte[] bytes = body.getBytes(StandardCharsets.ISO_8859_1);
+        String expected = escape(reference(Canon.RELAXED, body));
+        for (int split = 0; split <= bytes.length; split++) {
+          assertEquals(expected, escape(inTwoWrites(bytes, split)), "split at " + split + " of " + escape(body));
+        }
+      }
+    }
+  }
+
+  /**
+   * Canonical output of exactly the relaxed canonicalizer's buffer size, one byte less and one more,
+   * ending in a WSP run, a CRLF or trailing empty lines: nothing lost or doubled at the flushes.
+   */
+  @Test
+  void outputAroundTheBufferSizeMatchesTheReference() {
+    for (String tail : List.of("", " ", "\r\n", "  \r\n\r\n", "\r")) {
+      for (int size = RelaxedBody.BUFFER - 3; size <= RelaxedBody.BUFFER + 3; size++) {
+        String line = "word  word\tword \r\n";
+        StringBuilder sb = new StringBuilder();
+        while (sb.length() + line.length() < size) {
+          sb.append(line);
+        }
+        sb.append("x".repeat(size - sb.length())).append(tail);
+        String body = sb.toString();
+        byte[] bytes = body.getBytes(StandardCharsets.ISO_8859_1);
+        String expected = escape(reference(Canon.RELAXED, body));
+        assertEquals(expected, escape(BodyCanonicalizationTest.relaxed(body)), "one write, size " + size);
+        for (int split : new int[] {1, RelaxedBody.BUFFER / 2, bytes.length - 1}) {
+          assertEquals(expected, escape(inTwoWrites(bytes, split)), "size " + size + " split at " + split);
+        }
+      }
+    }
+  }
+
+  private static String inTwoWrites(byte[] body, int split) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BodyCanonicalizer c = BodyCanonicalizer.of(Canon.RELAXED, out::write);
+    c.write(body, 0, split);
+    c.write(body, split, body.length - split);
+    c.finish();
+    return out.toString(StandardCharsets.ISO_8859_1);
+  }
+
   private static String chunked(Canon canon, byte[] body, Random random) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     BodyCanonicalizer c = BodyCanonicalizer.of(canon, out::write);
