@@ -7,6 +7,7 @@ import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Security;
 import java.security.Signature;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -23,6 +24,10 @@ final class RsaKeySigner implements KeySigner {
   private final Provider provider;
   /** Keys translated once into the provider's own form (ACCP otherwise converts on every sign). */
   private final Map<PrivateKey, PrivateKey> translated = new ConcurrentHashMap<>();
+  /** Per thread: an initialised Signature per key (Signature objects are not thread-safe). */
+  private final ThreadLocal<Map<PrivateKey, Signature>> signatures =
+      ThreadLocal.withInitial(IdentityHashMap::new);
+  private static final int MAX_CACHED_KEYS = 16;
 
   RsaKeySigner(Provider provider) {
     this.provider = provider;
@@ -35,15 +40,37 @@ final class RsaKeySigner implements KeySigner {
 
   @Override
   public byte[] sign(SigningKey key, byte[] data) throws DkimException {
-    checkSize(key.bits(), key.file() + "");
+    int bits = key.bits();
+    if (bits < MIN_BITS || bits > MAX_BITS) {
+      checkSize(bits, String.valueOf(key.file()));
+    }
     try {
-      Signature signature = Signature.getInstance("SHA256withRSA", provider);
-      signature.initSign(translated.computeIfAbsent(key.privateKey(), this::translate));
+      Signature signature = initialized(key.privateKey());
       signature.update(data);
-      return signature.sign();
+      return signature.sign(); // resets it to the state after initSign, ready for the next message
     } catch (GeneralSecurityException e) {
+      signatures.remove(); // a Signature in an unknown state is not reused
       throw new DkimException(451, "4.3.0", "RSA signing with " + key.describe() + " failed: " + e, e);
     }
+  }
+
+  /**
+   * This thread's Signature for the key, created and initialised once: the provider look-up and
+   * initSign are then not paid per message. Keyed by identity (a reloaded key is a new object; a
+   * PrivateKey's equals and hashCode go through its encoding); bounded, since keys can be reloaded.
+   */
+  private Signature initialized(PrivateKey key) throws GeneralSecurityException {
+    Map<PrivateKey, Signature> mine = signatures.get();
+    Signature signature = mine.get(key);
+    if (signature == null) {
+      if (mine.size() >= MAX_CACHED_KEYS) {
+        mine.clear();
+      }
+      signature = Signature.getInstance("SHA256withRSA", provider);
+      signature.initSign(translated.computeIfAbsent(key, this::translate));
+      mine.put(key, signature);
+    }
+    return signature;
   }
 
   private PrivateKey translate(PrivateKey key) {
