@@ -7,9 +7,10 @@ import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Security;
 import java.security.Signature;
-import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,27 @@ final class RsaKeySigner implements KeySigner {
   static final int MAX_BITS = 4096;
 
   private final Provider provider;
-  /** Keys translated once into the provider's own form (ACCP otherwise converts on every sign). */
-  private final Map<PrivateKey, PrivateKey> translated = new ConcurrentHashMap<>();
-  /** Per thread: an initialised Signature per key (Signature objects are not thread-safe). */
-  private final ThreadLocal<Map<PrivateKey, Signature>> signatures =
-      ThreadLocal.withInitial(IdentityHashMap::new);
-  private static final int MAX_CACHED_KEYS = 16;
+  /**
+   * Per key (by identity: a PrivateKey's equals and hashCode go through its encoding; a reloaded
+   * key is a new object): initialised Signature objects not in use. A message borrows one and
+   * returns it, so neither the provider look-up nor initSign is paid per message, whichever
+   * thread signs (the relay runs one virtual thread per SMTP session). The pool per key grows to
+   * the number of concurrent signings at most.
+   */
+  private final Map<IdentityKey, Queue<Signature>> idle = new ConcurrentHashMap<>();
+  private static final int MAX_KEYS = 64;
+
+  private record IdentityKey(PrivateKey key) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof IdentityKey other && other.key == key;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(key);
+    }
+  }
 
   RsaKeySigner(Provider provider) {
     this.provider = provider;
@@ -44,35 +60,35 @@ final class RsaKeySigner implements KeySigner {
     if (bits < MIN_BITS || bits > MAX_BITS) {
       checkSize(bits, String.valueOf(key.file()));
     }
+    Queue<Signature> pool = pool(key.privateKey());
     try {
-      Signature signature = initialized(key.privateKey());
+      Signature signature = pool.poll();
+      if (signature == null) {
+        signature = Signature.getInstance("SHA256withRSA", provider);
+        signature.initSign(translate(key.privateKey()));
+      }
       signature.update(data);
-      return signature.sign(); // resets it to the state after initSign, ready for the next message
+      byte[] b = signature.sign();
+      pool.offer(signature); // sign() reset it to the state after initSign; after a failure it is dropped
+      return b;
     } catch (GeneralSecurityException e) {
-      signatures.remove(); // a Signature in an unknown state is not reused
       throw new DkimException(451, "4.3.0", "RSA signing with " + key.describe() + " failed: " + e, e);
     }
   }
 
-  /**
-   * This thread's Signature for the key, created and initialised once: the provider look-up and
-   * initSign are then not paid per message. Keyed by identity (a reloaded key is a new object; a
-   * PrivateKey's equals and hashCode go through its encoding); bounded, since keys can be reloaded.
-   */
-  private Signature initialized(PrivateKey key) throws GeneralSecurityException {
-    Map<PrivateKey, Signature> mine = signatures.get();
-    Signature signature = mine.get(key);
-    if (signature == null) {
-      if (mine.size() >= MAX_CACHED_KEYS) {
-        mine.clear();
+  private Queue<Signature> pool(PrivateKey key) {
+    IdentityKey id = new IdentityKey(key);
+    Queue<Signature> pool = idle.get(id);
+    if (pool == null) {
+      if (idle.size() >= MAX_KEYS) {
+        idle.clear(); // keys were reloaded many times: drop the old keys' objects
       }
-      signature = Signature.getInstance("SHA256withRSA", provider);
-      signature.initSign(translated.computeIfAbsent(key, this::translate));
-      mine.put(key, signature);
+      pool = idle.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
     }
-    return signature;
+    return pool;
   }
 
+  /** The key in the provider's own form (ACCP otherwise converts it on every signature). */
   private PrivateKey translate(PrivateKey key) {
     try {
       return (PrivateKey) KeyFactory.getInstance("RSA", provider).translateKey(key);
