@@ -57,6 +57,7 @@ public final class Spool implements AutoCloseable {
   private final Committer committer;
   private final Recovery recovery;
   private final AtomicLong rewrites = new AtomicLong();
+  private final QueueCensus census;
 
   private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
     this.tmp = dir.resolve("tmp");
@@ -81,6 +82,7 @@ public final class Spool implements AutoCloseable {
     }
     this.lock = held;
     this.ids = new QueueId(clock);
+    this.census = new QueueCensus(clock);
     try {
       this.recovery = recover();
     } catch (IOException e) {
@@ -138,6 +140,7 @@ public final class Spool implements AutoCloseable {
           () -> Files.move(message.messageFile(), eml, StandardCopyOption.ATOMIC_MOVE),
           () -> Files.move(tmpEnv, env, StandardCopyOption.ATOMIC_MOVE)));
       message.markAccepted();
+      census.put(envelope);
     } catch (IOException | RuntimeException e) {
       // Not acknowledged: take it out of the queue again, .env first so it never looks complete.
       deleteQuietly(env, e);
@@ -197,6 +200,7 @@ public final class Spool implements AutoCloseable {
       writeSynced(next, EnvelopeFormat.format(envelope));
       committer.commit(List.of(() -> Files.move(next, env, StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING)));
+      census.put(envelope);
     } finally {
       Files.deleteIfExists(next);
     }
@@ -207,6 +211,38 @@ public final class Spool implements AutoCloseable {
     Path env = queue.resolve(checkedId(id) + ".env");
     Path eml = queue.resolve(id + ".eml");
     committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
+    census.remove(id);
+  }
+
+  /** The states {@link #messages} counts: {@code queued}, {@code deferred}. */
+  public static List<String> states() {
+    return QueueCensus.STATES;
+  }
+
+  /** Queued messages in {@code state}, from memory (no disk access: metrics scrape this). */
+  public long messages(String state) {
+    return census.count(state);
+  }
+
+  /** Seconds since the oldest queued message arrived (0 when empty), from memory. */
+  public double oldestAgeSeconds() {
+    return census.oldestAgeSeconds();
+  }
+
+  /**
+   * For {@code /healthz}: can a message be received now? Creates and deletes a probe file in tmp/,
+   * where every message starts. Empty = writable, otherwise the problem.
+   */
+  public java.util.Optional<String> probe() {
+    Path file = tmp.resolve(".probe-" + Thread.currentThread().threadId());
+    try {
+      Files.deleteIfExists(file);
+      Files.createFile(file);
+      Files.delete(file);
+      return java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.of("cannot write in " + tmp + ": " + e);
+    }
   }
 
   @Override
@@ -303,7 +339,7 @@ public final class Spool implements AutoCloseable {
           continue;
         }
         try {
-          EnvelopeFormat.parse(Files.readAllBytes(file), id);
+          census.put(EnvelopeFormat.parse(Files.readAllBytes(file), id));
           queued++;
         } catch (IOException e) {
           quarantine(file, "unreadable envelope: " + e.getMessage(), quarantined);
