@@ -3,17 +3,10 @@ package dev.signet.cli;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.KeyRing;
-import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
-import dev.signet.message.Submission;
-import dev.signet.metrics.Metrics;
-import dev.signet.metrics.MetricsServer;
-import dev.signet.queue.Spool;
-import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -23,9 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code signet serve}: loads the config and keys, recovers the spool, starts the submission
- * listeners and the metrics endpoint, and runs until SIGTERM/SIGINT, when a shutdown hook stops
- * the listeners (sessions closed, their threads awaited) before the spool is closed.
+ * {@code signet serve}: loads the config and keys, starts a {@link Relay} and runs until
+ * SIGTERM/SIGINT, when a shutdown hook stops it gracefully (bounded: sessions in DATA finish, new
+ * ones get 421, deliveries in flight record their outcome). SIGHUP reloads the keys.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the relay.")
 final class ServeCommand implements Callable<Integer> {
@@ -37,33 +30,18 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SignetConfig c = config.load();
     KeyRing keys = keys(c);
-    Signer signer = new Signer(c.dkim(), Clock.systemUTC());
-    log.info("signing providers: {}", signer.providers());
-    Submission submission = new Submission(c, keys, signer);
-    Metrics metrics = new Metrics();
-    Spool spool;
+    Relay relay;
     try {
-      spool = Spool.open(c.spool().dir());
+      relay = Relay.start(c, keys);
     } catch (IOException e) {
-      throw new CommandFailure("spool.dir " + c.spool().dir() + ": " + e.getMessage());
-    }
-    SubmissionServer server = null;
-    MetricsServer metricsServer = null;
-    try {
-      server = new SubmissionServer(c, submission, spool, metrics);
-      server.start();
-      metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
-      log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-    } catch (IOException e) {
-      close(server, metricsServer, spool);
       throw new CommandFailure(e.getMessage());
     }
+    Signals.onHangup(relay::reloadKeys);
     CountDownLatch stopped = new CountDownLatch(1);
-    SubmissionServer running = server;
-    MetricsServer runningMetrics = metricsServer;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping: closing listeners and sessions");
-      close(running, runningMetrics, spool);
+      log.info("stopping: refusing new sessions, letting transactions finish (up to {}), then deliveries in flight",
+          Relay.SESSION_GRACE);
+      relay.close();
       log.info("stopped");
       stopped.countDown();
     }, "signet-shutdown"));
@@ -93,20 +71,6 @@ final class ServeCommand implements Callable<Integer> {
       return keys;
     } catch (IOException | DkimException e) {
       throw new CommandFailure("dkim.keys " + dir + ": " + e.getMessage());
-    }
-  }
-
-  private static void close(SubmissionServer server, MetricsServer metricsServer, Spool spool) {
-    if (server != null) {
-      server.close();
-    }
-    if (metricsServer != null) {
-      metricsServer.close();
-    }
-    try {
-      spool.close();
-    } catch (IOException e) {
-      log.error("closing the spool: {}", e.getMessage());
     }
   }
 }
