@@ -100,6 +100,22 @@ class BodyHashTest {
     }
   }
 
+  /** Every tricky sequence at every offset within an eight-byte word, in one write. */
+  @Test
+  void trickySequencesAtEveryWordOffsetMatchTheReference() {
+    List<String> tricky = List.of(" \r\n", "  ", "\t", " \t", "\r\n ", "\r\n\r\n", " \r", "\r\nx", "\rx", "\nx",
+        "x \r\ny", "x\r\n\ty", "x \n", "x\r\r\ny");
+    for (String t : tricky) {
+      for (int k = 0; k < 17; k++) {
+        String body = "a".repeat(k) + t + "bcdefghijklmnopqrstuvwxyz\r\n" + "a".repeat(k) + t;
+        for (Canon canon : Canon.values()) {
+          assertEquals(escape(reference(canon, body)), escape(BodyCanonicalizationTest.canonical(canon, body)),
+              canon + " of " + escape(body));
+        }
+      }
+    }
+  }
+
   private static String chunked(Canon canon, byte[] body, Random random) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     BodyCanonicalizer c = BodyCanonicalizer.of(canon, out::write);
