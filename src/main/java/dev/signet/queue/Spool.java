@@ -59,6 +59,21 @@ public final class Spool implements AutoCloseable {
   private final AtomicLong rewrites = new AtomicLong();
   private final QueueCensus census;
 
+  /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
+  private Spool(Path dir) throws IOException {
+    this.tmp = dir.resolve("tmp");
+    this.queue = dir.resolve("queue");
+    this.corrupt = dir.resolve("corrupt");
+    if (!Files.isDirectory(queue)) {
+      throw new NoSuchFileException(queue.toString(), null, "no spool here");
+    }
+    this.lockChannel = null;
+    this.lock = null;
+    this.ids = null;
+    this.committer = null;
+    this.recovery = null;
+  }
+
   private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
     this.tmp = dir.resolve("tmp");
     this.queue = dir.resolve("queue");
@@ -107,12 +122,29 @@ public final class Spool implements AutoCloseable {
     return queue.getParent();
   }
 
+  /**
+   * A read-only view of the spool at {@code dir}, usable while a relay owns it: {@link #list},
+   * {@link #envelope} and {@link #open} work (each envelope is replaced atomically, so a reader
+   * never sees a partial one); the methods that change the spool throw {@link IllegalStateException}.
+   */
+  public static Spool inspect(Path dir) throws IOException {
+    return new Spool(dir);
+  }
+
+  /** What recovery found when this spool was opened ({@code null} for an {@link #inspect} view). */
   public Recovery recovery() {
     return recovery;
   }
 
+  private void requireOwner() {
+    if (committer == null) {
+      throw new IllegalStateException("read-only view of the spool (Spool.inspect)");
+    }
+  }
+
   /** Starts receiving a message; its id is fixed now (it goes into the Received field). */
   public Incoming receive() throws IOException {
+    requireOwner();
     return new Incoming(ids.next(), tmp);
   }
 
@@ -123,6 +155,7 @@ public final class Spool implements AutoCloseable {
    * @param envelope the envelope to store; its id is {@code message.id()}
    */
   public void accept(Incoming message, Envelope envelope) throws IOException {
+    requireOwner();
     if (!message.complete()) {
       throw new IllegalStateException("message " + message.id() + " has no header block yet");
     }
@@ -190,6 +223,7 @@ public final class Spool implements AutoCloseable {
 
   /** Durably replaces the envelope of a queued message (e.g. new recipient states). */
   public void update(Envelope envelope) throws IOException {
+    requireOwner();
     String id = checkedId(envelope.id());
     Path env = queue.resolve(id + ".env");
     if (!Files.exists(env)) {
@@ -208,6 +242,7 @@ public final class Spool implements AutoCloseable {
 
   /** Durably removes a message whose recipients are all done. The .env goes first. */
   public void remove(String id) throws IOException {
+    requireOwner();
     Path env = queue.resolve(checkedId(id) + ".env");
     Path eml = queue.resolve(id + ".eml");
     committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
@@ -249,6 +284,9 @@ public final class Spool implements AutoCloseable {
   public void close() throws IOException {
     if (committer != null) {
       committer.close();
+    }
+    if (lock == null) {
+      return; // an inspect view holds nothing
     }
     try {
       lock.release();
