@@ -72,6 +72,7 @@ public final class Spool implements AutoCloseable {
     this.ids = null;
     this.committer = null;
     this.recovery = null;
+    this.census = new QueueCensus(Clock.systemUTC()); // empty: an inspect view does not track the queue
   }
 
   private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
