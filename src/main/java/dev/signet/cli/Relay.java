@@ -74,7 +74,6 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
-      metrics.queueGauges(spool, Spool.states(), Spool::messages, Spool::oldestAgeSeconds);
       sender = new SmtpSender(c);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);

@@ -57,7 +57,6 @@ public final class Spool implements AutoCloseable {
   private final Committer committer;
   private final Recovery recovery;
   private final AtomicLong rewrites = new AtomicLong();
-  private final QueueCensus census;
 
   /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
   private Spool(Path dir) throws IOException {
@@ -72,7 +71,6 @@ public final class Spool implements AutoCloseable {
     this.ids = null;
     this.committer = null;
     this.recovery = null;
-    this.census = new QueueCensus(Clock.systemUTC()); // empty: an inspect view does not track the queue
   }
 
   private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
@@ -98,7 +96,6 @@ public final class Spool implements AutoCloseable {
     }
     this.lock = held;
     this.ids = new QueueId(clock);
-    this.census = new QueueCensus(clock);
     try {
       this.recovery = recover();
     } catch (IOException e) {
@@ -174,7 +171,6 @@ public final class Spool implements AutoCloseable {
           () -> Files.move(message.messageFile(), eml, StandardCopyOption.ATOMIC_MOVE),
           () -> Files.move(tmpEnv, env, StandardCopyOption.ATOMIC_MOVE)));
       message.markAccepted();
-      census.put(envelope);
     } catch (IOException | RuntimeException e) {
       // Not acknowledged: take it out of the queue again, .env first so it never looks complete.
       deleteQuietly(env, e);
@@ -235,7 +231,6 @@ public final class Spool implements AutoCloseable {
       writeSynced(next, EnvelopeFormat.format(envelope));
       committer.commit(List.of(() -> Files.move(next, env, StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING)));
-      census.put(envelope);
     } finally {
       Files.deleteIfExists(next);
     }
@@ -247,22 +242,6 @@ public final class Spool implements AutoCloseable {
     Path env = queue.resolve(checkedId(id) + ".env");
     Path eml = queue.resolve(id + ".eml");
     committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
-    census.remove(id);
-  }
-
-  /** The states {@link #messages} counts: {@code queued}, {@code deferred}. */
-  public static List<String> states() {
-    return QueueCensus.STATES;
-  }
-
-  /** Queued messages in {@code state}, from memory (no disk access: metrics scrape this). */
-  public long messages(String state) {
-    return census.count(state);
-  }
-
-  /** Seconds since the oldest queued message arrived (0 when empty), from memory. */
-  public double oldestAgeSeconds() {
-    return census.oldestAgeSeconds();
   }
 
   /**
@@ -378,7 +357,7 @@ public final class Spool implements AutoCloseable {
           continue;
         }
         try {
-          census.put(EnvelopeFormat.parse(Files.readAllBytes(file), id));
+          EnvelopeFormat.parse(Files.readAllBytes(file), id);
           queued++;
         } catch (IOException e) {
           quarantine(file, "unreadable envelope: " + e.getMessage(), quarantined);
