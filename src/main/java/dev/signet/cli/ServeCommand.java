@@ -30,13 +30,23 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SignetConfig c = config.load();
     KeyRing keys = keys(c);
+    // Handled from before the start: the JVM's default for HUP would stop the relay.
+    java.util.concurrent.atomic.AtomicReference<Relay> started = new java.util.concurrent.atomic.AtomicReference<>();
+    Signals.onHangup(() -> {
+      Relay r = started.get();
+      if (r == null) {
+        log.info("SIGHUP during start: the keys just loaded are in force");
+      } else {
+        r.reloadKeys();
+      }
+    });
     Relay relay;
     try {
       relay = Relay.start(c, keys);
     } catch (IOException e) {
       throw new CommandFailure(e.getMessage());
     }
-    Signals.onHangup(relay::reloadKeys);
+    started.set(relay);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping: refusing new sessions, letting transactions finish (up to {}), then deliveries in flight",
