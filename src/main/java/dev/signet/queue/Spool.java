@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,7 @@ public final class Spool implements AutoCloseable {
   private final Committer committer;
   private final Recovery recovery;
   private final AtomicLong rewrites = new AtomicLong();
+  private volatile Consumer<Envelope> onAccept = envelope -> {};
 
   /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
   private Spool(Path dir) throws IOException {
@@ -178,6 +180,20 @@ public final class Spool implements AutoCloseable {
       deleteQuietly(tmpEnv, e);
       throw e;
     }
+    try {
+      onAccept.accept(envelope);
+    } catch (RuntimeException e) {
+      // The message is safe on disk; it is scheduled at the next start at the latest.
+      log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
+    }
+  }
+
+  /**
+   * {@code listener} gets every envelope right after {@link #accept} made it durable (the scheduler
+   * takes new messages from here). It must be quick: it runs before the client gets its 250.
+   */
+  public void onAccept(Consumer<Envelope> listener) {
+    this.onAccept = java.util.Objects.requireNonNull(listener);
   }
 
   /** Every queued message's envelope, oldest first. A corrupt envelope is logged and skipped. */
