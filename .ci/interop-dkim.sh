@@ -18,10 +18,10 @@ helpers="$here/interop"
 java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 [ -x "$java" ] || java=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 python=/usr/bin/python3   # Debian's, where python3-dkim lives (not a pyenv shim)
-# Short-lived JVMs: C1 only and a small serial heap start faster; the signing path is the same.
-jvm=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto)
-
 work=$(mktemp -d /tmp/signet-interop.XXXXXX)
+# Short-lived JVMs: C1 only, serial GC, and an AppCDS archive (written by the first run, the keygen
+# below, then mapped by the ~300 sign runs) save about a quarter of each start-up.
+jvm=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:SharedArchiveFile="$work/signet.jsa" -XX:+AutoCreateSharedArchive)
 dns_pid=""
 cleanup() {
   if [ -n "$dns_pid" ]; then kill "$dns_pid" 2>/dev/null || true; wait "$dns_pid" 2>/dev/null || true; fi
