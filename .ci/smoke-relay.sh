@@ -16,12 +16,13 @@ fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 cd "$work"
-smtp=$(free_port); metrics=$(free_port); dnsport=$(free_port)
+smtp=$(free_port); metrics=$(free_port); dnsport=$(free_port); closed=$(free_port)
 "$java" -jar "$jar" keygen --domain example.com --selector smoke --keys keys > record.txt 2>/dev/null
 # The TXT strings exactly as keygen printed them, as one dnsmasq record of several strings.
 strings=$(sed -e 's/^[^(]*( "//' -e 's/" )$//' -e 's/" "/,/g' record.txt)
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$dnsport" --listen-address=127.0.0.1 \
-  --bind-interfaces --txt-record="smoke._domainkey.example.com,$strings" --pid-file="$work/dnsmasq.pid" 2>dnsmasq.log &
+  --bind-interfaces --txt-record="smoke._domainkey.example.com,$strings" --pid-file="$work/dnsmasq.pid" \
+  --mx-host=example.org,mx.example.org,10 --host-record=mx.example.org,127.0.0.1 2>dnsmasq.log &
 pids+=($!)
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 -subj "/CN=localhost" 2>/dev/null
@@ -42,6 +43,12 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$metrics
+# serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
+# nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
+delivery:
+  dns: [127.0.0.1:$dnsport]
+  port: $closed
+  retry: [1h]
 YAML
 "$java" -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
 pids+=($!)

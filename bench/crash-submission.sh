@@ -37,6 +37,13 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$((port + 1))
+# serve delivers: a smarthost on a loopback port nobody listens on defers every message (retry 1h),
+# so accepted mail stays in the spool for the checks and no traffic leaves the machine.
+delivery:
+  smarthost:
+    address: 127.0.0.1:$((port + 2))
+    tls: opportunistic
+  retry: [1h]
 YAML
 exec "$python" bench/crash_submission.py --java "$java" --jar target/signet.jar --config "$work/signet.yaml" \
   --spool "$work/spool" --port "$port" --pubkey "$pubkey" --kills "$kills" --clients "$clients" --log "$work/relay.log"

@@ -6,7 +6,7 @@
 #                       [--variants postfix-opendkim,postfix,signet]
 #
 # Variants: postfix-opendkim (Postfix + OpenDKIM milter, RSA-2048 relaxed/relaxed), postfix (Postfix alone, no
-# signing), signet (Signet's `serve`, RSA-2048 relaxed/relaxed; SIGNET_ACCEPT_ONLY=1 measures accepted/s only,
+# signing), signet (Signet's `serve`, RSA-2048 relaxed/relaxed; ACCEPT_ONLY=1 measures accepted/s only,
 # for a build whose delivery does not exist yet). Every variant relays to smtp-sink on 127.0.0.1:$SINK_PORT;
 # everything listens on 127.0.0.1 only. Each run starts its relay fresh (empty queue/spool) and stops it by PID.
 # The raw lines and the summary go to stdout and to bench/target/peer-<time>.txt.
@@ -27,7 +27,7 @@ done
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 20 ]] || { echo "peer-bench.sh: --runs 1..20" >&2; exit 2; }
 
 export PEER_PORT=${PEER_PORT:-12525} SINK_PORT=${SINK_PORT:-12526} MILTER_PORT=${MILTER_PORT:-12527}
-export SIGNET_PORT=${SIGNET_PORT:-12528}
+export BENCH_SIGNET_PORT=${BENCH_SIGNET_PORT:-12528}
 # Bound per run: generous for a loaded 2-core machine (20 000 messages at 100/s = 200 s).
 timeout_s=$((120 + messages / 50))
 
@@ -59,17 +59,21 @@ for ((run = 1; run <= runs; run++)); do
     load_args=(--sink-port "$SINK_PORT" --messages "$messages" --sessions "$sessions" --size "$size" --timeout "$timeout_s")
     case "$variant" in
       postfix-opendkim | postfix)
-        DKIM=$([[ $variant == postfix-opendkim ]] && echo 1 || echo 0) "$here/peer/postfix-opendkim.sh" start
         running=$variant
+        if ! DKIM=$([[ $variant == postfix-opendkim ]] && echo 1 || echo 0) "$here/peer/postfix-opendkim.sh" start; then
+          stop_running; echo "variant=$variant run=$run result=start-failed" | tee -a "$out"; continue
+        fi
         pids="$(cat /var/lib/signet-peer/master.pid)"
         [[ $variant == postfix-opendkim ]] && pids="$pids $(cat /var/lib/signet-peer/opendkim.pid)"
         load_args+=(--relay "127.0.0.1:$PEER_PORT" --pids "$pids")
         ;;
       signet)
-        "$here/signet-relay.sh" start
         running=signet
-        load_args+=(--relay "127.0.0.1:$SIGNET_PORT" --pids "$(cat "${SIGNET_DIR:-/var/lib/signet-bench}/signet.pid")")
-        [[ ${SIGNET_ACCEPT_ONLY:-0} == 1 ]] && load_args+=(--accept-only)
+        if ! "$here/signet-relay.sh" start; then
+          stop_running; echo "variant=$variant run=$run result=start-failed" | tee -a "$out"; continue
+        fi
+        load_args+=(--relay "127.0.0.1:$BENCH_SIGNET_PORT" --pids "$(cat "${BENCH_SIGNET_DIR:-/var/lib/signet-bench}/signet.pid")")
+        [[ ${ACCEPT_ONLY:-0} == 1 ]] && load_args+=(--accept-only)
         ;;
       *) echo "peer-bench.sh: unknown variant $variant" >&2; exit 2 ;;
     esac

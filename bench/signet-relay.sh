@@ -5,15 +5,15 @@
 #   bench/signet-relay.sh start    # builds target/signet.jar if missing, starts serve, waits for the port
 #   bench/signet-relay.sh stop     # stops it by PID (SIGTERM, then SIGKILL after 20 s)
 #
-# Environment (defaults): SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
-# the Postfix peer's queue, not tmpfs, so fsync costs the same); SIGNET_PORT (12528); SINK_PORT (12526);
-# METRICS_PORT (12529); DKIM_DOMAIN (signet.test); SIGNET_JAVA_OPTS (-Xmx512m); JAVA_HOME (a JDK >= 21).
+# Environment (defaults; no SIGNET_ prefix: serve takes SIGNET_* as config overrides): BENCH_SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
+# the Postfix peer's queue, not tmpfs, so fsync costs the same); BENCH_SIGNET_PORT (12528); SINK_PORT (12526);
+# METRICS_PORT (12529); DKIM_DOMAIN (signet.test); BENCH_SIGNET_JAVA_OPTS (-Xmx512m); JAVA_HOME (a JDK >= 21).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-SIGNET_DIR=${SIGNET_DIR:-/var/lib/signet-bench}
-SIGNET_PORT=${SIGNET_PORT:-12528}
+BENCH_SIGNET_DIR=${BENCH_SIGNET_DIR:-/var/lib/signet-bench}
+BENCH_SIGNET_PORT=${BENCH_SIGNET_PORT:-12528}
 SINK_PORT=${SINK_PORT:-12526}
 METRICS_PORT=${METRICS_PORT:-12529}
 DKIM_DOMAIN=${DKIM_DOMAIN:-signet.test}
@@ -35,33 +35,33 @@ find_java() {
 start() {
   local java
   java=$(find_java)
-  if [[ -f $SIGNET_DIR/signet.pid ]] && kill -0 "$(cat "$SIGNET_DIR/signet.pid")" 2>/dev/null; then
-    log "already running (pid $(cat "$SIGNET_DIR/signet.pid")); stop it first"
+  if [[ -f $BENCH_SIGNET_DIR/signet.pid ]] && kill -0 "$(cat "$BENCH_SIGNET_DIR/signet.pid")" 2>/dev/null; then
+    log "already running (pid $(cat "$BENCH_SIGNET_DIR/signet.pid")); stop it first"
     return 1
   fi
-  if ss -Hltn "sport = :$SIGNET_PORT" | grep -q .; then log "port $SIGNET_PORT is already in use"; return 1; fi
+  if ss -Hltn "sport = :$BENCH_SIGNET_PORT" | grep -q .; then log "port $BENCH_SIGNET_PORT is already in use"; return 1; fi
   [[ -f $jar ]] || (cd "$root" && mvn -q -B -DskipTests package)
-  mkdir -p "$SIGNET_DIR"
+  mkdir -p "$BENCH_SIGNET_DIR"
   # A fresh spool every start, so one run's leftovers never count in the next. The key is kept.
-  rm -rf "$SIGNET_DIR/spool" "$SIGNET_DIR/signet.log"
-  if [[ ! -f $SIGNET_DIR/keys/$DKIM_DOMAIN/bench.pem ]]; then
+  rm -rf "$BENCH_SIGNET_DIR/spool" "$BENCH_SIGNET_DIR/signet.log"
+  if [[ ! -f $BENCH_SIGNET_DIR/keys/$DKIM_DOMAIN/bench.pem ]]; then
     "$java" -jar "$jar" keygen --domain "$DKIM_DOMAIN" --selector bench --algorithm rsa --bits 2048 \
-      --keys "$SIGNET_DIR/keys" > "$SIGNET_DIR/dns-record.txt"
+      --keys "$BENCH_SIGNET_DIR/keys" > "$BENCH_SIGNET_DIR/dns-record.txt"
   fi
-  cat > "$SIGNET_DIR/signet.yaml" <<EOF
+  cat > "$BENCH_SIGNET_DIR/signet.yaml" <<EOF
 hostname: relay.$DKIM_DOMAIN
 listen:
-  submission: 127.0.0.1:$SIGNET_PORT
+  submission: 127.0.0.1:$BENCH_SIGNET_PORT
 clients:
   networks: [127.0.0.0/8]
 limits:
   # smtp-source opens a connection per message: 20 sessions briefly overlap more than 20 connections.
   connections-per-ip: 200
 dkim:
-  keys: $SIGNET_DIR/keys
+  keys: $BENCH_SIGNET_DIR/keys
   canonicalization: relaxed/relaxed
 spool:
-  dir: $SIGNET_DIR/spool
+  dir: $BENCH_SIGNET_DIR/spool
 delivery:
   smarthost:
     address: 127.0.0.1:$SINK_PORT
@@ -69,30 +69,34 @@ delivery:
 metrics:
   listen: 127.0.0.1:$METRICS_PORT
 EOF
+  # The config file is the whole configuration here: serve reads SIGNET_* variables as overrides (and refuses
+  # unknown ones), so none from the caller's environment may leak in.
+  local unset_signet=()
+  for name in $(compgen -e); do [[ $name == SIGNET_* ]] && unset_signet+=(-u "$name"); done
   # shellcheck disable=SC2086
-  "$java" ${SIGNET_JAVA_OPTS:--Xmx512m} -jar "$jar" serve --config "$SIGNET_DIR/signet.yaml" \
-    > "$SIGNET_DIR/signet.log" 2>&1 &
-  echo $! > "$SIGNET_DIR/signet.pid"
+  env "${unset_signet[@]}" "$java" ${BENCH_SIGNET_JAVA_OPTS:--Xmx512m} -jar "$jar" serve --config "$BENCH_SIGNET_DIR/signet.yaml" \
+    > "$BENCH_SIGNET_DIR/signet.log" 2>&1 &
+  echo $! > "$BENCH_SIGNET_DIR/signet.pid"
   local i
   for ((i = 0; i < 300; i++)); do
-    ss -Hltn "sport = :$SIGNET_PORT" | grep -q . && break
-    kill -0 "$(cat "$SIGNET_DIR/signet.pid")" 2>/dev/null || { log "serve exited:"; tail -20 "$SIGNET_DIR/signet.log" >&2; return 1; }
+    ss -Hltn "sport = :$BENCH_SIGNET_PORT" | grep -q . && break
+    kill -0 "$(cat "$BENCH_SIGNET_DIR/signet.pid")" 2>/dev/null || { log "serve exited:"; tail -20 "$BENCH_SIGNET_DIR/signet.log" >&2; return 1; }
     sleep 0.1
   done
-  ss -Hltn "sport = :$SIGNET_PORT" | grep -q . || { log "serve not listening after 30 s"; stop; return 1; }
-  log "Signet on 127.0.0.1:$SIGNET_PORT (pid $(cat "$SIGNET_DIR/signet.pid")), smarthost 127.0.0.1:$SINK_PORT"
+  ss -Hltn "sport = :$BENCH_SIGNET_PORT" | grep -q . || { log "serve not listening after 30 s"; stop; return 1; }
+  log "Signet on 127.0.0.1:$BENCH_SIGNET_PORT (pid $(cat "$BENCH_SIGNET_DIR/signet.pid")), smarthost 127.0.0.1:$SINK_PORT"
 }
 
 stop() {
-  [[ -f $SIGNET_DIR/signet.pid ]] || return 0
+  [[ -f $BENCH_SIGNET_DIR/signet.pid ]] || return 0
   local pid i
-  pid=$(cat "$SIGNET_DIR/signet.pid")
+  pid=$(cat "$BENCH_SIGNET_DIR/signet.pid")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then log "pid $pid still running after 20 s, SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   fi
-  rm -f "$SIGNET_DIR/signet.pid"
+  rm -f "$BENCH_SIGNET_DIR/signet.pid"
 }
 
 case "${1:-}" in

@@ -1,6 +1,7 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.SmtpSender;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.Signer;
@@ -8,6 +9,7 @@ import dev.signet.dkim.SigningKey;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
+import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
 import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
@@ -24,8 +26,9 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code signet serve}: loads the config and keys, recovers the spool, starts the submission
- * listeners and the metrics endpoint, and runs until SIGTERM/SIGINT, when a shutdown hook stops
- * the listeners (sessions closed, their threads awaited) before the spool is closed.
+ * listeners, the metrics endpoint and the delivery scheduler, and runs until SIGTERM/SIGINT, when a
+ * shutdown hook stops the listeners (sessions closed, their threads awaited), then the scheduler
+ * (attempts in flight finish, bounded), before the spool is closed.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the relay.")
 final class ServeCommand implements Callable<Integer> {
@@ -47,6 +50,9 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new CommandFailure("spool.dir " + c.spool().dir() + ": " + e.getMessage());
     }
+    // Delivery: the scheduler hears of each accepted message through the spool and sends it out.
+    SmtpSender sender = new SmtpSender(c);
+    Scheduler scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
@@ -54,16 +60,17 @@ final class ServeCommand implements Callable<Integer> {
       server.start();
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
+      scheduler.start();
     } catch (IOException e) {
-      close(server, metricsServer, spool);
+      close(server, metricsServer, scheduler, sender, spool);
       throw new CommandFailure(e.getMessage());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     SubmissionServer running = server;
     MetricsServer runningMetrics = metricsServer;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping: closing listeners and sessions");
-      close(running, runningMetrics, spool);
+      log.info("stopping: closing listeners and sessions, then deliveries in flight");
+      close(running, runningMetrics, scheduler, sender, spool);
       log.info("stopped");
       stopped.countDown();
     }, "signet-shutdown"));
@@ -96,10 +103,17 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private static void close(SubmissionServer server, MetricsServer metricsServer, Spool spool) {
+  private static void close(SubmissionServer server, MetricsServer metricsServer, Scheduler scheduler,
+      SmtpSender sender, Spool spool) {
     if (server != null) {
       server.close();
     }
+    try {
+      scheduler.stop(); // bounded: attempts in flight get their outcomes written
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    sender.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -45,18 +46,21 @@ final class Courier {
   private final Scheduler.Reports reports;
   private final Outbox outbox;
   private final Path warned;
+  private final Consumer<String> removed;
   private final Clock clock;
   private final Metrics metrics;
   private final MessageLocks locks;
 
   Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Scheduler.Reports reports, Outbox outbox, Clock clock, Metrics metrics, MessageLocks locks) {
+      Scheduler.Reports reports, Outbox outbox, Consumer<String> removed, Clock clock, Metrics metrics,
+      MessageLocks locks) {
     this.settings = settings;
     this.spool = spool;
     this.delivery = delivery;
     this.reports = reports;
     this.outbox = outbox;
     this.warned = spool.dir().resolve("warned");
+    this.removed = removed;
     this.clock = clock;
     this.metrics = metrics;
     this.locks = locks;
@@ -72,6 +76,7 @@ final class Courier {
    *
    * @return when this domain's recipients are due again; empty when none is pending any more
    */
+  @SuppressWarnings("try") // the resources are the message lock, held for each block
   Optional<Instant> attempt(String id, String domain) throws IOException, InterruptedException {
     MDC.put("qid", id);
     try {
@@ -184,6 +189,7 @@ final class Courier {
       }
     }
     spool.remove(envelope.id());
+    removed.accept(envelope.id());
     Files.deleteIfExists(warned.resolve(envelope.id()));
     long delivered = envelope.recipients().stream().filter(r -> r.state() == State.DELIVERED).count();
     log.info("removed delivered={} failed={} bounce={}", delivered, failed.size(), bounce);

@@ -4,7 +4,6 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
-import dev.signet.delivery.RecipientOutcome;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -17,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +33,7 @@ import org.slf4j.MDC;
  * go to the spool first; deferred recipients come back at their next attempt time. Also runs the
  * requests of {@code signet queue} against a running relay (polls {@code <spool>/control/}).
  */
-public final class Scheduler implements AutoCloseable {
+public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
   private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
@@ -84,6 +84,8 @@ public final class Scheduler implements AutoCloseable {
   private final Lanes lanes;
   private final DelayQueue<Due> due = new DelayQueue<>();
   private final Map<Key, Slot> slots = new HashMap<>();
+  /** Messages in the queue and when they arrived, for the queue gauges. */
+  private final Map<String, Instant> known = new ConcurrentHashMap<>();
   private long generations;
   private volatile boolean stopping;
   private Thread dispatcher;
@@ -92,7 +94,7 @@ public final class Scheduler implements AutoCloseable {
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Clock clock, Metrics metrics) {
-    this(config, spool, delivery, bouncer(new Bouncer(config.hostname(), clock)), clock, metrics);
+    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock)), clock, metrics);
   }
 
   /**
@@ -107,8 +109,13 @@ public final class Scheduler implements AutoCloseable {
     this.controlDir = Control.dir(spool.dir());
     this.clock = clock;
     this.reports = reports;
-    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, clock, metrics, locks);
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
+        metrics, locks);
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
+    if (metrics != null) {
+      metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);
+    }
+    spool.onAccept(this::submitted); // new messages, bounces included, are scheduled at once
   }
 
   /** Schedules every message in the spool and starts delivering. */
@@ -125,9 +132,13 @@ public final class Scheduler implements AutoCloseable {
     controller = Thread.ofPlatform().name("signet-queue-control").daemon().start(this::control);
   }
 
-  /** A message was accepted into the spool (or changed): schedules its pending recipients. */
+  /**
+   * A message was accepted into the spool (called through {@link Spool#onAccept}) or changed:
+   * schedules its pending recipients.
+   */
   public void submitted(Envelope envelope) {
     Instant now = clock.instant();
+    known.put(envelope.id(), envelope.received());
     Map<String, Instant> domains = new HashMap<>();
     for (Recipient r : envelope.recipients()) {
       if (r.state() == State.PENDING) {
@@ -224,35 +235,31 @@ public final class Scheduler implements AutoCloseable {
       in.headers(report); // the whole report; Incoming writes it as one block
       Envelope envelope = Envelope.received(in.id(), "", List.of(recipient), "127.0.0.1",
           Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
-      spool.accept(in, envelope);
-      submitted(envelope);
+      spool.accept(in, envelope); // scheduled through Spool.onAccept
       return in.id();
     }
   }
 
-  /** Failure reports by the delivery stage's {@link Bouncer} (RFC 3464). */
-  static Reports bouncer(Bouncer bouncer) {
-    return new Reports() {
-      @Override
-      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
-        return bouncer.failed(original(message, file), failed.stream()
-                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
-            .map(Bouncer.Bounce::message)
-            .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
-      }
+  /** signet_queue_messages{state}: in an attempt now, due and waiting for a slot, deferred to later. */
+  static final List<String> STATES = List.of("active", "ready", "deferred");
 
-      @Override
-      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
-          throws IOException {
-        return bouncer.delayed(original(message, file), deferred.stream()
-                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
-            .map(Bouncer.Bounce::message);
-      }
-    };
+  /** Messages whose most advanced job is in {@code state} (a message with several domains counts once). */
+  synchronized int messages(String state) {
+    Instant now = clock.instant();
+    Map<String, Integer> rank = new HashMap<>();
+    for (Map.Entry<Key, Slot> e : slots.entrySet()) {
+      Slot slot = e.getValue();
+      int r = slot.running ? 0 : slot.at.isAfter(now) ? 2 : 1;
+      rank.merge(e.getKey().id(), r, Math::min);
+    }
+    int wanted = STATES.indexOf(state);
+    return (int) rank.values().stream().filter(r -> r == wanted).count();
   }
 
-  private static Bouncer.Original original(Envelope message, Path file) {
-    return new Bouncer.Original(message.id(), message.sender(), file, message.received());
+  double oldestAgeSeconds() {
+    Instant now = clock.instant();
+    return known.values().stream().min(Instant::compareTo)
+        .map(t -> Math.max(0, Duration.between(t, now).toMillis() / 1000.0)).orElse(0.0);
   }
 
   /** Polls control/ for queue commands from the CLI. */
@@ -276,6 +283,7 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
+  @SuppressWarnings("try") // the resource is the message lock, held for the block
   private void execute(Control.Request request) throws IOException, InterruptedException {
     String text;
     boolean ok = true;
@@ -298,7 +306,9 @@ public final class Scheduler implements AutoCloseable {
         }
         case DELETE -> {
           try (MessageLocks.Held held = locks.lock(request.id().orElseThrow())) {
-            yield Control.describeDeleted(Control.delete(spool, request.id().orElseThrow()));
+            Envelope deleted = Control.delete(spool, request.id().orElseThrow());
+            known.remove(deleted.id());
+            yield Control.describeDeleted(deleted);
           }
         }
       };
@@ -310,6 +320,7 @@ public final class Scheduler implements AutoCloseable {
     Control.answer(controlDir, request, ok, text);
   }
 
+  @SuppressWarnings("try")
   private boolean retryNow(String id) throws IOException, InterruptedException {
     Envelope updated;
     try (MessageLocks.Held held = locks.lock(id)) {
@@ -348,10 +359,5 @@ public final class Scheduler implements AutoCloseable {
       log.warn("scheduler: attempts still running after {}; their recipients stay pending", grace);
     }
     log.info("scheduler: stopped");
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    stop();
   }
 }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,22 @@ public final class Spool implements AutoCloseable {
   private final Committer committer;
   private final Recovery recovery;
   private final AtomicLong rewrites = new AtomicLong();
+  private volatile Consumer<Envelope> onAccept = envelope -> {};
+
+  /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
+  private Spool(Path dir) throws IOException {
+    this.tmp = dir.resolve("tmp");
+    this.queue = dir.resolve("queue");
+    this.corrupt = dir.resolve("corrupt");
+    if (!Files.isDirectory(queue)) {
+      throw new NoSuchFileException(queue.toString(), null, "no spool here");
+    }
+    this.lockChannel = null;
+    this.lock = null;
+    this.ids = null;
+    this.committer = null;
+    this.recovery = null;
+  }
 
   private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
     this.tmp = dir.resolve("tmp");
@@ -105,12 +122,29 @@ public final class Spool implements AutoCloseable {
     return queue.getParent();
   }
 
+  /**
+   * A read-only view of the spool at {@code dir}, usable while a relay owns it: {@link #list},
+   * {@link #envelope} and {@link #open} work (each envelope is replaced atomically, so a reader
+   * never sees a partial one); the methods that change the spool throw {@link IllegalStateException}.
+   */
+  public static Spool inspect(Path dir) throws IOException {
+    return new Spool(dir);
+  }
+
+  /** What recovery found when this spool was opened ({@code null} for an {@link #inspect} view). */
   public Recovery recovery() {
     return recovery;
   }
 
+  private void requireOwner() {
+    if (committer == null) {
+      throw new IllegalStateException("read-only view of the spool (Spool.inspect)");
+    }
+  }
+
   /** Starts receiving a message; its id is fixed now (it goes into the Received field). */
   public Incoming receive() throws IOException {
+    requireOwner();
     return new Incoming(ids.next(), tmp);
   }
 
@@ -121,6 +155,7 @@ public final class Spool implements AutoCloseable {
    * @param envelope the envelope to store; its id is {@code message.id()}
    */
   public void accept(Incoming message, Envelope envelope) throws IOException {
+    requireOwner();
     if (!message.complete()) {
       throw new IllegalStateException("message " + message.id() + " has no header block yet");
     }
@@ -145,6 +180,20 @@ public final class Spool implements AutoCloseable {
       deleteQuietly(tmpEnv, e);
       throw e;
     }
+    try {
+      onAccept.accept(envelope);
+    } catch (RuntimeException e) {
+      // The message is safe on disk; it is scheduled at the next start at the latest.
+      log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
+    }
+  }
+
+  /**
+   * {@code listener} gets every envelope right after {@link #accept} made it durable (the scheduler
+   * takes new messages from here). It must be quick: it runs before the client gets its 250.
+   */
+  public void onAccept(Consumer<Envelope> listener) {
+    this.onAccept = java.util.Objects.requireNonNull(listener);
   }
 
   /** Every queued message's envelope, oldest first. A corrupt envelope is logged and skipped. */
@@ -187,6 +236,7 @@ public final class Spool implements AutoCloseable {
 
   /** Durably replaces the envelope of a queued message (e.g. new recipient states). */
   public void update(Envelope envelope) throws IOException {
+    requireOwner();
     String id = checkedId(envelope.id());
     Path env = queue.resolve(id + ".env");
     if (!Files.exists(env)) {
@@ -204,6 +254,7 @@ public final class Spool implements AutoCloseable {
 
   /** Durably removes a message whose recipients are all done. The .env goes first. */
   public void remove(String id) throws IOException {
+    requireOwner();
     Path env = queue.resolve(checkedId(id) + ".env");
     Path eml = queue.resolve(id + ".eml");
     committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
@@ -213,6 +264,9 @@ public final class Spool implements AutoCloseable {
   public void close() throws IOException {
     if (committer != null) {
       committer.close();
+    }
+    if (lock == null) {
+      return; // an inspect view holds nothing
     }
     try {
       lock.release();

@@ -52,6 +52,7 @@ final class QueueRig implements AutoCloseable {
   List<Duration> retry = List.of(Duration.ofMillis(200), Duration.ofMillis(500));
   int perDomain = 2;
   Optional<Duration> delayWarning = Optional.empty();
+  dev.signet.metrics.Metrics metrics;
   Spool spool;
   SmtpSender sender;
   Scheduler scheduler;
@@ -85,13 +86,13 @@ final class QueueRig implements AutoCloseable {
   QueueRig startRelay(Scheduler.Reports reports) throws IOException {
     spool = Spool.open(spoolDir);
     sender = new SmtpSender(config());
-    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), null);
+    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), metrics);
     scheduler.start();
     return this;
   }
 
   /** Stops the scheduler, the sender and closes the spool, as a relay shutting down does. */
-  void stopRelay() throws Exception {
+  void stopRelay() throws IOException, InterruptedException {
     if (scheduler != null) {
       scheduler.stop(Duration.ofSeconds(10));
       scheduler = null;
@@ -145,7 +146,7 @@ final class QueueRig implements AutoCloseable {
     return out.toString().getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** Spools a signed message from {@code sender} (empty = null sender) and tells the scheduler. */
+  /** Spools a signed message from {@code sender} (empty = null sender), as the submission server does. */
   Envelope send(String sender, String... recipients) throws Exception {
     byte[] message = signedMessage("test for " + String.join(",", recipients));
     int split = new String(message, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
@@ -157,10 +158,7 @@ final class QueueRig implements AutoCloseable {
       Envelope envelope = Envelope.received(in.id(), sender, List.of(recipients), "127.0.0.1",
           Optional.of("client.test"), Optional.empty(), Instant.now(), in.size(),
           List.of("d=example.com s=rsa2048 a=rsa-sha256"));
-      spool.accept(in, envelope);
-      if (scheduler != null) {
-        scheduler.submitted(envelope);
-      }
+      spool.accept(in, envelope); // a running scheduler learns of it through Spool.onAccept
       return envelope;
     }
   }
@@ -214,12 +212,18 @@ final class QueueRig implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     try {
       stopRelay();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       for (int i = mtas.size() - 1; i >= 0; i--) {
-        mtas.get(i).close();
+        try {
+          mtas.get(i).close();
+        } catch (Exception e) {
+          throw new IOException(e);
+        }
       }
       dns.close();
     }

@@ -42,7 +42,7 @@ class SchedulerBounceTest {
   @BeforeEach
   void start() throws Exception {
     rig = new QueueRig(root);
-    Scheduler.Reports real = Scheduler.bouncer(new Bouncer("relay.signet.test", Clock.systemUTC()));
+    Scheduler.Reports real = BounceReports.of(new Bouncer("relay.signet.test", Clock.systemUTC()));
     reports = (message, failed, file) -> {
       reportsBuilt.incrementAndGet();
       return real.failureReport(message, failed, file);
@@ -66,7 +66,7 @@ class SchedulerBounceTest {
     assertTrue(message.getContentType().startsWith("multipart/report"), message.getContentType());
     assertTrue(message.getContentType().contains("report-type=delivery-status"), message.getContentType());
     MultipartReport report = assertInstanceOf(MultipartReport.class, message.getContent());
-    DeliveryStatus status = report.getDeliveryStatus();
+    DeliveryStatus status = assertInstanceOf(DeliveryStatus.class, report.getReport());
     List<InternetHeaders> recipients = new ArrayList<>();
     for (int i = 0; i < status.getRecipientDSNCount(); i++) {
       recipients.add(status.getRecipientDSN(i));
@@ -185,7 +185,7 @@ class SchedulerBounceTest {
     Wiser senderMx = rig.wiser("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.5"); // down for now
     rig.mx("other.test", 10, "127.0.0.5");
-    rig.startRelay(Scheduler.bouncer(new Bouncer("relay.signet.test", Clock.systemUTC())));
+    rig.startRelay(BounceReports.of(new Bouncer("relay.signet.test", Clock.systemUTC())));
 
     Envelope sent = rig.send("app@example.com", "a@dest.test", "b@other.test");
 
@@ -203,6 +203,7 @@ class SchedulerBounceTest {
     await("delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
     assertEquals(2, mx.getMessages().size());
     assertEquals(1, senderMx.getMessages().size(), "no report after delivery");
-    assertTrue(!java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())), "marker removed");
+    await("warned/ marker removed with the message", WAIT,
+        () -> !java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())));
   }
 }

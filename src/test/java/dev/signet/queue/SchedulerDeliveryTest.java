@@ -196,4 +196,46 @@ class SchedulerDeliveryTest {
       assertTrue(rig.verifies(r.data()));
     }
   }
+
+  @Test
+  void queueGaugesAndDeliveryCountersFollowTheQueue() throws Exception {
+    rig.metrics = new dev.signet.metrics.Metrics();
+    rig.retry = List.of(Duration.ofHours(1));
+    rig.mx("dest.test", 10, "127.0.0.5"); // down
+    rig.mx("ok.test", 10, "127.0.0.2");
+    rig.wiser("127.0.0.2");
+    rig.startRelay(noBounces);
+    var registry = rig.metrics.registry();
+
+    rig.send("app@example.com", "a@dest.test");
+    rig.send("app@example.com", "b@ok.test");
+
+    await("one delivered and gone, one deferred to later", WAIT, () -> rig.queued() == 1
+        && registry.get("signet.queue.messages").tag("state", "deferred").gauge().value() == 1);
+    assertEquals(1, registry.get("signet.deliveries").tag("result", "delivered").counter().count());
+    assertEquals(1, registry.get("signet.deliveries").tag("result", "deferred").counter().count());
+    assertEquals(0, registry.get("signet.queue.messages").tag("state", "active").gauge().value());
+    assertEquals(0, registry.get("signet.queue.messages").tag("state", "ready").gauge().value());
+    assertTrue(registry.get("signet.queue.oldest.age").gauge().value() > 0);
+    assertEquals(2, registry.get("signet.delivery").timer().count());
+  }
+
+  @Test
+  void concurrentDomainsOfOneMessageLoseNoOutcome() throws Exception {
+    rig.retry = List.of(Duration.ofMillis(200));
+    String[] recipients = new String[8];
+    for (int i = 0; i < recipients.length; i++) {
+      rig.mx("d" + i + ".test", 10, "127.0.0.2"); // eight domains, delivered in parallel
+      recipients[i] = "r@d" + i + ".test";
+    }
+    Wiser mx = rig.wiser("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    Envelope sent = rig.send("app@example.com", recipients);
+
+    await("all delivered and removed", WAIT, () -> rig.onDisk(sent.id()) == null);
+    Thread.sleep(600); // a lost update would leave a recipient pending: it would be sent again
+    assertEquals(8, mx.getMessages().size());
+    assertEquals(8, mx.getMessages().stream().map(WiserMessage::getEnvelopeReceiver).distinct().count());
+  }
 }

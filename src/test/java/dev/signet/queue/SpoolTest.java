@@ -280,4 +280,19 @@ class SpoolTest {
     assertTrue(made.stream().allMatch(id -> id.matches("[0-9A-Z]{18}") && QueueId.isValid(id)));
     assertFalse(QueueId.isValid("../../etc/passwd0"));
   }
+
+  @Test
+  void inspectViewReadsARunningSpoolButCannotChangeIt() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      try (Spool view = Spool.inspect(dir)) {
+        assertEquals(List.of(id), view.list().stream().map(Envelope::id).toList());
+        assertArrayEquals(read(spool, id), read(view, id));
+        assertThrows(IllegalStateException.class, () -> view.remove(id));
+        assertThrows(IllegalStateException.class, view::receive);
+      }
+      assertEquals(1, spool.list().size(), "the owner is unaffected");
+    }
+    assertThrows(IOException.class, () -> Spool.inspect(dir.resolve("nothing-here")));
+  }
 }

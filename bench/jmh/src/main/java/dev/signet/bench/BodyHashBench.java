@@ -26,6 +26,10 @@ public class BodyHashBench {
   @Param({"relaxed", "simple"})
   public String canonicalization;
 
+  /** mixed: WSP runs, trailing WSP, tabs and empty lines in most lines; plain: none of those. */
+  @Param({"mixed", "plain"})
+  public String text;
+
   Signer signer;
   byte[] body;
 
@@ -35,7 +39,7 @@ public class BodyHashBench {
     SignetConfig.Dkim settings = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(),
         SignetConfig.Canonicalization.parse("relaxed/" + canonicalization), d.expire(), d.subdomains(), d.unsigned());
     signer = new Signer(settings, Clock.systemUTC());
-    body = Messages.body(RawSha256Bench.SIZE);
+    body = Messages.body(RawSha256Bench.SIZE, text.equals("plain"));
   }
 
   @Benchmark

@@ -41,13 +41,15 @@ final class Messages {
    * trailing whitespace relaxed canonicalization has to deal with in some lines.
    */
   static byte[] body(int size) {
-    String[] lines = {
-      "Hello,  your order has shipped and should arrive within three working days.",
-      "Tracking number: 1Z999AA10123456784   ",
-      "",
-      "Thank you for shopping with us. If anything is wrong with your order, reply",
-      "to this message and we will sort it out\tas quickly as we can.",
-    };
+    return body(size, false);
+  }
+
+  /**
+   * With {@code plain}: lines with single spaces only, no tabs, no trailing whitespace, no empty lines (the
+   * case relaxed canonicalization can pass through unchanged).
+   */
+  static byte[] body(int size, boolean plain) {
+    String[] lines = plain ? PLAIN : MIXED;
     byte[] out = new byte[size];
     int pos = 0;
     for (int i = 0; pos < size; i++) {
@@ -61,6 +63,21 @@ final class Messages {
     out[size - 1] = '\n';
     return out;
   }
+
+  private static final String[] PLAIN = {
+    "Hello, your order has shipped and should arrive within three working days.",
+    "Tracking number: 1Z999AA10123456784",
+    "Thank you for shopping with us. If anything is wrong with your order, reply",
+    "to this message and we will sort it out as quickly as we can.",
+  };
+
+  private static final String[] MIXED = {
+      "Hello,  your order has shipped and should arrive within three working days.",
+      "Tracking number: 1Z999AA10123456784   ",
+      "",
+      "Thank you for shopping with us. If anything is wrong with your order, reply",
+      "to this message and we will sort it out\tas quickly as we can.",
+  };
 
   /** Writes the body in 8 KiB chunks, as the SMTP DATA pipeline streams it. */
   static void writeChunked(OutputStream to, byte[] body) throws IOException {

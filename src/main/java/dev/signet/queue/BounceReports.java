@@ -1,0 +1,43 @@
+package dev.signet.queue;
+
+import dev.signet.delivery.Bouncer;
+import dev.signet.delivery.RecipientOutcome;
+import dev.signet.queue.Envelope.Recipient;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The scheduler's reports built by the delivery stage's {@link Bouncer} (RFC 3464): each recipient's
+ * kept reply is turned back into the reply it stands for ({@link Replies#parse}), so the report
+ * carries its Status, Remote-MTA and Diagnostic-Code.
+ */
+final class BounceReports {
+  private BounceReports() {}
+
+  static Scheduler.Reports of(Bouncer bouncer) {
+    return new Scheduler.Reports() {
+      @Override
+      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
+        return bouncer.failed(original(message, file), failed.stream()
+                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
+            .map(Bouncer.Bounce::message)
+            .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
+      }
+
+      @Override
+      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
+          throws IOException {
+        return bouncer.delayed(original(message, file), deferred.stream()
+                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
+            .map(Bouncer.Bounce::message);
+      }
+    };
+  }
+
+  private static Bouncer.Original original(Envelope message, Path file) {
+    return new Bouncer.Original(message.id(), message.sender(), file, message.received());
+  }
+}
