@@ -22,7 +22,7 @@ class BodyCanonicalizationFuzzTest {
     return out.toByteArray();
   }
 
-  @FuzzTest(maxDuration = "20s")
+  @FuzzTest(maxDuration = "10s")
   void bodyCanonicalizationIsIdempotentAndTheHashIgnoresChunking(FuzzedDataProvider data) {
     int[] cuts = new int[data.consumeInt(0, 8)];
     for (int i = 0; i < cuts.length; i++) {

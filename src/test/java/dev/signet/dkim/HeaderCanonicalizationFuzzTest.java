@@ -12,7 +12,7 @@ class HeaderCanonicalizationFuzzTest {
    * or normalized before signing; with one, "\r" + folding CRLF + "\n" would unfold into a new CRLF,
    * which the first fuzz run found - not reachable from the pipeline, see SubmissionFuzzTest).
    */
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void relaxedHeaderCanonicalizationIsIdempotent(byte[] raw) {
     for (int i = 0; i < raw.length; i++) {
       boolean bareCr = raw[i] == '\r' && (i + 1 == raw.length || raw[i + 1] != '\n');

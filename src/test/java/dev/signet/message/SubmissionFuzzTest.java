@@ -48,7 +48,7 @@ class SubmissionFuzzTest {
     }
   }
 
-  @FuzzTest(maxDuration = "30s")
+  @FuzzTest(maxDuration = "20s")
   void anyDataIsSignedCrlfOnlyOrRefusedWithAReply(byte[] data) throws IOException {
     check(REJECT, data);
     check(NORMALIZE, data);
