@@ -1,5 +1,7 @@
 package dev.signet.cli;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +25,14 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    if ((args.length == 0 || !args[0].equals("serve")) && System.getProperty("logback.configurationFile") == null) {
+      // One-shot commands (sign, keygen, queue, dns) talk through stdout/stderr; the relay's INFO
+      // lines (providers in use, keys loaded) would only clutter a pipeline like `... | signet sign`.
+      Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+      if (root instanceof ch.qos.logback.classic.Logger logback) {
+        logback.setLevel(ch.qos.logback.classic.Level.WARN);
+      }
+    }
     System.exit(run(args));
   }
 

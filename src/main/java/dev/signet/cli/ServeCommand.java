@@ -1,21 +1,12 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
-import dev.signet.delivery.SmtpSender;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.KeyRing;
-import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
-import dev.signet.message.Submission;
-import dev.signet.metrics.Metrics;
-import dev.signet.metrics.MetricsServer;
-import dev.signet.queue.Scheduler;
-import dev.signet.queue.Spool;
-import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -25,10 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code signet serve}: loads the config and keys, recovers the spool, starts the submission
- * listeners, the metrics endpoint and the delivery scheduler, and runs until SIGTERM/SIGINT, when a
- * shutdown hook stops the listeners (sessions closed, their threads awaited), then the scheduler
- * (attempts in flight finish, bounded), before the spool is closed.
+ * {@code signet serve}: loads the config and keys, starts a {@link Relay} and runs until
+ * SIGTERM/SIGINT, when a shutdown hook stops it gracefully (bounded: sessions in DATA finish, new
+ * ones get 421, deliveries in flight record their outcome). SIGHUP reloads the keys.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the relay.")
 final class ServeCommand implements Callable<Integer> {
@@ -40,37 +30,28 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SignetConfig c = config.load();
     KeyRing keys = keys(c);
-    Signer signer = new Signer(c.dkim(), Clock.systemUTC());
-    log.info("signing providers: {}", signer.providers());
-    Submission submission = new Submission(c, keys, signer);
-    Metrics metrics = new Metrics();
-    Spool spool;
+    // Handled from before the start: the JVM's default for HUP would stop the relay.
+    java.util.concurrent.atomic.AtomicReference<Relay> started = new java.util.concurrent.atomic.AtomicReference<>();
+    Signals.onHangup(() -> {
+      Relay r = started.get();
+      if (r == null) {
+        log.info("SIGHUP during start: the keys just loaded are in force");
+      } else {
+        r.reloadKeys();
+      }
+    });
+    Relay relay;
     try {
-      spool = Spool.open(c.spool().dir());
+      relay = Relay.start(c, keys);
     } catch (IOException e) {
-      throw new CommandFailure("spool.dir " + c.spool().dir() + ": " + e.getMessage());
-    }
-    // Delivery: the scheduler hears of each accepted message through the spool and sends it out.
-    SmtpSender sender = new SmtpSender(c);
-    Scheduler scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
-    SubmissionServer server = null;
-    MetricsServer metricsServer = null;
-    try {
-      server = new SubmissionServer(c, submission, spool, metrics);
-      server.start();
-      metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
-      log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      scheduler.start();
-    } catch (IOException e) {
-      close(server, metricsServer, scheduler, sender, spool);
       throw new CommandFailure(e.getMessage());
     }
+    started.set(relay);
     CountDownLatch stopped = new CountDownLatch(1);
-    SubmissionServer running = server;
-    MetricsServer runningMetrics = metricsServer;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping: closing listeners and sessions, then deliveries in flight");
-      close(running, runningMetrics, scheduler, sender, spool);
+      log.info("stopping: refusing new sessions, letting transactions finish (up to {}), then deliveries in flight",
+          Relay.SESSION_GRACE);
+      relay.close();
       log.info("stopped");
       stopped.countDown();
     }, "signet-shutdown"));
@@ -100,27 +81,6 @@ final class ServeCommand implements Callable<Integer> {
       return keys;
     } catch (IOException | DkimException e) {
       throw new CommandFailure("dkim.keys " + dir + ": " + e.getMessage());
-    }
-  }
-
-  private static void close(SubmissionServer server, MetricsServer metricsServer, Scheduler scheduler,
-      SmtpSender sender, Spool spool) {
-    if (server != null) {
-      server.close();
-    }
-    try {
-      scheduler.stop(); // bounded: attempts in flight get their outcomes written
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    sender.close();
-    if (metricsServer != null) {
-      metricsServer.close();
-    }
-    try {
-      spool.close();
-    } catch (IOException e) {
-      log.error("closing the spool: {}", e.getMessage());
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.signet.dkim;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.metrics.Metrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.Provider;
@@ -8,6 +9,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Signs messages with DKIM (RFC 6376, RFC 8463, RFC 8301): rsa-sha256 and ed25519-sha256, one
@@ -23,15 +25,27 @@ public final class Signer {
   private final HeaderCanonicalizer headerCanon;
   private final KeySigner rsa;
   private final KeySigner ed25519;
+  private final SelfCheck selfCheck = new SelfCheck();
+  private final Metrics metrics;
 
   public Signer(SignetConfig.Dkim settings, Clock clock) {
-    this(settings, clock, RsaKeySigner.preferredProvider());
+    this(settings, clock, (Metrics) null);
+  }
+
+  /** A signer that records signing time and self-check failures in {@code metrics} (may be null). */
+  public Signer(SignetConfig.Dkim settings, Clock clock, Metrics metrics) {
+    this(settings, clock, RsaKeySigner.preferredProvider(), metrics);
   }
 
   /** With a given RSA provider: tests force the JDK fallback this way. */
   Signer(SignetConfig.Dkim settings, Clock clock, Provider rsaProvider) {
+    this(settings, clock, rsaProvider, null);
+  }
+
+  private Signer(SignetConfig.Dkim settings, Clock clock, Provider rsaProvider, Metrics metrics) {
     this.settings = settings;
     this.clock = clock;
+    this.metrics = metrics;
     this.headerCanon = HeaderCanonicalizer.of(settings.canonicalization().header());
     this.rsa = new RsaKeySigner(rsaProvider);
     this.ed25519 = new Ed25519KeySigner();
@@ -49,7 +63,8 @@ public final class Signer {
    * @param headers the message's header fields, top to bottom, as they will be transmitted
    * @param body the closed body hash of the message's body
    * @throws DkimException if a key cannot sign (e.g. an RSA key under 1024 bits), or the message
-   *     has no From field (550 5.6.0; the message stage normally refuses such input first)
+   *     has no From field (550 5.6.0; the message stage normally refuses such input first), or a
+   *     signature does not verify with the key's public half (451 4.7.5: never send a bad signature)
    */
   public List<String> sign(List<HeaderField> headers, BodyHash body, List<SigningKey> keys)
       throws DkimException {
@@ -57,6 +72,7 @@ public final class Signer {
       throw new IllegalArgumentException("body hash made with " + body.canonicalization()
           + " canonicalization, this signer uses " + settings.canonicalization());
     }
+    long start = System.nanoTime();
     String bh = body.base64();
     long t = clock.instant().getEpochSecond();
     Long x = settings.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
@@ -72,8 +88,20 @@ public final class Signer {
     for (SigningKey key : keys) {
       String unsigned = SignatureField.unsigned(
           key, settings.canonicalization().toString(), t, x, selection.names(), bh);
-      String b = Base64.getEncoder().encodeToString(signer(key).sign(key, signedData(signed, unsigned)));
-      out.add(SignatureField.complete(unsigned, b));
+      byte[] data = signedData(signed, unsigned);
+      byte[] signature = signer(key).sign(key, data);
+      if (!selfCheck.verifies(key, data, signature)) {
+        if (metrics != null) {
+          metrics.selfCheckFailure();
+        }
+        // RFC 3463 §3.8: X.7.5 "cryptographic failure"; temporary, the client keeps the message.
+        throw new DkimException(451, "4.7.5", "signature by " + key.describe()
+            + " did not verify with its public key; message not sent");
+      }
+      out.add(SignatureField.complete(unsigned, Base64.getEncoder().encodeToString(signature)));
+    }
+    if (metrics != null && !keys.isEmpty()) {
+      metrics.signingTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
     return List.copyOf(out);
   }

@@ -60,7 +60,31 @@ final class LineReader {
         return any; // the last line had no line ending
       }
       any = true;
-      byte b = chunk[pos++];
+      // Fast path: copy the run of ordinary bytes up to the next CR, LF or NUL in one go.
+      byte[] c = chunk;
+      int p = pos;
+      int end = limit;
+      while (p < end) {
+        byte b = c[p];
+        if (b < 14 && (b == CR || b == LF || b == 0)) {
+          break;
+        }
+        p++;
+      }
+      int run = p - pos;
+      if (run > 0) {
+        if (length + run > MAX_LINE) {
+          throw MessageException.badContent("line " + (lineNumber + 1)
+              + " is longer than 998 octets (RFC 5322 section 2.1.1)");
+        }
+        System.arraycopy(c, pos, line, length, run);
+        length += run;
+        pos = p;
+        if (p == end) {
+          continue;
+        }
+      }
+      byte b = c[pos++];
       if (b == CR) {
         if ((pos < limit || fill()) && chunk[pos] == LF) {
           pos++;
@@ -71,14 +95,8 @@ final class LineReader {
       } else if (b == LF) {
         bareEnding("LF");
         return ended();
-      } else if (b == 0) {
-        throw MessageException.badContent("NUL byte in message data (line " + (lineNumber + 1) + ")");
       } else {
-        if (length == MAX_LINE) {
-          throw MessageException.badContent("line " + (lineNumber + 1)
-              + " is longer than 998 octets (RFC 5322 section 2.1.1)");
-        }
-        line[length++] = b;
+        throw MessageException.badContent("NUL byte in message data (line " + (lineNumber + 1) + ")");
       }
     }
   }

@@ -34,6 +34,9 @@ public final class Metrics {
   /** {@code signet_deliveries_total{result}}: one count per recipient outcome. */
   public enum Delivery { DELIVERED, DEFERRED, BOUNCED }
 
+  /** {@code signet_dkim_key_reloads_total{result}}: reloads of dkim.keys (SIGHUP or file change). */
+  public enum KeyReload { OK, FAILED }
+
   private static final Duration[] SIGNING_BUCKETS = {
     Duration.ofNanos(250_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
     Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(500),
@@ -70,6 +73,9 @@ public final class Metrics {
     }
     for (Delivery d : Delivery.values()) {
       counter("signet.deliveries", "result", d);
+    }
+    for (KeyReload k : KeyReload.values()) {
+      counter("signet.dkim.key.reloads", "result", k);
     }
     this.signing = Timer.builder("signet.signing")
         .description("Time to compute the DKIM signatures of one message (all keys)")
@@ -115,6 +121,11 @@ public final class Metrics {
 
   public Timer deliveryTime() {
     return delivery;
+  }
+
+  /** A reload of the keys directory: {@code ok} = the new keys are in force. */
+  public void keyReload(boolean ok) {
+    counter("signet.dkim.key.reloads", "result", ok ? KeyReload.OK : KeyReload.FAILED).increment();
   }
 
   public void authFailure() {

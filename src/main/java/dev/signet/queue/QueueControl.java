@@ -5,20 +5,18 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * What {@code signet queue} does to a spool, whether its relay runs or not. Reading (list, show) goes
- * to the files directly: envelopes are only ever replaced by rename, so a reader sees a whole old or a
- * whole new one. Changes (flush, retry, delete) are made directly when the spool's lock is free
+ * through {@link Spool#inspect}, which needs no lock: envelopes are only ever replaced by rename, so a
+ * reader sees a whole old or a whole new one. Changes (flush, retry, delete) are made directly when the spool's lock is free
  * (no relay), and otherwise handed to the running relay's scheduler through control/ request files,
  * waiting a bounded time for its answer.
  */
@@ -52,42 +50,19 @@ public final class QueueControl {
     return new QueueControl(spoolDir, wait, Clock.systemUTC());
   }
 
-  /** Every queued message's envelope, oldest first. */
+  /** Every queued message's envelope, oldest first (an unreadable one is logged and skipped). */
   public List<Envelope> list() throws IOException {
-    if (!Files.isDirectory(queue)) {
-      throw new NoSuchFileException(spoolDir.toString(), null, "no spool here (no queue/ directory)");
+    try (Spool view = Spool.inspect(spoolDir)) {
+      return view.list();
     }
-    List<String> ids = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(queue, "*.env")) {
-      for (Path file : files) {
-        String name = file.getFileName().toString();
-        String id = name.substring(0, name.length() - 4);
-        if (QueueId.isValid(id)) {
-          ids.add(id);
-        }
-      }
-    }
-    ids.sort(null);
-    List<Envelope> out = new ArrayList<>();
-    for (String id : ids) {
-      try {
-        out.add(envelope(id));
-      } catch (UnknownMessageException e) {
-        // delivered and removed while we listed
-      }
-    }
-    return out;
   }
 
   /** The envelope of {@code id}. */
   public Envelope envelope(String id) throws IOException {
-    Path file = queue.resolve(checked(id) + ".env");
-    try {
-      return EnvelopeFormat.parse(Files.readAllBytes(file), id);
+    try (Spool view = Spool.inspect(spoolDir)) {
+      return view.envelope(checked(id));
     } catch (NoSuchFileException e) {
       throw unknown(id);
-    } catch (IOException e) {
-      throw new IOException(file + ": " + e.getMessage(), e);
     }
   }
 
@@ -125,9 +100,7 @@ public final class QueueControl {
   }
 
   private Outcome change(Control.Action action, Optional<String> id) throws IOException, InterruptedException {
-    if (!Files.isDirectory(queue)) {
-      throw new NoSuchFileException(spoolDir.toString(), null, "no spool here (no queue/ directory)");
-    }
+    Spool.inspect(spoolDir).close(); // fails naming the directory if there is no spool
     Spool spool;
     try {
       spool = Spool.open(spoolDir);

@@ -260,6 +260,22 @@ public final class Spool implements AutoCloseable {
     committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
   }
 
+  /**
+   * For {@code /healthz}: can a message be received now? Creates and deletes a probe file in tmp/,
+   * where every message starts. Empty = writable, otherwise the problem.
+   */
+  public java.util.Optional<String> probe() {
+    Path file = tmp.resolve(".probe-" + Thread.currentThread().threadId());
+    try {
+      Files.deleteIfExists(file);
+      Files.createFile(file);
+      Files.delete(file);
+      return java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.of("cannot write in " + tmp + ": " + e);
+    }
+  }
+
   @Override
   public void close() throws IOException {
     if (committer != null) {

@@ -33,6 +33,7 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
       r -> Thread.ofPlatform().daemon().name("smtp-session-timeout").unstarted(r));
 
   private final Metrics metrics;
+  private volatile boolean draining;
 
   ConnectionLimiter(int total, int perAddress, Duration sessionTimeout, Metrics metrics) {
     this.metrics = metrics;
@@ -48,6 +49,10 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
   @Override
   public SessionAcceptance accept(Session session) {
     InetAddress address = session.getRemoteAddress().getAddress();
+    if (draining) {
+      // RFC 5321 §3.8: a server shutting down answers 421; RFC 3463 §3.4: 4.3.2 "system not accepting messages".
+      return SessionAcceptance.failure(421, "4.3.2 Service shutting down, try again later");
+    }
     if (open.incrementAndGet() > total) {
       open.decrementAndGet();
       log.warn("refused connection from {}: {} connections open (limits.connections)", address.getHostAddress(), total);
@@ -94,6 +99,16 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
     open.decrementAndGet();
     metrics.sessionClosed();
     perAddressOpen.computeIfPresent(session.getRemoteAddress().getAddress(), (a, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** From now on new sessions are refused with 421 4.3.2 (graceful shutdown). */
+  void drain() {
+    draining = true;
+  }
+
+  /** The sessions open now. */
+  java.util.Set<Session> sessions() {
+    return java.util.Set.copyOf(deadlines.keySet());
   }
 
   @Override

@@ -50,10 +50,12 @@ final class DataCommands {
       String reply;
       try {
         reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        sess.sendResponse(reply);
       } finally {
-        sess.resetMailTransaction(); // RFC 5321 §4.1.1.4: the transaction ends with the data
+        // RFC 5321 §4.1.1.4: the transaction ends with the data; reset after the reply, so a graceful
+        // shutdown (SubmissionServer.shutdown) never closes a session between its 250 and the client.
+        sess.resetMailTransaction();
       }
-      sess.sendResponse(reply);
     }
   }
 
@@ -85,10 +87,10 @@ final class DataCommands {
       String reply;
       try {
         reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        sess.sendResponse(reply);
       } finally {
-        sess.resetMailTransaction();
+        sess.resetMailTransaction(); // after the reply, as for DATA
       }
-      sess.sendResponse(reply);
     }
   }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -132,6 +133,63 @@ public final class SubmissionServer implements AutoCloseable {
   /** The bound listener addresses: submission first, then smtps if configured. */
   public synchronized List<InetSocketAddress> addresses() {
     return List.copyOf(addresses);
+  }
+
+  /** For {@code /healthz}: empty while every listener runs, otherwise the problem. */
+  public synchronized Optional<String> listening() {
+    if (servers.isEmpty()) {
+      return Optional.of("not listening (stopped or not started)");
+    }
+    for (int i = 0; i < servers.size(); i++) {
+      if (!servers.get(i).isRunning()) {
+        return Optional.of("listener " + addresses.get(i) + " is down");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Graceful stop (RFC 5321 §3.8): new sessions get 421 4.3.2; a session in the middle of a mail
+   * transaction may finish it (its message signed, spooled and answered) for up to {@code grace};
+   * every session between transactions gets 421 4.3.2 and is closed. Then {@link #close}. A message
+   * answered 250 is already fsynced in the spool, so whatever is cut off here was never acknowledged.
+   *
+   * @return the sessions still in a transaction when {@code grace} ran out (closed without a reply)
+   */
+  public int shutdown(Duration grace) {
+    limiter.drain();
+    long deadline = System.nanoTime() + grace.toNanos();
+    java.util.Set<org.subethamail.smtp.server.Session> told = new java.util.HashSet<>();
+    int busy;
+    while (true) {
+      busy = 0;
+      for (org.subethamail.smtp.server.Session session : limiter.sessions()) {
+        if (session.isMailTransactionInProgress()) {
+          busy++;
+        } else if (told.add(session)) {
+          try {
+            session.sendResponse("421 4.3.2 Service shutting down, closing transmission channel");
+            session.closeSocket();
+          } catch (IOException e) {
+            log.debug("closing an idle session at shutdown: {}", e.toString());
+          }
+        }
+      }
+      if (busy == 0 || System.nanoTime() >= deadline) {
+        break;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (busy > 0) {
+      log.warn("submission: {} session(s) still in a transaction after {}; closing them unanswered", busy, grace);
+    }
+    close();
+    return busy;
   }
 
   /** Stops accepting, closes every session and waits for their threads. */

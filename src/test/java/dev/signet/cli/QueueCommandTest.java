@@ -93,6 +93,16 @@ class QueueCommandTest {
     return spool.envelope(id);
   }
 
+  @Test
+  void aMissingSpoolIsNamedNotCreated() {
+    for (String command : List.of("list", "flush")) {
+      Run run = queue(command);
+      assertEquals(1, run.exit(), command);
+      assertTrue(run.err().contains(spoolDir + "/queue: no spool here"), run.err());
+      assertFalse(Files.exists(spoolDir), "the command created " + spoolDir);
+    }
+  }
+
   @Nested
   class StoppedRelay {
     private Envelope first;

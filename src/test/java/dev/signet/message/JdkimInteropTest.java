@@ -46,8 +46,9 @@ class JdkimInteropTest {
   /**
    * jDKIM 0.5 canonicalizes a relaxed body by running its simple canonicalizer after the WSP rules,
    * so for a body that is empty after relaxed canonicalization it hashes CRLF. RFC 6376 §3.4.4 adds
-   * a CRLF only to a non-empty body (errata 1384), so the correct bh= is SHA-256 of nothing; dkimpy
-   * and Mail::DKIM agree (.ci/interop-dkim.sh). For those cases this test checks that value instead.
+   * a CRLF only to a non-empty body (the fix of RFC 4871 erratum 1384), so the correct bh= is SHA-256
+   * of nothing; dkimpy and Mail::DKIM agree (.ci/interop-dkim.sh). For those cases this test checks
+   * that value instead.
    */
   static final String EMPTY_BODY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 

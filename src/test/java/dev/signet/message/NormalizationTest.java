@@ -194,4 +194,32 @@ class NormalizationTest {
     assertArrayEquals(data, tail);
     assertEquals("bücher.example", r.prepared().authorDomain());
   }
+
+  @Test
+  void crlfSplitAcrossReadsIsStillOneLineEnding() throws Exception {
+    byte[] data = crlf(HEAD + "one\ntwo\n\nfour\n");
+    Fixtures.Collected whole = new Fixtures.Collected();
+    Fixtures.Collected trickled = new Fixtures.Collected();
+    reject.prepareLocal(new ByteArrayInputStream(data), Fixtures.RECEIVED, whole, 10_000);
+    reject.prepareLocal(oneByteAtATime(data), Fixtures.RECEIVED, trickled, 10_000);
+    assertArrayEquals(whole.message(), trickled.message());
+  }
+
+  @Test
+  void bareCrIsRefusedWhenTheNextByteArrivesInALaterRead() {
+    MessageException e = org.junit.jupiter.api.Assertions.assertThrows(MessageException.class,
+        () -> reject.prepareLocal(oneByteAtATime(bytes(new String(crlf(HEAD)) + "a\rb\r\n")), Fixtures.RECEIVED,
+            new Fixtures.Collected(), 10_000));
+    assertEquals("550 5.6.0", e.replyCode() + " " + e.enhancedCode());
+  }
+
+  /** A stream that hands out one byte per read, as a slow network might. */
+  private static java.io.InputStream oneByteAtATime(byte[] data) {
+    return new ByteArrayInputStream(data) {
+      @Override
+      public synchronized int read(byte[] b, int off, int len) {
+        return super.read(b, off, Math.min(len, 1));
+      }
+    };
+  }
 }

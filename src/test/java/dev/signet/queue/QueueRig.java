@@ -51,6 +51,7 @@ final class QueueRig implements AutoCloseable {
   Duration maxAge = Duration.ofDays(5);
   List<Duration> retry = List.of(Duration.ofMillis(200), Duration.ofMillis(500));
   int perDomain = 2;
+  int concurrency = 10;
   Optional<Duration> delayWarning = Optional.empty();
   dev.signet.metrics.Metrics metrics;
   Spool spool;
@@ -77,7 +78,7 @@ final class QueueRig implements AutoCloseable {
   SignetConfig config() {
     SignetConfig d = SignetConfig.defaults();
     SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
-        delayWarning, 10, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC);
+        delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC);
     return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
         d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics());
   }

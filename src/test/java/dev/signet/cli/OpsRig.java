@@ -1,0 +1,155 @@
+package dev.signet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.config.SignetConfig;
+import dev.signet.delivery.TestDnsServer;
+import dev.signet.dkim.KeyRing;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the operations tests share: keys from the test resources, a config file for a relay on
+ * ephemeral loopback ports, a minimal SMTP client over a real socket, /metrics scraping.
+ */
+final class OpsRig {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private OpsRig() {}
+
+  /** Installs test key {@code resource} (under /keys/example.com/) as {@code keys/<domain>/<selector>.pem}, 0600. */
+  static Path installKey(Path keys, String resource, String domain, String selector) throws IOException {
+    Path file = keys.resolve(domain).resolve(selector + ".pem");
+    Files.createDirectories(file.getParent());
+    try (InputStream in = OpsRig.class.getResourceAsStream("/keys/example.com/" + resource)) {
+      Files.write(file, in.readAllBytes());
+    }
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    return file;
+  }
+
+  /** A config for a relay in {@code dir}: ephemeral ports, delivery through {@code dns} to {@code port}. */
+  static Path config(Path dir, TestDnsServer dns, int deliveryPort, String... extra) throws IOException {
+    StringBuilder yaml = new StringBuilder()
+        .append("hostname: relay.test\n")
+        .append("listen.submission: 127.0.0.1:0\n")
+        .append("metrics.listen: 127.0.0.1:0\n")
+        .append("dkim.keys: ").append(dir.resolve("keys")).append('\n')
+        .append("spool.dir: ").append(dir.resolve("spool")).append('\n')
+        .append("delivery.dns: [").append(dns == null ? "127.0.0.1:9" : dns.address().host() + ":"
+            + dns.address().port()).append("]\n")
+        .append("delivery.port: ").append(deliveryPort).append('\n');
+    for (String line : extra) {
+      yaml.append(line).append('\n');
+    }
+    Path file = dir.resolve("signet.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  static Relay start(Path configFile) throws Exception {
+    SignetConfig c = SignetConfig.load(Optional.of(configFile), Map.of());
+    return Relay.start(c, KeyRing.load(c.dkim().keys()));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** One SMTP transaction; returns the final reply to the data (or the first refusal before it). */
+  static String send(int port, String from, String body, String... rcpts) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(30_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      OutputStream out = s.getOutputStream();
+      String greeting = reply(in);
+      if (!greeting.startsWith("220")) {
+        return greeting;
+      }
+      StringBuilder commands = new StringBuilder("EHLO client.test\r\nMAIL FROM:<" + from + ">\r\n");
+      for (String r : rcpts) {
+        commands.append("RCPT TO:<").append(r).append(">\r\n");
+      }
+      for (String command : commands.toString().split("(?<=\r\n)")) {
+        out.write(command.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String r = reply(in);
+        if (!r.startsWith("250")) {
+          return r;
+        }
+      }
+      out.write("DATA\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String r = reply(in);
+      if (!r.startsWith("354")) {
+        return r;
+      }
+      out.write(body.getBytes(StandardCharsets.ISO_8859_1));
+      out.write("\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String result = reply(in);
+      out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      return result;
+    }
+  }
+
+  /** The last line of a (possibly multi-line) reply; "" at end of stream. */
+  private static String reply(BufferedReader in) throws IOException {
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (line.length() < 4 || line.charAt(3) != '-') {
+        return line;
+      }
+    }
+    return "";
+  }
+
+  static String message(String from, String subject) {
+    return "From: <" + from + ">\r\nTo: <a@dest.test>\r\nSubject: " + subject + "\r\n\r\nHello.\r\n";
+  }
+
+  static HttpResponse<String> get(int port, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The value of one series in a Prometheus text exposition. */
+  static double sample(String exposition, String series) {
+    Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(exposition);
+    assertTrue(m.find(), "no sample " + series + " in the scrape");
+    return Double.parseDouble(m.group(1));
+  }
+
+  static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + limit + " waiting for: " + what);
+      }
+      Thread.sleep(25);
+    }
+  }
+}
