@@ -1,0 +1,185 @@
+package dev.signet.queue;
+
+import static dev.signet.queue.QueueRig.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.config.HostPort;
+import dev.signet.config.SignetConfig;
+import dev.signet.delivery.SmtpSender;
+import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.Signer;
+import dev.signet.message.Submission;
+import dev.signet.metrics.Metrics;
+import dev.signet.smtp.SubmissionServer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.subethamail.wiser.Wiser;
+
+/**
+ * Issue 6 fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
+ * (SubmissionServer, 250 only once spooled), the Scheduler delivers through the real SmtpSender and
+ * real DNS (TestDnsServer). A DNS or MX fault defers the message (on disk, 4xx last reply), nothing
+ * is lost, and once the fault clears it is delivered exactly once, still verifying.
+ */
+class FaultRecoveryTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path root;
+  private QueueRig rig;
+  private SubmissionServer server;
+  private Scheduler scheduler;
+  private SmtpSender sender;
+
+  @BeforeEach
+  void start() throws Exception {
+    rig = new QueueRig(root);
+    rig.retry = List.of(Duration.ofMillis(300));
+    rig.mx("dest.test", 10, "127.0.0.2");
+  }
+
+  private void startRelay() throws Exception {
+    SignetConfig d = rig.config();
+    SignetConfig.Dkim dkim = new SignetConfig.Dkim(root.resolve("keys"), d.dkim().headers(), d.dkim().oversign(),
+        d.dkim().canonicalization(), d.dkim().expire(), false, d.dkim().unsigned());
+    SignetConfig config = new SignetConfig(d.hostname(),
+        new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty()), d.tls(), d.clients(), d.limits(),
+        d.message(), dkim, d.spool(), d.delivery(), d.metrics());
+    rig.spool = Spool.open(config.spool().dir());
+    Metrics metrics = new Metrics();
+    sender = new SmtpSender(config);
+    scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics);
+    server = new SubmissionServer(config, new Submission(config, KeyRing.load(dkim.keys()),
+        new Signer(dkim, Clock.systemUTC())), rig.spool, metrics);
+    server.start();
+    scheduler.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (scheduler != null) {
+      scheduler.stop(Duration.ofSeconds(10));
+    }
+    if (sender != null) {
+      sender.close();
+    }
+    rig.close();
+  }
+
+  /** Submits one message over SMTP; returns its queue id from the 250 reply. */
+  private String submit(String subject) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(server.addresses().get(0), 5000);
+      s.setSoTimeout(20_000);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      OutputStream out = s.getOutputStream();
+      String reply = null;
+      for (String command : new String[] {null, "EHLO client.test", "MAIL FROM:<app@example.com>",
+          "RCPT TO:<rcpt@dest.test>", "DATA",
+          "From: app@example.com\r\nTo: rcpt@dest.test\r\nSubject: " + subject + "\r\n\r\nbody\r\n.", "QUIT"}) {
+        if (command != null) {
+          out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        }
+        String line;
+        do {
+          line = in.readLine();
+        } while (line != null && line.length() > 3 && line.charAt(3) == '-');
+        if (command != null && command.startsWith("From:")) {
+          reply = line;
+        }
+      }
+      assertTrue(reply != null && reply.startsWith("250 2.0.0 Ok: queued as "), "submission: " + reply);
+      return reply.substring("250 2.0.0 Ok: queued as ".length()).trim();
+    }
+  }
+
+  private void assertDeferredThenDeliveredOnce(String id, Runnable clearFault) throws Exception {
+    // a DNS timeout takes dnsjava's retries (several seconds) per attempt
+    await("a deferral on disk", Duration.ofSeconds(40), () -> {
+      Envelope e = rig.onDisk(id);
+      return e != null && e.recipients().get(0).attempts() >= 1;
+    });
+    Envelope deferred = rig.onDisk(id);
+    assertEquals(Envelope.State.PENDING, deferred.recipients().get(0).state());
+    String last = deferred.recipients().get(0).lastReply();
+    assertTrue(last.matches("(.* said: )?4\\d\\d .*"), last);
+    clearFault.run();
+    Wiser mx = rig.wiser("127.0.0.2");
+    await("delivered after the fault cleared", WAIT, () -> rig.onDisk(id) == null);
+    Thread.sleep(500); // a duplicate would arrive now
+    assertEquals(1, mx.getMessages().size(), "delivered exactly once");
+    assertTrue(rig.verifies(mx.getMessages().get(0).getData()), "still verifies after the detour");
+    assertEquals(0, rig.queued());
+  }
+
+  @Test
+  void dnsServfailDefersThenDeliversOnceItClears() throws Exception {
+    rig.dns.servfail("dest.test");
+    startRelay();
+    String id = submit("servfail");
+    assertDeferredThenDeliveredOnce(id, () -> rig.dns.heal("dest.test"));
+  }
+
+  @Test
+  void dnsTimeoutsDeferThenDeliverOnceTheServerAnswers() throws Exception {
+    rig.dns.drop("dest.test");
+    startRelay();
+    String id = submit("dns timeout");
+    assertDeferredThenDeliveredOnce(id, () -> rig.dns.heal("dest.test"));
+  }
+
+  @Test
+  void anMxGreetingWith421DefersThenDeliversOnceItAccepts() throws Exception {
+    AtomicInteger greeted = new AtomicInteger();
+    ServerSocket busy = new ServerSocket();
+    busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), rig.port));
+    Thread t = Thread.ofPlatform().daemon().start(() -> {
+      while (!busy.isClosed()) {
+        try (Socket c = busy.accept()) {
+          greeted.incrementAndGet();
+          c.getOutputStream().write("421 4.3.2 mx.dest.test busy, try later\r\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (java.io.IOException e) {
+          return;
+        }
+      }
+    });
+    startRelay();
+    String id = submit("421");
+    assertDeferredThenDeliveredOnce(id, () -> {
+      try {
+        busy.close();
+        t.join(5000);
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    assertTrue(greeted.get() >= 1, "greeted " + greeted.get());
+  }
+
+  @Test
+  void anMxRefusingConnectionsDefersThenDeliversOnceItListens() throws Exception {
+    startRelay(); // nothing listens on 127.0.0.2 yet
+    String id = submit("refused");
+    assertDeferredThenDeliveredOnce(id, () -> { });
+  }
+}
