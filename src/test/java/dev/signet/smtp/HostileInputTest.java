@@ -192,7 +192,7 @@ class HostileInputTest {
 
   @Test
   void headerBombsAreRefusedWith552AndTheSessionGoesOn() throws Exception {
-    try (MeteredRelay relay = new MeteredRelay(dir)) {
+    try (TestRelay relay = TestRelay.start(dir)) {
       try (SmtpClient c = new SmtpClient(relay.port())) {
         c.hello();
         // 100 000 header fields (1.7 MB)
@@ -258,7 +258,7 @@ class HostileInputTest {
 
   @Test
   void aClientDribblingOneBytePerSecondIsCutOffAtTheSessionTimeout() throws Exception {
-    try (MeteredRelay relay = new MeteredRelay(dir, "limits.idle-timeout: 3s", "limits.session-timeout: 4s")) {
+    try (TestRelay relay = TestRelay.start(dir, "limits.idle-timeout: 3s", "limits.session-timeout: 4s")) {
       try (SmtpClient c = new SmtpClient(relay.port())) {
         c.hello();
         LimitsTest.envelope(c);
@@ -347,7 +347,7 @@ class HostileInputTest {
 
   @Test
   void authBruteForceIsThrottledDisconnectedBlockedAndCounted() throws Exception {
-    try (MeteredRelay relay = new MeteredRelay(dir, TestRelay.users(dir))) {
+    try (TestRelay relay = TestRelay.start(dir, TestRelay.users(dir))) {
       int refused = 0;
       int dropped = 0;
       int blocked = 0;

@@ -92,7 +92,7 @@ class HostileSessionsTest {
 
   @Test
   void thousandsOfHostileSessionsLeaveNoThreadsSessionsOrHeapBehind() throws Exception {
-    try (MeteredRelay relay = new MeteredRelay(dir, "limits.connections-per-ip: 100", "limits.connections: 200",
+    try (TestRelay relay = TestRelay.start(dir, "limits.connections-per-ip: 100", "limits.connections: 200",
         "limits.idle-timeout: 5s")) {
       int port = relay.port();
       run(port, 90); // warm up: classes loaded, pools and caches filled
@@ -165,7 +165,7 @@ class HostileSessionsTest {
   }
 
   /** Waits (at most 20 s) until the server has ended every session. */
-  private static void settle(MeteredRelay relay) throws InterruptedException {
+  private static void settle(TestRelay relay) throws InterruptedException {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (relay.meter("signet.smtp.sessions.active") > 0 && System.nanoTime() < deadline) {
       Thread.sleep(50);

@@ -34,12 +34,15 @@ final class TestRelay implements AutoCloseable {
   final SignetConfig config;
   final Spool spool;
   final SubmissionServer server;
+  /** The relay's meters, as a scrape of /metrics would show them. */
+  final Metrics metrics;
 
-  private TestRelay(Path dir, SignetConfig config, Spool spool, SubmissionServer server) {
+  private TestRelay(Path dir, SignetConfig config, Spool spool, SubmissionServer server, Metrics metrics) {
     this.dir = dir;
     this.config = config;
     this.spool = spool;
     this.server = server;
+    this.metrics = metrics;
   }
 
   /** {@code settings}: extra config lines, flat dotted keys ({@code limits.recipients: 2}). */
@@ -60,16 +63,17 @@ final class TestRelay implements AutoCloseable {
         new Signer(config.dkim(), Clock.systemUTC()));
     Spool spool = Spool.open(config.spool().dir());
     AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(20), 3, 10, Duration.ofMinutes(15), Clock.systemUTC());
+    Metrics metrics = new Metrics();
     SubmissionServer server;
     try {
-      server = new SubmissionServer(config, submission, spool, new Metrics(), throttle,
+      server = new SubmissionServer(config, submission, spool, metrics, throttle,
           a -> a.equals(LOCAL), Clock.systemUTC());
       server.start();
     } catch (Exception e) {
       spool.close();
       throw e;
     }
-    return new TestRelay(dir, config, spool, server);
+    return new TestRelay(dir, config, spool, server, metrics);
   }
 
   /** Config lines for STARTTLS (+ implicit TLS on an ephemeral port) with a self-signed certificate. */
@@ -94,6 +98,19 @@ final class TestRelay implements AutoCloseable {
 
   int smtpsPort() {
     return server.addresses().get(1).getPort();
+  }
+
+  /** A meter's current value as a scrape would show it (counter count or gauge value). */
+  double meter(String name) {
+    var meter = metrics.registry().find(name).meter();
+    if (meter == null) {
+      throw new AssertionError("no meter " + name);
+    }
+    double sum = 0;
+    for (var m : meter.measure()) {
+      sum += m.getValue();
+    }
+    return sum;
   }
 
   List<Envelope> queued() throws IOException {
