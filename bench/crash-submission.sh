@@ -14,16 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 kills="${1:-20}"
 clients="${2:-4}"
 . bench/crash-common.sh
-cat > "$work/signet.yaml" <<YAML
-hostname: crash.test
-listen:
-  submission: 127.0.0.1:$port
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$((port + 1))
+cat >> "$work/signet.yaml" <<YAML
 # serve delivers: a smarthost on a loopback port nobody listens on defers every message (retry 1h),
 # so accepted mail stays in the spool for the checks and no traffic leaves the machine.
 delivery:
@@ -32,5 +23,4 @@ delivery:
     tls: opportunistic
   retry: [1h]
 YAML
-run_driver bench/crash_submission.py --java "$java" --jar target/signet.jar --config "$work/signet.yaml" \
-  --spool "$work/spool" --port "$port" --pubkey "$pubkey" --kills "$kills" --clients "$clients" --log "$work/relay.log"
+run_driver bench/crash_submission.py

@@ -1,7 +1,6 @@
 """Driver for bench/crash-submission.sh: clients, SIGKILLs, and the spool checks after each kill."""
 import os
 import random
-import re
 import sys
 import time
 
