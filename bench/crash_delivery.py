@@ -121,7 +121,8 @@ def duplicates(copies, kills):
         if len(jobs) > args.concurrency:
             problems.append("run %d left %d transactions unrecorded, more than delivery.concurrency %d"
                             % (run, len(jobs), args.concurrency))
-    return extra, sum(len(j) for j in per_run.values()), len(per_run), max(gaps, default=0.0), problems
+    most = max((len(j) for j in per_run.values()), default=0)
+    return extra, sum(len(j) for j in per_run.values()), len(per_run), most, max(gaps, default=0.0), problems
 
 
 def leftovers(acked, copies):
@@ -163,7 +164,7 @@ def main():
     copies = read_record()
     wanted = [(t, r) for t, (_, rcpts) in acked.items() for r in rcpts]
     lost = [(t, r) for t, r in wanted if (t, r) not in copies]
-    extra, dup_jobs, dup_runs, gap, failures = duplicates(copies, kills)
+    extra, dup_jobs, dup_runs, most, gap, failures = duplicates(copies, kills)
     removed, stuck = leftovers(acked, copies)
     failures += stuck
     failures += ["acknowledged token %s never delivered to %s" % tr for tr in lost]
@@ -180,8 +181,8 @@ def main():
           "delivery.concurrency %d, %.0f%% of RCPTs deferred by the sink; %d messages sent, %d acknowledged (250) "
           "for %d recipients; sink: %d messages, %d recipient copies, %d of them for %d messages never acknowledged "
           "(250 lost in a kill); last run drained the queue in %s; %d acknowledged recipients lost; "
-          "%d duplicate copies in %d transactions after %d of the kills (honest bound %d = %d kills x "
-          "concurrency %d; first copy at most %.2f s before its kill); %d DKIM failures at the sink; "
+          "%d duplicate copies in %d transactions after %d of the kills, at most %d after one (bound: %d per kill = "
+          "delivery.concurrency, %d in all; first copy at most %.2f s before its kill); %d DKIM failures at the sink; "
           "%d delivered messages left in corrupt/ by a kill during removal; client connection errors %d"
           % (len(kills), time.monotonic() - started, aims["submission"], aims["delivery"],
              phases["sink transaction open"], phases["sink 250 just before"], RECENT, phases["no delivery in flight"],
@@ -189,7 +190,7 @@ def main():
              sink.accepted, sum(len(c) for c in copies.values()),
              sum(len(c) for (t, _), c in copies.items() if t not in acked), unacked,
              "%.1f s" % drained if drained is not None else "NOT within %.0f s" % args.drain, len(lost),
-             extra, dup_jobs, dup_runs, len(kills) * args.concurrency, len(kills), args.concurrency, gap,
+             extra, dup_jobs, dup_runs, most, args.concurrency, len(kills) * args.concurrency, gap,
              len(sink.dkim_failures), removed, clients.stats["errors"]))
     if sink.without_token:
         failures.append("%d messages at the sink without a token (bounces or damaged mail)" % sink.without_token)

@@ -93,10 +93,12 @@ class _Session(smtplib.SMTP):
 
 
 def message(token, recipients):
-    """About 4 kB, From example.com (the key's domain), ending with a trailer that names the token."""
+    """About 4 kB, From example.com (the key's domain), ending with a trailer that names the token. One
+    line starts with a dot: SMTP dot-stuffing on each hop must not change the signed body."""
     return ("Subject: crash %s\r\nFrom: app@example.com\r\nTo: %s\r\n\r\n" % (token, ", ".join(recipients))
             + "".join("line %d of message %s, some padding to make it about 4 kB\r\n" % (i, token)
                       for i in range(50))
+            + ".a line that starts with a dot\r\n"
             + "END-OF-MESSAGE %s\r\n" % token).encode()
 
 
