@@ -136,7 +136,7 @@ def leftovers(acked, copies):
             if qid not in by_qid:
                 continue
             token, rcpts = by_qid[qid]
-            if where == CORRUPT and f.endswith(".eml") and all((token, r) in copies for r in rcpts):
+            if where == CORRUPT and ".eml" in f and all((token, r) in copies for r in rcpts):
                 removed += 1
             else:
                 problems.append("acknowledged message %s (token %s) left as %s/%s"
@@ -147,7 +147,6 @@ def leftovers(acked, copies):
 def main():
     dnsfunc = crashkit.dnsfunc(args.pubkey)
     sink = smtp_sink.Sink(args.sink_port, args.record, dnsfunc, args.defer_rate)
-    sink.run = 1
     sink.start()
     relay = crashkit.Relay(args)
     clients = crashkit.Clients(args.port, args.clients, recipients)

@@ -30,7 +30,7 @@ class Sink(socketserver.ThreadingTCPServer):
         self.defer_rate = defer_rate
         self.record = open(record_path, "a", buffering=1)
         self.lock = threading.Lock()
-        self.run = 0              # stamped on each connection when accepted: which relay run it came from
+        self.run = 1              # stamped on each connection when accepted: which relay run it came from
         self.open_transactions = 0
         self.transactions = 0     # MAIL commands so far
         self.accepted = 0         # messages answered 250 so far
