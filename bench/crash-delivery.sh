@@ -17,8 +17,8 @@
 #     leaves at most delivery.concurrency transactions unrecorded; in all, duplicated transactions
 #     <= kills x delivery.concurrency (set to 4 here), each carrying at most 3 recipients.
 #
-#   bench/crash-delivery.sh [KILLS] [CLIENTS]    (defaults: 50 kills, 4 clients, about 4 minutes;
-#                                                  .ci/run uses 20 4, about 2 minutes)
+#   bench/crash-delivery.sh [KILLS] [CLIENTS]    (defaults: 50 kills, 4 clients, about 2.5 minutes;
+#                                                  .ci/run uses 20 4, about 1 minute on 2 cores)
 #
 # Needs: JDK 21+ (JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64), openssl, python3 with dkimpy
 # (Debian: python3-dkim). Builds target/signet.jar if it is missing. Uses loopback only.
