@@ -13,30 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 kills="${1:-20}"
 clients="${2:-4}"
-java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-[ -x "$java" ] || java=java
-python=/usr/bin/python3
-"$python" -c 'import dkim' 2>/dev/null || python=python3
-"$python" -c 'import dkim' || { echo "crash-submission: needs dkimpy (apt-get install python3-dkim)" >&2; exit 2; }
-[ -f target/signet.jar ] || mvn -q -B package -DskipTests
-
-work="$(mktemp -d /tmp/signet-crash.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/keys/example.com"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/keys/example.com/crash.pem" 2>/dev/null
-chmod 600 "$work/keys/example.com/crash.pem"
-pubkey="$(openssl pkey -in "$work/keys/example.com/crash.pem" -pubout -outform DER | base64 -w0)"
-port=$((20000 + RANDOM % 20000))
-cat > "$work/signet.yaml" <<YAML
-hostname: crash.test
-listen:
-  submission: 127.0.0.1:$port
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$((port + 1))
+. bench/crash-common.sh
+cat >> "$work/signet.yaml" <<YAML
 # serve delivers: a smarthost on a loopback port nobody listens on defers every message (retry 1h),
 # so accepted mail stays in the spool for the checks and no traffic leaves the machine.
 delivery:
@@ -45,5 +23,4 @@ delivery:
     tls: opportunistic
   retry: [1h]
 YAML
-exec "$python" bench/crash_submission.py --java "$java" --jar target/signet.jar --config "$work/signet.yaml" \
-  --spool "$work/spool" --port "$port" --pubkey "$pubkey" --kills "$kills" --clients "$clients" --log "$work/relay.log"
+run_driver bench/crash_submission.py
