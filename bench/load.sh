@@ -11,7 +11,8 @@
 # --pids: the relay's processes (e.g. Postfix's master and OpenDKIM, or Signet's JVM). Each with all its
 #   descendants is measured: CPU seconds used during the run (utime+stime, plus the cutime+cstime of children
 #   that exited meanwhile), reported per 1000 messages, and the peak of the summed PSS (proportional set size,
-#   so pages shared between Postfix's processes count once), sampled every 0.5 s.
+#   so pages shared between Postfix's processes count once) and of the summed RSS (shared pages counted once
+#   per process), sampled every 0.5 s.
 # Prints one line of key=value pairs on stdout (the last line), progress on stderr. Exit 1 if smtp-source
 # failed or the sink did not receive every message within --timeout seconds (then delivered= is what arrived).
 # The relay must already be running and relay everything for the --to domain to 127.0.0.1:<sink-port>.
@@ -77,8 +78,10 @@ tree_cpu() {
   for p in $(tree); do cat "/proc/$p/stat" 2>/dev/null; echo; done |
     awk -v hz="$hz" '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%.2f", t / hz }'
 }
-tree_pss_kb() {
-  for p in $(tree); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+# Summed PSS and RSS of the tree in kB ("PSS RSS"): RSS counts pages shared between processes once per process.
+tree_mem_kb() {
+  for p in $(tree); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+    awk '/^Pss:/ { pss += $2 } /^Rss:/ { rss += $2 } END { print pss + 0, rss + 0 }'
 }
 
 if [[ $accept_only == 0 ]]; then
@@ -94,8 +97,10 @@ echo "load.sh: $messages messages of $size bytes, $sessions sessions -> $relay" 
 cpu_before=$(tree_cpu)
 if [[ -n $pids ]]; then
   # Bounded like everything else: at most --timeout seconds, killed by cleanup when the run ends.
-  ( peak=0; for ((i = 0; i < timeout * 2; i++)); do
-      kb=$(tree_pss_kb); ((kb > peak)) && peak=$kb && echo "$peak" > "$work/peak_pss"
+  ( peak_pss=0 peak_rss=0; for ((i = 0; i < timeout * 2; i++)); do
+      read -r pss rss <<< "$(tree_mem_kb)"
+      ((pss > peak_pss)) && peak_pss=$pss && echo "$peak_pss" > "$work/peak_pss"
+      ((rss > peak_rss)) && peak_rss=$rss && echo "$peak_rss" > "$work/peak_rss"
       sleep 0.5
     done ) &
   sampler_pid=$!
@@ -131,14 +136,15 @@ if [[ $accept_only == 0 ]]; then
   delivered_rate=$(calc "$delivered / $deliver_s")
 fi
 
-cpu_s=0 cpu_per_1000=0 peak_pss_mb=0
+cpu_s=0 cpu_per_1000=0 peak_pss_mb=0 peak_rss_mb=0
 if [[ -n $pids ]]; then
   cpu_s=$(calc "$(tree_cpu) - $cpu_before")
   cpu_per_1000=$(calc "$cpu_s * 1000 / $messages")
   peak_pss_mb=$(calc "$(cat "$work/peak_pss" 2>/dev/null || echo 0) / 1024")
+  peak_rss_mb=$(calc "$(cat "$work/peak_rss" 2>/dev/null || echo 0) / 1024")
 fi
 
-printf 'result=%s messages=%d sessions=%d size=%d accept_s=%.2f accepted_per_s=%.1f delivered=%d deliver_s=%.2f delivered_per_s=%.1f cpu_s=%.1f cpu_s_per_1000=%.2f peak_pss_mb=%.0f loadavg=%s\n' \
+printf 'result=%s messages=%d sessions=%d size=%d accept_s=%.2f accepted_per_s=%.1f delivered=%d deliver_s=%.2f delivered_per_s=%.1f cpu_s=%.1f cpu_s_per_1000=%.2f peak_pss_mb=%.0f peak_rss_mb=%.0f loadavg=%s\n' \
   "$result" "$messages" "$sessions" "$size" "$accept_s" "$accepted_rate" "$delivered" "$deliver_s" "$delivered_rate" \
-  "$cpu_s" "$cpu_per_1000" "$peak_pss_mb" "$(cut -d' ' -f1 /proc/loadavg)"
+  "$cpu_s" "$cpu_per_1000" "$peak_pss_mb" "$peak_rss_mb" "$(cut -d' ' -f1 /proc/loadavg)"
 [[ $result == ok ]]

@@ -2,9 +2,12 @@
 # Peer benchmark: the same smtp-source load against each relay variant, alternating A/B/C runs so that
 # drift of the shared machine hits every variant alike; prints medians and ratios to Postfix+OpenDKIM.
 #
-#   bench/peer-bench.sh [--runs 3] [--messages 5000] [--sessions 20] [--size 4096]
+#   bench/peer-bench.sh [--runs 3] [--messages 5000] [--sessions 20] [--size 4096] [--warmup 0]
 #                       [--variants postfix-opendkim,postfix,signet]
 #
+# --warmup N: each run first sends N messages to the freshly started relay and waits until the sink has them,
+# unmeasured, then measures --messages (steady state: a JVM's JIT compilation happens during the warm-up; Postfix
+# has no such phase, but gets the same warm-up). 0 (the default) measures from a cold start.
 # Variants: postfix-opendkim (Postfix + OpenDKIM milter, RSA-2048 relaxed/relaxed), postfix (Postfix alone, no
 # signing), signet (Signet's `serve`, RSA-2048 relaxed/relaxed; ACCEPT_ONLY=1 measures accepted/s only,
 # for a build whose delivery does not exist yet). Every variant relays to smtp-sink on 127.0.0.1:$SINK_PORT;
@@ -13,18 +16,20 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-runs=3 messages=5000 sessions=20 size=4096 variants=postfix-opendkim,postfix
+runs=3 messages=5000 sessions=20 size=4096 warmup=0 variants=postfix-opendkim,postfix
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --sessions) sessions=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
     *) echo "peer-bench.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 20 ]] || { echo "peer-bench.sh: --runs 1..20" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "peer-bench.sh: --warmup takes a number of messages" >&2; exit 2; }
 
 export PEER_PORT=${PEER_PORT:-12525} SINK_PORT=${SINK_PORT:-12526} MILTER_PORT=${MILTER_PORT:-12527}
 export BENCH_SIGNET_PORT=${BENCH_SIGNET_PORT:-12528}
@@ -49,7 +54,7 @@ if [[ ,$variants, == *,signet,* ]]; then
   (cd "$here/.." && mvn -q -B -DskipTests package)
 fi
 {
-  echo "# peer-bench $(date -u +%FT%TZ): runs=$runs messages=$messages sessions=$sessions size=$size variants=$variants"
+  echo "# peer-bench $(date -u +%FT%TZ): runs=$runs messages=$messages sessions=$sessions size=$size warmup=$warmup variants=$variants"
   echo "# machine: nproc=$(nproc) cpu=\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\" postfix=$(postconf -d -h mail_version 2>/dev/null) opendkim=\"$(opendkim -V 2>&1 | head -1)\""
 } | tee "$out"
 
@@ -65,18 +70,24 @@ for ((run = 1; run <= runs; run++)); do
         fi
         pids="$(cat /var/lib/signet-peer/master.pid)"
         [[ $variant == postfix-opendkim ]] && pids="$pids $(cat /var/lib/signet-peer/opendkim.pid)"
-        load_args+=(--relay "127.0.0.1:$PEER_PORT" --pids "$pids")
+        relay_addr=127.0.0.1:$PEER_PORT
+        load_args+=(--relay "$relay_addr" --pids "$pids")
         ;;
       signet)
         running=signet
         if ! "$here/signet-relay.sh" start; then
           stop_running; echo "variant=$variant run=$run result=start-failed" | tee -a "$out"; continue
         fi
-        load_args+=(--relay "127.0.0.1:$BENCH_SIGNET_PORT" --pids "$(cat "${BENCH_SIGNET_DIR:-/var/lib/signet-bench}/signet.pid")")
+        relay_addr=127.0.0.1:$BENCH_SIGNET_PORT
+        load_args+=(--relay "$relay_addr" --pids "$(cat "${BENCH_SIGNET_DIR:-/var/lib/signet-bench}/signet.pid")")
         [[ ${ACCEPT_ONLY:-0} == 1 ]] && load_args+=(--accept-only)
         ;;
       *) echo "peer-bench.sh: unknown variant $variant" >&2; exit 2 ;;
     esac
+    if ((warmup > 0)) && [[ ${ACCEPT_ONLY:-0} != 1 || $variant != signet ]]; then
+      "$here/load.sh" --relay "$relay_addr" --sink-port "$SINK_PORT" --messages "$warmup" --sessions "$sessions" \
+        --size "$size" --timeout "$timeout_s" > /dev/null || echo "peer-bench.sh: warm-up of $variant did not complete" >&2
+    fi
     line=$("$here/load.sh" "${load_args[@]}" || true)
     stop_running
     echo "variant=$variant run=$run ${line:-result=no-output}" | tee -a "$out"
@@ -89,7 +100,7 @@ rows = []
 for line in open(sys.argv[1]):
     if line.startswith("variant="):
         rows.append(dict(kv.split("=", 1) for kv in line.split()))
-metrics = ["accepted_per_s", "delivered_per_s", "cpu_s_per_1000", "peak_pss_mb"]
+metrics = ["accepted_per_s", "delivered_per_s", "cpu_s_per_1000", "peak_pss_mb", "peak_rss_mb"]
 variants = list(dict.fromkeys(r["variant"] for r in rows))
 med = {}
 print()

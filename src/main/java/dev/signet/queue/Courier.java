@@ -146,6 +146,12 @@ final class Courier {
             domain, addresses.size());
         return Optional.empty();
       }
+      if (updated.finished() && !bounces(updated)) {
+        // Nothing left to do for this message: removing it is the durable record of the outcome
+        // (one commit instead of an envelope rewrite, its fsync, then the removal).
+        logAttempt(domain, addresses.size(), result, updated);
+        return finishIfDone(updated);
+      }
       spool.update(updated); // RFC 5321 §6.1: the outcome is on disk before anything else happens
       logAttempt(domain, addresses.size(), result, updated);
       Instant now = clock.instant(); // no next time: a deferral the stop cut off was not recorded
@@ -219,6 +225,11 @@ final class Courier {
   }
 
 
+  /** True if finishing {@code envelope} queues a bounce: a recipient failed and the sender is not null. */
+  private static boolean bounces(Envelope envelope) {
+    return !envelope.nullSender() && envelope.recipients().stream().anyMatch(r -> r.state() == State.FAILED);
+  }
+
   /**
    * Once no recipient is pending: queues one bounce listing the failed recipients (unless the sender
    * is the null sender: never bounce a bounce, RFC 5321 §4.5.5), then removes the message. A crash
@@ -230,7 +241,7 @@ final class Courier {
     }
     List<Recipient> failed = envelope.recipients().stream().filter(r -> r.state() == State.FAILED).toList();
     String bounce = "none";
-    if (!failed.isEmpty() && !envelope.nullSender()) {
+    if (bounces(envelope)) {
       try {
         bounce = outbox.queue(reports.failureReport(envelope, failed, spool.messageFile(envelope.id())),
             envelope.sender());

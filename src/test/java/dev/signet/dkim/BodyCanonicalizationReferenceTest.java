@@ -1,0 +1,128 @@
+package dev.signet.dkim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The streaming canonicalizers against a plain reading of RFC 6376 §3.4.3 and §3.4.4, written the
+ * slow obvious way (split into lines, regular expressions), on random bodies cut into random writes.
+ * The bodies are drawn from the bytes the rules are about (SP, HTAB, CR, LF, lone CR and LF, runs,
+ * empty lines) so the fast paths of the canonicalizers and their chunk boundaries are crossed often.
+ */
+class BodyCanonicalizationReferenceTest {
+  private static final byte[] SPECIAL = {' ', ' ', '\t', '\r', '\n', '\r', '\n', 0, 0x0c, (byte) 0xe9};
+
+  /** Lines are separated by CRLF; a lone CR or LF is content; the last line may lack its CRLF. */
+  private static List<String> lines(byte[] body) {
+    List<String> lines = new ArrayList<>(Arrays.asList(new String(body, StandardCharsets.ISO_8859_1).split("\r\n", -1)));
+    if (lines.getLast().isEmpty()) {
+      lines.removeLast(); // the body ended with CRLF (or was empty): no line after it
+    }
+    return lines;
+  }
+
+  static byte[] relaxedReference(byte[] body) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines(body)) {
+      out.add(line.replaceAll("[ \t]+\\z", "").replaceAll("[ \t]+", " ")); // §3.4.4 a, b
+    }
+    while (!out.isEmpty() && out.getLast().isEmpty()) {
+      out.removeLast(); // §3.4.4 c: empty lines at the end are ignored
+    }
+    return join(out); // a non-empty body ends in CRLF; an empty one stays empty (erratum 1384)
+  }
+
+  static byte[] simpleReference(byte[] body) {
+    List<String> out = lines(body);
+    while (!out.isEmpty() && out.getLast().isEmpty()) {
+      out.removeLast(); // §3.4.3: empty lines at the end are ignored
+    }
+    return out.isEmpty() ? "\r\n".getBytes(StandardCharsets.ISO_8859_1) : join(out); // no body: one CRLF
+  }
+
+  private static byte[] join(List<String> lines) {
+    StringBuilder s = new StringBuilder();
+    lines.forEach(line -> s.append(line).append("\r\n"));
+    return s.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** A body of mostly text, mostly special bytes, or text lines with CRLFs, depending on {@code kind}. */
+  private static byte[] randomBody(Random random, int kind) {
+    byte[] body = new byte[random.nextInt(random.nextBoolean() ? 40 : 600)];
+    for (int i = 0; i < body.length; i++) {
+      int r = random.nextInt(30);
+      body[i] = switch (kind) {
+        case 0 -> SPECIAL[random.nextInt(SPECIAL.length)];
+        case 1 -> r < 12 ? (byte) ('a' + r) : SPECIAL[r % 7];
+        default -> r < 24 ? (byte) ('a' + r) : SPECIAL[r % 7];
+      };
+    }
+    if (kind == 2) {
+      for (int i = 0; i + 1 < body.length; i++) {
+        if (body[i] == '\r' || body[i] == '\n') {
+          body[i] = '\r';
+          body[++i] = '\n'; // proper line ends, so long clean runs cross several lines
+        }
+      }
+    }
+    return body;
+  }
+
+  private static byte[] canonicalInPieces(Canon canon, byte[] body, Random random) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BodyCanonicalizer c = BodyCanonicalizer.of(canon, out::write);
+    for (int at = 0; at < body.length; ) {
+      int len = Math.min(body.length - at, random.nextInt(4) == 0 ? random.nextInt(4) : random.nextInt(300));
+      c.write(body, at, len);
+      at += len;
+    }
+    c.finish();
+    return out.toByteArray();
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void relaxedMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
+    Random random = new Random(seed);
+    for (int n = 0; n < 6_000; n++) {
+      byte[] body = randomBody(random, n % 3);
+      assertEquals(printable(relaxedReference(body)), printable(canonicalInPieces(Canon.RELAXED, body, random)),
+          () -> "relaxed body of " + printable(body));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void simpleMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
+    Random random = new Random(seed);
+    for (int n = 0; n < 6_000; n++) {
+      byte[] body = randomBody(random, n % 3);
+      assertEquals(printable(simpleReference(body)), printable(canonicalInPieces(Canon.SIMPLE, body, random)),
+          () -> "simple body of " + printable(body));
+    }
+  }
+
+  /** CR, LF, HTAB and SP spelled out, so a failure shows where the bodies differ. */
+  private static String printable(byte[] bytes) {
+    StringBuilder s = new StringBuilder();
+    for (byte b : bytes) {
+      switch (b) {
+        case '\r' -> s.append("\\r");
+        case '\n' -> s.append("\\n");
+        case '\t' -> s.append("\\t");
+        case ' ' -> s.append('_');
+        default -> s.append(b >= 0x21 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff));
+      }
+    }
+    return s.toString();
+  }
+}
