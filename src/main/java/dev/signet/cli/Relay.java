@@ -24,10 +24,14 @@ import org.slf4j.LoggerFactory;
  */
 final class Relay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Relay.class);
-  /** Sessions in DATA get this long to finish at shutdown; the whole stop stays under 30 s. */
+  /** Sessions in DATA get this long to finish at shutdown (counted from the start of the stop). */
   static final Duration SESSION_GRACE = Duration.ofSeconds(20);
-  /** Deliveries in flight get this long (per scheduler stage) to record their outcome. */
-  static final Duration DELIVERY_GRACE = Duration.ofSeconds(3);
+  /**
+   * Deliveries in flight get this long, from the start of the stop, to end and record their outcome;
+   * then the cut-off (at most 2 × {@link Scheduler#CUT_OFF_GRACE}) brings the whole stop to at most
+   * 28 s, inside the 30 s Kubernetes gives a pod by default (terminationGracePeriodSeconds).
+   */
+  static final Duration DELIVERY_GRACE = Duration.ofSeconds(24);
   private static final Duration KEY_WATCH_DEBOUNCE = Duration.ofMillis(500);
 
   final Metrics metrics;
@@ -104,10 +108,13 @@ final class Relay implements AutoCloseable {
   }
 
   /**
-   * Graceful stop, in pipeline order: listeners first (no new mail; sessions in DATA finish within
-   * {@link #SESSION_GRACE} or are cut off unanswered), then deliveries (outcomes in flight written
-   * within {@link #DELIVERY_GRACE}; the rest stays pending on disk), the spool, and the metrics
-   * endpoint last so the stop can be watched to the end.
+   * Graceful stop. At once, and side by side: the listeners stop (no new mail; sessions in DATA get
+   * {@code sessionGrace} to finish, or are cut off unanswered) and so does the scheduler (no new
+   * delivery attempt; mail accepted meanwhile waits in the spool for the next start; attempts in
+   * flight get {@code deliveryGrace} to record their outcome, then their connections are cut, see
+   * {@link Scheduler#stop(Duration, Runnable)}). Only when both are done: the sender, the spool (no
+   * outcome can be written after it closes), and the metrics endpoint last so the stop can be
+   * watched to the end. Both graces count from the call.
    */
   void stop(Duration sessionGrace, Duration deliveryGrace) {
     synchronized (this) {
@@ -116,15 +123,28 @@ final class Relay implements AutoCloseable {
       }
       stopped = true;
     }
-    if (server != null) {
-      server.shutdown(sessionGrace);
-    }
-    if (scheduler != null) {
+    Thread deliveries = scheduler == null ? null : Thread.ofPlatform().name("signet-stop-deliveries").start(() -> {
       try {
-        scheduler.stop(deliveryGrace);
+        scheduler.stop(deliveryGrace, sender::abort);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    });
+    if (server != null) {
+      server.shutdown(sessionGrace);
+    }
+    // The spool must not close under an outcome being written: wait even if interrupted (bounded by
+    // deliveryGrace + 2 × Scheduler.CUT_OFF_GRACE).
+    boolean interrupted = false;
+    while (deliveries != null && deliveries.isAlive()) {
+      try {
+        deliveries.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     if (sender != null) {
       sender.close();

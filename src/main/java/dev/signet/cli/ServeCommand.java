@@ -49,8 +49,8 @@ final class ServeCommand implements Callable<Integer> {
     started.set(relay);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping: refusing new sessions, letting transactions finish (up to {}), then deliveries in flight",
-          Relay.SESSION_GRACE);
+      log.info("stopping: no new sessions or delivery attempts; transactions get up to {}, deliveries in flight up to {}",
+          Relay.SESSION_GRACE, Relay.DELIVERY_GRACE);
       relay.close();
       log.info("stopped");
       stopped.countDown();

@@ -78,10 +78,25 @@ final class SmtpConnection implements AutoCloseable {
    *
    * @param utf8 the session will carry an SMTPUTF8 message: Angus then sends commands as UTF-8 and adds
    *     the SMTPUTF8 parameter (RFC 6531 §3.4), so such sessions are never reused for other mail
+   * @param sockets where the session's socket is registered until {@link #close}, for an abort
    */
   static SmtpConnection open(Route route, boolean utf8, String hostname, SenderSettings settings,
-      ScheduledExecutorService writeTimer) throws Unusable {
-    SocketCapture capture = new SocketCapture();
+      ScheduledExecutorService writeTimer, SocketCapture.Registry sockets) throws Unusable {
+    SocketCapture capture = sockets.capture();
+    boolean opened = false;
+    try {
+      SmtpConnection c = connect(route, utf8, hostname, settings, writeTimer, capture);
+      opened = true;
+      return c;
+    } finally {
+      if (!opened) {
+        capture.forget();
+      }
+    }
+  }
+
+  private static SmtpConnection connect(Route route, boolean utf8, String hostname, SenderSettings settings,
+      ScheduledExecutorService writeTimer, SocketCapture capture) throws Unusable {
     boolean implicit = route.tls() == Route.Tls.IMPLICIT;
     Properties p = new Properties();
     p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.1.1: EHLO with our fully-qualified domain name
@@ -204,6 +219,7 @@ final class SmtpConnection implements AutoCloseable {
   @Override
   public void close() {
     close(transport);
+    socket.forget();
   }
 
   private static void close(SMTPTransport transport) {

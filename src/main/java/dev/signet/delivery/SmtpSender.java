@@ -17,11 +17,13 @@ import org.slf4j.LoggerFactory;
  * runs the transaction decides. The signed bytes go out unchanged (see {@link RawMessage}).
  *
  * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
- * same host. Thread-safe; {@link #close} ends all kept connections.
+ * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
  */
 public final class SmtpSender implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SmtpSender.class);
+  /** RFC 3463 X.3.2: system not accepting network messages (this one, shutting down). */
+  private static final Reply STOPPING = Reply.local(421, "4.3.2", "delivery cut off: the relay is stopping");
 
   private final String hostname;
   private final SignetConfig.Delivery delivery;
@@ -29,6 +31,7 @@ public final class SmtpSender implements AutoCloseable {
   private final SenderSettings settings;
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool;
+  private final SocketCapture.Registry sockets = new SocketCapture.Registry();
 
   /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
   public SmtpSender(SignetConfig config) {
@@ -52,6 +55,9 @@ public final class SmtpSender implements AutoCloseable {
    * (Delivered, Deferred = retry later, Failed = bounce).
    */
   public DeliveryResult deliver(DeliveryRequest request) {
+    if (sockets.aborted()) {
+      return logged(request, new DeliveryResult(Transaction.deferAll(request, STOPPING)));
+    }
     MessageFile file;
     try {
       file = MessageFile.scan(request.message());
@@ -85,6 +91,9 @@ public final class SmtpSender implements AutoCloseable {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     List<Reply> skipped = new ArrayList<>();
     for (Route route : routes) {
+      if (sockets.aborted()) {
+        return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
+      }
       SmtpConnection kept = pool.take(route, utf8);
       Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
       if (attempt == null || attempt.tryElsewhere()) {
@@ -118,13 +127,13 @@ public final class SmtpSender implements AutoCloseable {
    */
   private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
     try {
-      return SmtpConnection.open(route, utf8, hostname, settings, timer);
+      return SmtpConnection.open(route, utf8, hostname, settings, timer, sockets);
     } catch (SmtpConnection.Unusable e) {
       if (!e.tlsFailed() || route.tls() != Route.Tls.OPPORTUNISTIC || route.verify()) {
         throw e;
       }
       log.info("host={} TLS handshake failed, retrying without TLS: {}", route, e.reply().text());
-      return SmtpConnection.open(route.plaintext(), utf8, hostname, settings, timer);
+      return SmtpConnection.open(route.plaintext(), utf8, hostname, settings, timer, sockets);
     }
   }
 
@@ -191,6 +200,20 @@ public final class SmtpSender implements AutoCloseable {
           o.reply().remoteMta().orElse("none"), o.reply().status(), o.reply().text());
     }
     return result;
+  }
+
+  /**
+   * For a stopping relay whose grace ran out: closes the socket of every session, idle or in a
+   * transaction, so that every attempt in flight ends now with its recipients deferred (connection
+   * lost), and no attempt opens another session afterwards. Whatever an attempt read before the cut
+   * is reported as usual (a 250 already read is Delivered). Call from any thread.
+   *
+   * <p>The one outcome this cannot save: the server took the final "." and answered (or was about to)
+   * when the socket closed, so the 250 was sent but never read. The message stays pending and goes
+   * out again on the next start: RFC 5321 §6.1's duplicate, and the only one a stop can cause.
+   */
+  public void abort() {
+    sockets.abortAll();
   }
 
   @Override

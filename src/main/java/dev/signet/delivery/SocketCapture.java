@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -12,21 +14,87 @@ import javax.net.ssl.SSLSocketFactory;
  * Socket factories for one SMTPTransport connection that keep hold of the TCP socket, so the sender can
  * change the read timeout between SMTP phases (RFC 5321 §4.5.3.2 gives each phase its own). Angus asks
  * the plain factory for the unconnected socket, and the TLS factory to layer TLS over it (STARTTLS or
- * implicit TLS); either way the TCP socket passes through here.
+ * implicit TLS); either way the TCP socket passes through here. Holding it also lets a stopping
+ * relay cut the session from another thread ({@link Registry#abortAll}).
  */
 final class SocketCapture {
 
-  private volatile Socket socket;
+  /**
+   * The captures of one sender's open sessions. Closing the TCP socket is what ends a thread blocked
+   * in a read or write on it (as well for a TLS layer over it), from any thread; interrupting a virtual
+   * thread would close it too, but leaves the interrupt set for the spool write that follows.
+   */
+  static final class Registry {
+    private final Set<SocketCapture> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean aborted;
+
+    /** A capture for one new session; once {@link #abortAll} ran, one whose socket is closed at birth. */
+    SocketCapture capture() {
+      SocketCapture c = new SocketCapture(this);
+      open.add(c);
+      if (aborted) { // after the add: either abortAll sees c, or c sees the flag
+        c.abort();
+      }
+      return c;
+    }
+
+    /** Whether {@link #abortAll} ran: no session may start any more. */
+    boolean aborted() {
+      return aborted;
+    }
+
+    /** Closes the socket of every session, now and from now on. */
+    void abortAll() {
+      aborted = true;
+      for (SocketCapture c : open) {
+        c.abort();
+      }
+    }
+  }
+
+  private final Registry registry;
+  private Socket socket; // guarded by this
+  private boolean aborted; // guarded by this
   private volatile boolean tls;
+
+  private SocketCapture(Registry registry) {
+    this.registry = registry;
+  }
+
+  private synchronized Socket keep(Socket s) throws IOException {
+    if (aborted) {
+      s.close();
+      throw new SocketException("the relay is stopping: no new session");
+    }
+    if (socket == null) {
+      socket = s;
+    }
+    return s;
+  }
+
+  /** Closes the TCP socket (a blocked read or write on it fails at once) and any made later. */
+  synchronized void abort() {
+    aborted = true;
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // closed either way
+      }
+    }
+  }
+
+  /** The session is over (closed by its owner): nothing left to abort. */
+  void forget() {
+    registry.open.remove(this);
+  }
 
   /** For {@code mail.smtp.socketFactory}: hands out the (unconnected) TCP socket. */
   SocketFactory plain() {
     return new SocketFactory() {
       @Override
-      public Socket createSocket() {
-        Socket s = new Socket();
-        socket = s;
-        return s;
+      public Socket createSocket() throws IOException {
+        return keep(new Socket());
       }
 
       @Override
@@ -56,9 +124,7 @@ final class SocketCapture {
     return new SSLSocketFactory() {
       @Override
       public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-        if (socket == null) {
-          socket = s; // implicit TLS: Angus made the TCP socket itself
-        }
+        keep(s); // implicit TLS: Angus made the TCP socket itself
         SocketCapture.this.tls = true;
         return tls.createSocket(s, host, port, autoClose);
       }
@@ -102,7 +168,10 @@ final class SocketCapture {
 
   /** Sets the read timeout for the next phase; a TLS layer over the socket reads through it. */
   void readTimeout(Duration timeout) {
-    Socket s = socket;
+    Socket s;
+    synchronized (this) {
+      s = socket;
+    }
     if (s == null) {
       return;
     }

@@ -33,6 +33,7 @@ import org.slf4j.MDC;
  * outcome of every recipient is written to the spool (under the message's lock, merged into the
  * latest envelope, since other domains of the same message are delivered concurrently) before
  * anything else happens; once no recipient is pending, the bounce is queued and the message removed.
+ * A stopping scheduler shuts these writes off before the spool closes ({@link #shut}).
  */
 final class Courier {
   private static final Logger log = LoggerFactory.getLogger(Courier.class);
@@ -50,6 +51,7 @@ final class Courier {
   private final Clock clock;
   private final Metrics metrics;
   private final MessageLocks locks;
+  private final OutcomeGate gate = new OutcomeGate();
 
   Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Scheduler.Reports reports, Outbox outbox, Consumer<String> removed, Clock clock, Metrics metrics,
@@ -74,7 +76,8 @@ final class Courier {
   /**
    * Tries {@code id}'s pending recipients at {@code domain} ({@link #FINISH}: none, only finish).
    *
-   * @return when this domain's recipients are due again; empty when none is pending any more
+   * @return when this domain's recipients are due again; empty when none is pending any more, or
+   *     when the stop shut the spool to outcomes meanwhile
    */
   @SuppressWarnings("try") // the resources are the message lock, held for each block
   Optional<Instant> attempt(String id, String domain) throws IOException, InterruptedException {
@@ -82,6 +85,9 @@ final class Courier {
     try {
       Envelope envelope;
       List<String> addresses;
+      if (!gate.enter()) {
+        return Optional.empty(); // stopping: the recipients stay as they are on disk
+      }
       try (MessageLocks.Held held = locks.lock(id)) {
         envelope = spool.envelope(id);
         Instant now = clock.instant();
@@ -94,39 +100,25 @@ final class Courier {
           return Optional.of(due); // rescheduled meanwhile (a deferral raced with a flush)
         }
         addresses = List.copyOf(pending.stream().map(Recipient::address).collect(Collectors.toCollection(LinkedHashSet::new)));
+      } finally {
+        gate.exit();
       }
       long start = System.nanoTime();
       DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, spool.messageFile(id)));
       if (metrics != null) {
         metrics.deliveryTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       }
-      try (MessageLocks.Held held = locks.lock(id)) {
-        Envelope latest;
-        try {
-          latest = spool.envelope(id);
-        } catch (NoSuchFileException e) {
-          log.info("delivery domain={} rcpts={} result=discarded: message was deleted during the attempt",
-              domain, addresses.size());
-          return Optional.empty();
-        }
-        Envelope updated = merge(latest, domain, result, clock.instant());
-        if (updated.finished() && !bounces(updated)) {
-          // Nothing left to do for this message: removing it is the durable record of the outcome
-          // (one commit instead of an envelope rewrite, its fsync, then the removal).
-          logAttempt(domain, addresses.size(), result, updated);
-          return finishIfDone(updated);
-        }
-        spool.update(updated); // RFC 5321 §6.1: the outcome is on disk before anything else happens
-        logAttempt(domain, addresses.size(), result, updated);
-        Optional<Instant> next = pending(updated, domain).stream()
-            .map(r -> r.nextAttempt().orElseThrow()).min(Instant::compareTo);
-        if (updated.finished()) {
-          return finishIfDone(updated);
-        }
-        warnIfDelayed(updated);
-        return next;
-      } catch (NoSuchFileException e) {
+      if (!gate.enter()) {
+        // Only when an attempt outlived the stop's whole grace and its cut-off: whatever it got is lost
+        // to the closed spool, and the recipients go out again on the next start.
+        log.warn("delivery domain={} rcpts={} result=discarded: the spool closed before the outcome could be recorded",
+            domain, addresses.size());
         return Optional.empty();
+      }
+      try {
+        return record(id, domain, addresses, result);
+      } finally {
+        gate.exit();
       }
     } catch (NoSuchFileException e) {
       return Optional.empty(); // deleted (queue delete) before the attempt
@@ -135,12 +127,69 @@ final class Courier {
     }
   }
 
+  /** Writes the outcomes of an attempt, then finishes the message if nothing is left pending. */
+  @SuppressWarnings("try")
+  private Optional<Instant> record(String id, String domain, List<String> addresses, DeliveryResult result)
+      throws IOException, InterruptedException {
+    try (MessageLocks.Held held = locks.lock(id)) {
+      Envelope latest;
+      try {
+        latest = spool.envelope(id);
+      } catch (NoSuchFileException e) {
+        log.info("delivery domain={} rcpts={} result=discarded: message was deleted during the attempt",
+            domain, addresses.size());
+        return Optional.empty();
+      }
+      Envelope updated = merge(latest, domain, result, clock.instant());
+      if (gate.cuttingOff() && updated.recipients().equals(latest.recipients())) {
+        log.info("delivery domain={} rcpts={} result=cut-off: the relay is stopping; recipients stay pending as they were",
+            domain, addresses.size());
+        return Optional.empty();
+      }
+      if (updated.finished() && !bounces(updated)) {
+        // Nothing left to do for this message: removing it is the durable record of the outcome
+        // (one commit instead of an envelope rewrite, its fsync, then the removal).
+        logAttempt(domain, addresses.size(), result, updated);
+        return finishIfDone(updated);
+      }
+      spool.update(updated); // RFC 5321 §6.1: the outcome is on disk before anything else happens
+      logAttempt(domain, addresses.size(), result, updated);
+      Instant now = clock.instant(); // no next time: a deferral the stop cut off was not recorded
+      Optional<Instant> next = pending(updated, domain).stream()
+          .map(r -> r.nextAttempt().orElse(now)).min(Instant::compareTo);
+      if (updated.finished()) {
+        return finishIfDone(updated);
+      }
+      warnIfDelayed(updated);
+      return next;
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The stop's grace ran out: attempts still running are being cut off (see {@link OutcomeGate}). */
+  void cutOff() {
+    gate.cutOff();
+  }
+
+  /**
+   * No outcome is written after this returns true; waits up to {@code wait} for the writes under way.
+   *
+   * @return false if a write was still under way after {@code wait}
+   */
+  boolean shut(Duration wait) throws InterruptedException {
+    return gate.shut(wait);
+  }
+
   private static List<Recipient> pending(Envelope envelope, String domain) {
     return envelope.recipients().stream()
         .filter(r -> r.state() == State.PENDING && domain(r.address()).equals(domain)).toList();
   }
 
-  /** The latest envelope with this attempt's outcomes applied to the recipients still pending. */
+  /**
+   * The latest envelope with this attempt's outcomes applied to the recipients still pending (but no
+   * deferral once the stop cuts attempts off).
+   */
   Envelope merge(Envelope latest, String domain, DeliveryResult result, Instant now) {
     Map<String, RecipientOutcome> outcomes = result.outcomes().stream()
         .collect(Collectors.toMap(RecipientOutcome::recipient, o -> o, (a, b) -> a));
@@ -149,6 +198,9 @@ final class Courier {
     for (Recipient r : latest.recipients()) {
       RecipientOutcome o = r.state() == State.PENDING && domain(r.address()).equals(domain)
           ? outcomes.get(r.address()) : null;
+      if (o instanceof RecipientOutcome.Deferred && gate.cuttingOff()) {
+        o = null; // the stop closed the connection: not the remote's doing, no attempt counted
+      }
       updated.add(o == null ? r : switch (o) {
         case RecipientOutcome.Delivered d -> r.delivered(Replies.keep(d.reply()));
         case RecipientOutcome.Failed f -> r.failed(Replies.keep(f.reply()));

@@ -95,23 +95,24 @@ final class Lanes {
     return workers.size();
   }
 
+  /** No new job starts from now on; waiting ones are dropped (their recipients stay pending in the spool). */
+  synchronized void close() {
+    closed = true;
+  }
+
   /**
-   * No new job starts (waiting ones are dropped: their recipients stay pending in the spool); waits
-   * up to {@code grace} for the running ones.
+   * Waits up to {@code timeout} for the running jobs to end.
    *
-   * @return true if every running job ended in time
+   * @return true if none is running any more
    */
-  boolean close(Duration grace) throws InterruptedException {
-    synchronized (this) {
-      closed = true;
-    }
-    long deadline = System.nanoTime() + grace.toNanos();
+  boolean await(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
     for (Thread worker : Set.copyOf(workers)) {
       long left = deadline - System.nanoTime();
       if (left <= 0 || !worker.join(Duration.ofNanos(left))) {
         return false;
       }
     }
-    return true;
+    return workers.isEmpty();
   }
 }

@@ -37,6 +37,8 @@ public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
   private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+  /** After the cut-off, attempts get this long to record what they read (and again for the last write). */
+  public static final Duration CUT_OFF_GRACE = Duration.ofSeconds(2);
 
   /** Builds the RFC 3464 reports sent to a message's sender. */
   @FunctionalInterface
@@ -215,6 +217,9 @@ public final class Scheduler {
   private void run(Key key) {
     Optional<Instant> next = Optional.empty();
     try {
+      if (stopping) {
+        return; // handed to a lane just before the stop began: no new attempt once it has
+      }
       next = courier.attempt(key.id(), key.domain());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -341,6 +346,26 @@ public final class Scheduler {
   }
 
   public void stop(Duration grace) throws InterruptedException {
+    stop(grace, () -> {});
+  }
+
+  /**
+   * Stops, so that the spool may close once this returns:
+   * <ol>
+   *   <li>at once, no new attempt starts (jobs due or waiting for a lane stay pending in the spool, as
+   *       does mail accepted from now on);
+   *   <li>attempts in flight get until {@code grace} (from the call) to end and record their outcomes;
+   *   <li>for those still running then, {@code abort} cuts their connections (e.g. {@code
+   *       SmtpSender::abort}) and they get {@link #CUT_OFF_GRACE} more to record what they read before
+   *       the cut (a 250 already read is recorded as delivered; the deferrals the cut causes are not
+   *       recorded: no attempt counted, due at once on the next start);
+   *   <li>then no outcome is written any more: an attempt that outlives all this (one stuck where no
+   *       socket can be cut, say) finds the spool shut and writes nothing.
+   * </ol>
+   * At most {@code grace} plus twice {@link #CUT_OFF_GRACE}.
+   */
+  public void stop(Duration grace, Runnable abort) throws InterruptedException {
+    long deadline = System.nanoTime() + grace.toNanos();
     synchronized (this) {
       if (stopping) {
         return;
@@ -349,15 +374,30 @@ public final class Scheduler {
       due.clear();
       slots.clear();
     }
+    lanes.close();
     if (dispatcher != null) {
       dispatcher.interrupt();
       controller.interrupt();
-      dispatcher.join(grace);
-      controller.join(grace);
+      dispatcher.join(left(deadline));
+      controller.join(left(deadline));
     }
-    if (!lanes.close(grace)) {
-      log.warn("scheduler: attempts still running after {}; their recipients stay pending", grace);
+    if (!lanes.await(left(deadline))) {
+      log.warn("scheduler: {} attempt(s) still running after {}; cutting them off, their recipients stay pending",
+          lanes.active(), grace);
+      courier.cutOff();
+      abort.run();
+      if (!lanes.await(CUT_OFF_GRACE)) {
+        log.warn("scheduler: {} attempt(s) still running {} after the cut-off; their outcomes will not be recorded",
+            lanes.active(), CUT_OFF_GRACE);
+      }
+    }
+    if (!courier.shut(CUT_OFF_GRACE)) {
+      log.error("scheduler: an outcome was still being written {} after the stop; it may be lost", CUT_OFF_GRACE);
     }
     log.info("scheduler: stopped");
+  }
+
+  private static Duration left(long deadline) {
+    return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
   }
 }
