@@ -3,7 +3,7 @@
 # everything relayed to smtp-sink on 127.0.0.1:$SINK_PORT (as a smarthost, no TLS), spool on the same disk.
 #
 #   bench/signet-relay.sh start    # builds target/signet.jar if missing, starts serve, waits for the port
-#   bench/signet-relay.sh stop     # stops it by PID (SIGTERM, then SIGKILL after 20 s)
+#   bench/signet-relay.sh stop     # stops it by PID (SIGTERM, then SIGKILL after 35 s)
 #
 # Environment (defaults; no SIGNET_ prefix: serve takes SIGNET_* as config overrides): BENCH_SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
 # the Postfix peer's queue, not tmpfs, so fsync costs the same); BENCH_SIGNET_PORT (12528); SINK_PORT (12526);
@@ -93,8 +93,8 @@ stop() {
   pid=$(cat "$BENCH_SIGNET_DIR/signet.pid")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "pid $pid still running after 20 s, SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+    for ((i = 0; i < 350; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "pid $pid still running after 35 s, SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$BENCH_SIGNET_DIR/signet.pid"
 }

@@ -2,13 +2,12 @@ package dev.signet.smtp;
 
 import dev.signet.smtp.DataStreams.Bdat;
 import dev.signet.smtp.DataStreams.ChunkStream;
-import dev.signet.smtp.DataStreams.DotUnstuffer;
+import dev.signet.smtp.DataStreams.DotData;
 import dev.signet.smtp.DataStreams.MessageInput;
 import dev.signet.smtp.DataStreams.SyntaxLost;
 import java.io.IOException;
 import java.io.InputStream;
 import org.subethamail.smtp.DropConnectionException;
-import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
@@ -43,9 +42,7 @@ final class DataCommands {
         return;
       }
       sess.sendResponse("354 End data with <CR><LF>.<CR><LF>");
-      // RFC 5321 §4.1.1.4: the data ends only at CRLF "." CRLF. DotTerminatedInputStream matches
-      // exactly that (a bare LF "." LF or CR "." CR stays data, for the pipeline to refuse).
-      InputStream data = new DotUnstuffer(new DotTerminatedInputStream(sess.getRawInput()));
+      InputStream data = new DotData(sess.getRawInput());
       MessageInput input = new MessageInput(data, receiver.maxSize(), () -> DataStreams.readToEnd(data));
       String reply;
       try {
