@@ -16,10 +16,15 @@ final class Signals {
 
   static void onHangup(Runnable action) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+      sun.misc.SignalHandler previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
         log.info("SIGHUP: reloading dkim.keys");
         action.run();
       });
+      if (previous == sun.misc.SignalHandler.SIG_IGN) {
+        // The JVM leaves a signal its parent set to "ignore" ignored (nohup does that for HUP).
+        log.warn("SIGHUP is ignored in this process (started under nohup?), so it cannot reload the keys; "
+            + "they are reloaded when files in dkim.keys change");
+      }
     } catch (IllegalArgumentException | IllegalStateException | LinkageError e) {
       log.warn("SIGHUP not available ({}); keys are reloaded when files in dkim.keys change", e.toString());
     }
