@@ -146,20 +146,19 @@ final class Courier {
             domain, addresses.size());
         return Optional.empty();
       }
-      if (updated.finished() && !bounces(updated)) {
-        // Nothing left to do for this message: removing it is the durable record of the outcome
-        // (one commit instead of an envelope rewrite, its fsync, then the removal).
-        logAttempt(domain, addresses.size(), result, updated);
+      boolean done = updated.finished();
+      if (!done || bounces(updated)) {
+        // RFC 5321 §6.1: the outcome is on disk before anything else happens. A finished message
+        // without a bounce skips the rewrite: its removal below is the durable record.
+        spool.update(updated);
+      }
+      logAttempt(domain, addresses.size(), result, updated);
+      if (done) {
         return finishIfDone(updated);
       }
-      spool.update(updated); // RFC 5321 §6.1: the outcome is on disk before anything else happens
-      logAttempt(domain, addresses.size(), result, updated);
       Instant now = clock.instant(); // no next time: a deferral the stop cut off was not recorded
       Optional<Instant> next = pending(updated, domain).stream()
           .map(r -> r.nextAttempt().orElse(now)).min(Instant::compareTo);
-      if (updated.finished()) {
-        return finishIfDone(updated);
-      }
       warnIfDelayed(updated);
       return next;
     } catch (NoSuchFileException e) {
