@@ -33,19 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class GracefulShutdownTest {
   @TempDir Path dir;
 
-  private static String line(BufferedReader in) throws IOException {
-    String l;
-    while ((l = in.readLine()) != null && l.length() > 3 && l.charAt(3) == '-') {
-      // continuation of a multi-line reply
-    }
-    return l == null ? "" : l;
-  }
-
-  private static void write(OutputStream out, String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-  }
-
   @Test
   void aMessageInDataFinishesWhileNewAndIdleSessionsGet421() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2026");
@@ -58,30 +45,30 @@ class GracefulShutdownTest {
       BufferedReader busyIn = new BufferedReader(new InputStreamReader(busy.getInputStream(), StandardCharsets.US_ASCII));
       BufferedReader idleIn = new BufferedReader(new InputStreamReader(idle.getInputStream(), StandardCharsets.US_ASCII));
       OutputStream busyOut = busy.getOutputStream();
-      assertTrue(line(busyIn).startsWith("220"));
-      assertTrue(line(idleIn).startsWith("220"));
-      write(idle.getOutputStream(), "EHLO idle.test\r\n");
-      assertTrue(line(idleIn).startsWith("250"));
+      assertTrue(OpsRig.reply(busyIn).startsWith("220"));
+      assertTrue(OpsRig.reply(idleIn).startsWith("220"));
+      OpsRig.write(idle.getOutputStream(), "EHLO idle.test\r\n");
+      assertTrue(OpsRig.reply(idleIn).startsWith("250"));
       for (String c : List.of("EHLO busy.test", "MAIL FROM:<app@example.com>", "RCPT TO:<a@dest.test>")) {
-        write(busyOut, c + "\r\n");
-        assertTrue(line(busyIn).startsWith("250"), c);
+        OpsRig.write(busyOut, c + "\r\n");
+        assertTrue(OpsRig.reply(busyIn).startsWith("250"), c);
       }
-      write(busyOut, "DATA\r\n");
-      assertTrue(line(busyIn).startsWith("354"));
-      write(busyOut, "From: <app@example.com>\r\nSubject: in flight\r\n\r\nfirst half\r\n");
+      OpsRig.write(busyOut, "DATA\r\n");
+      assertTrue(OpsRig.reply(busyIn).startsWith("354"));
+      OpsRig.write(busyOut, "From: <app@example.com>\r\nSubject: in flight\r\n\r\nfirst half\r\n");
 
       Thread stopper = Thread.ofPlatform().start(() -> relay.stop(Duration.ofSeconds(15), Duration.ofSeconds(2)));
-      assertEquals("421 4.3.2 Service shutting down, closing transmission channel", line(idleIn));
+      assertEquals("421 4.3.2 Service shutting down, closing transmission channel", OpsRig.reply(idleIn));
       try (Socket late = new Socket("127.0.0.1", port)) {
         late.setSoTimeout(10_000);
-        String greeting = line(new BufferedReader(new InputStreamReader(late.getInputStream(), StandardCharsets.US_ASCII)));
+        String greeting = OpsRig.reply(new BufferedReader(new InputStreamReader(late.getInputStream(), StandardCharsets.US_ASCII)));
         assertTrue(greeting.startsWith("421 4.3.2"), greeting);
       } catch (java.net.ConnectException refused) {
         // also acceptable: the listener is already closed
       }
       assertTrue(stopper.isAlive(), "stop waits for the transaction in DATA");
-      write(busyOut, "second half\r\n.\r\n");
-      String reply = line(busyIn);
+      OpsRig.write(busyOut, "second half\r\n.\r\n");
+      String reply = OpsRig.reply(busyIn);
       assertTrue(reply.startsWith("250 2.0.0 Ok: queued as "), reply);
       id = reply.substring(reply.lastIndexOf(' ') + 1);
       stopper.join(TimeUnit.SECONDS.toMillis(20));

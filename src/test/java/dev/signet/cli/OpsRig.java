@@ -117,7 +117,7 @@ final class OpsRig {
   }
 
   /** The last line of a (possibly multi-line) reply; "" at end of stream. */
-  private static String reply(BufferedReader in) throws IOException {
+  static String reply(BufferedReader in) throws IOException {
     String line;
     while ((line = in.readLine()) != null) {
       if (line.length() < 4 || line.charAt(3) != '-') {
@@ -125,6 +125,12 @@ final class OpsRig {
       }
     }
     return "";
+  }
+
+  /** Sends {@code text} as it is (commands end in CRLF) and flushes. */
+  static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
   }
 
   static String message(String from, String subject) {

@@ -117,17 +117,17 @@ class StopDuringDeliveryTest {
       client.setSoTimeout(20_000);
       BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
       OutputStream out = client.getOutputStream();
-      assertTrue(reply(in).startsWith("220"));
+      assertTrue(OpsRig.reply(in).startsWith("220"));
       for (String c : List.of("EHLO client.test", "MAIL FROM:<app@example.com>", "RCPT TO:<a@dest.test>")) {
-        write(out, c + "\r\n");
-        assertTrue(reply(in).startsWith("250"), c);
+        OpsRig.write(out, c + "\r\n");
+        assertTrue(OpsRig.reply(in).startsWith("250"), c);
       }
-      write(out, "DATA\r\n");
-      assertTrue(reply(in).startsWith("354"));
+      OpsRig.write(out, "DATA\r\n");
+      assertTrue(OpsRig.reply(in).startsWith("354"));
       Thread stopper = Thread.ofPlatform().start(() -> stopping.stop(Duration.ofSeconds(15), Duration.ofSeconds(2)));
       OpsRig.await("the listener turns new sessions away", Duration.ofSeconds(5), () -> turnedAway(port));
-      write(out, OpsRig.message("app@example.com", "during the drain") + ".\r\n");
-      String done = reply(in);
+      OpsRig.write(out, OpsRig.message("app@example.com", "during the drain") + ".\r\n");
+      String done = OpsRig.reply(in);
       assertTrue(done.startsWith("250 "), done);
       id = done.substring(done.lastIndexOf(' ') + 1);
       stopper.join(TimeUnit.SECONDS.toMillis(20));
@@ -152,7 +152,7 @@ class StopDuringDeliveryTest {
   private static boolean turnedAway(int port) {
     try (Socket late = new Socket("127.0.0.1", port)) {
       late.setSoTimeout(5_000);
-      return reply(new BufferedReader(new InputStreamReader(late.getInputStream(), StandardCharsets.US_ASCII)))
+      return OpsRig.reply(new BufferedReader(new InputStreamReader(late.getInputStream(), StandardCharsets.US_ASCII)))
           .startsWith("421");
     } catch (IOException refused) {
       return true;
@@ -165,18 +165,5 @@ class StopDuringDeliveryTest {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
-  }
-
-  private static String reply(BufferedReader in) throws IOException {
-    String l;
-    while ((l = in.readLine()) != null && l.length() > 3 && l.charAt(3) == '-') {
-      // continuation of a multi-line reply
-    }
-    return l == null ? "" : l;
-  }
-
-  private static void write(OutputStream out, String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.US_ASCII));
-    out.flush();
   }
 }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -92,22 +93,21 @@ class BodyCanonicalizationReferenceTest {
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
   void relaxedMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
-    Random random = new Random(seed);
-    for (int n = 0; n < 6_000; n++) {
-      byte[] body = randomBody(random, n % 3);
-      assertEquals(printable(relaxedReference(body)), printable(canonicalInPieces(Canon.RELAXED, body, random)),
-          () -> "relaxed body of " + printable(body));
-    }
+    matchesTheReference(seed, Canon.RELAXED, BodyCanonicalizationReferenceTest::relaxedReference);
   }
 
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
   void simpleMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
+    matchesTheReference(seed, Canon.SIMPLE, BodyCanonicalizationReferenceTest::simpleReference);
+  }
+
+  private static void matchesTheReference(long seed, Canon canon, UnaryOperator<byte[]> reference) {
     Random random = new Random(seed);
     for (int n = 0; n < 6_000; n++) {
       byte[] body = randomBody(random, n % 3);
-      assertEquals(printable(simpleReference(body)), printable(canonicalInPieces(Canon.SIMPLE, body, random)),
-          () -> "simple body of " + printable(body));
+      assertEquals(printable(reference.apply(body)), printable(canonicalInPieces(canon, body, random)),
+          () -> canon + " body of " + printable(body));
     }
   }
 
