@@ -3,13 +3,11 @@ package dev.signet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.cli.OpsRig.Run;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.dkim.DnsRecord;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.SigningKey;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,24 +48,6 @@ class DnsCommandTest {
     Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   private List<DnsRecord> records() throws Exception {
     return KeyRing.load(keys).all().stream().map(DnsRecord::of).toList();
   }
@@ -80,7 +60,7 @@ class DnsCommandTest {
 
   @Test
   void printsEverySelectorWithSpfAndDmarcSuggestions() throws Exception {
-    Run run = run("dns", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--config", config.toString());
     assertEquals(0, run.exit(), run.err());
     for (DnsRecord record : records()) {
       assertTrue(run.out().contains(record.zoneLine()), "missing " + record.name() + " in\n" + run.out());
@@ -92,7 +72,7 @@ class DnsCommandTest {
   @Test
   void checkPassesWhenEveryKeyIsPublished() throws Exception {
     records().forEach(this::publish);
-    Run run = run("dns", "--check", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
     assertTrue(run.out().contains("all DKIM records match"), run.out());
   }
@@ -101,7 +81,7 @@ class DnsCommandTest {
   void checkReportsAMissingRecord() throws Exception {
     List<DnsRecord> records = records();
     publish(records.get(0));
-    Run run = run("dns", "--check", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
     assertEquals(1, run.exit(), run.out());
     assertTrue(run.out().contains("MISSING") && run.out().contains(records.get(1).name()), run.out());
   }
@@ -116,7 +96,7 @@ class DnsCommandTest {
     // The RSA selector's name with the Ed25519 key's record: a key from another selector or an old key.
     publish(new DnsRecord(DnsRecord.of(rsa).name(), DnsRecord.of(ed).strings()));
     publish(DnsRecord.of(ed));
-    Run run = run("dns", "--check", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
     assertEquals(1, run.exit(), run.out());
     assertTrue(run.out().contains("MISMATCH") && run.out().contains(DnsRecord.of(rsa).name()), run.out());
     assertEquals(2, records.size());
@@ -132,7 +112,7 @@ class DnsCommandTest {
     for (String part : record.strings()) {
       dns.add(record.name() + " 300 IN TXT \"" + part + "\"");
     }
-    Run run = run("dns", "--check", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
     assertEquals(1, run.exit(), run.out());
     assertTrue(run.out().contains("SPLIT"), run.out());
   }
@@ -141,7 +121,7 @@ class DnsCommandTest {
   void noKeysIsAClearError() throws Exception {
     Files.writeString(config, "dkim:\n  keys: " + dir.resolve("empty") + "\n");
     Files.createDirectories(dir.resolve("empty"));
-    Run run = run("dns", "--config", config.toString());
+    Run run = OpsRig.signet("dns", "--config", config.toString());
     assertEquals(1, run.exit());
     assertTrue(run.err().contains("no keys in"), run.err());
   }

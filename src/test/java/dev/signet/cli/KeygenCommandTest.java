@@ -1,16 +1,16 @@
 package dev.signet.cli;
 
+import static dev.signet.cli.OpsRig.signet;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.cli.OpsRig.Run;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.SigningKey;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,25 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class KeygenCommandTest {
   @TempDir Path dir;
-
-  record Run(int exit, String out, String err) {}
-
-  /** Runs {@code signet args...} with stdout and stderr captured. */
-  static Run signet(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
 
   private static final Pattern ZONE_LINE =
       Pattern.compile("(\\S+) IN TXT \\( ((?:\"[^\"]*\" ?)+)\\)\\n?");

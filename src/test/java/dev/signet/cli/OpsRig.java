@@ -6,6 +6,8 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.dkim.KeyRing;
 import java.io.BufferedReader;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -75,6 +77,26 @@ final class OpsRig {
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
+    }
+  }
+
+  /** What {@code signet args...} returned and printed. */
+  record Run(int exit, String out, String err) {}
+
+  /** Runs {@code signet args...} in this JVM with stdout and stderr captured. */
+  static Run signet(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
     }
   }
 

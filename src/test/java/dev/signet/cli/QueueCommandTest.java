@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.cli.OpsRig.Run;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.delivery.TestDnsServer;
@@ -13,9 +14,7 @@ import dev.signet.queue.Envelope.State;
 import dev.signet.queue.Incoming;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -39,8 +38,6 @@ class QueueCommandTest {
   private Path spoolDir;
   private Path config;
 
-  record Run(int exit, String out, String err) {}
-
   @BeforeEach
   void config() throws Exception {
     spoolDir = dir.resolve("spool");
@@ -50,24 +47,12 @@ class QueueCommandTest {
 
   /** Runs {@code signet queue ARGS --config FILE}, capturing stdout and stderr. */
   private Run queue(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
     String[] full = new String[args.length + 3];
     full[0] = "queue";
     System.arraycopy(args, 0, full, 1, args.length);
     full[args.length + 1] = "--config";
     full[args.length + 2] = config.toString();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int exit = Main.run(full);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return OpsRig.signet(full);
   }
 
   /** Spools a small message; {@code nextAttempt} set = the recipients were deferred once until then. */

@@ -15,10 +15,8 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -134,21 +132,14 @@ class ServeDeliveryTest {
   }
 
   private static String queue(Path config, String... args) {
-    PrintStream out = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
     String[] full = new String[args.length + 3];
     full[0] = "queue";
     System.arraycopy(args, 0, full, 1, args.length);
     full[args.length + 1] = "--config";
     full[args.length + 2] = config.toString();
-    try {
-      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-      int exit = Main.run(full);
-      assertEquals(0, exit, "queue " + String.join(" ", args));
-    } finally {
-      System.setOut(out);
-    }
-    return captured.toString(StandardCharsets.UTF_8);
+    OpsRig.Run run = OpsRig.signet(full);
+    assertEquals(0, run.exit(), "queue " + String.join(" ", args));
+    return run.out();
   }
 
   private static void await(String what, Duration limit, BooleanSupplier condition, CharSequence log)
