@@ -106,19 +106,20 @@ PY
   esac
 done
 
-count=$(ls spool/queue/*.eml 2>/dev/null | wc -l)
+count=$(ls spool/queue/*.msg 2>/dev/null | wc -l)
 [ "$count" -eq 3 ] && ok "3 messages in the spool" || fail "expected 3 spooled messages, found $count"
 if grep -rq "smuggled" spool/queue/ 2>/dev/null; then fail "smuggled content reached the spool"; else ok "no smuggled content in the spool"; fi
 
-for eml in spool/queue/*.eml; do
-  if /usr/bin/python3 - "$eml" "$dnsport" <<'PY'
+for msg in spool/queue/*.msg; do
+  if /usr/bin/python3 - "$msg" "$dnsport" <<'PY'
 import sys, dkim, dns.resolver
 res = dns.resolver.Resolver(configure=False); res.nameservers = ["127.0.0.1"]; res.port = int(sys.argv[2])
 def txt(name, timeout=5):
     return b"".join(b"".join(r.strings) for r in res.resolve(name.decode().rstrip("."), "TXT"))
-sys.exit(0 if dkim.verify(open(sys.argv[1], "rb").read(), dnsfunc=txt) else 1)
+signed = open(sys.argv[1], "rb").read().split(b"\nend\n", 1)[1]  # after the envelope: the signed message
+sys.exit(0 if dkim.verify(signed, dnsfunc=txt) else 1)
 PY
-  then ok "dkimpy verifies $(basename "$eml")"; else fail "dkimpy rejects $(basename "$eml")"; fi
+  then ok "dkimpy verifies $(basename "$msg")"; else fail "dkimpy rejects $(basename "$msg")"; fi
 done
 
 curl -fsS "http://127.0.0.1:$metrics/metrics" > metrics.txt

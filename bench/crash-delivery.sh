@@ -8,7 +8,7 @@
 # run without clients drains the queue (up to 120 s) and stops with SIGTERM. Then:
 #   - every acknowledged message reached the sink for each of its recipients (lost = 0),
 #   - no DKIM failure at the sink (dkimpy, the test key), nothing acknowledged left in queue/ or
-#     corrupt/ (a delivered message's .eml left by a kill during its removal is counted, not failed),
+#     corrupt/,
 #   - duplicates only inside the window the design allows: the relay records an outcome after the
 #     remote 250 (RFC 5321 §6.1), so a kill between the two sends that recipient again. Each delivery
 #     attempt is one (message, domain) transaction and holds one of delivery.concurrency slots until

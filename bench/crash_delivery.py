@@ -30,7 +30,7 @@ def recipients(rnd):
 
 
 def queued():
-    return sum(1 for f in os.listdir(QUEUE) if f.endswith(".env")) if os.path.isdir(QUEUE) else 0
+    return sum(1 for f in os.listdir(QUEUE) if f.endswith(".msg")) if os.path.isdir(QUEUE) else 0
 
 
 def wait_until(condition, seconds):
@@ -125,23 +125,18 @@ def duplicates(copies, kills):
     return extra, sum(len(j) for j in per_run.values()), len(per_run), most, max(gaps, default=0.0), problems
 
 
-def leftovers(acked, copies):
-    """Acknowledged messages still in queue/ (fail) or in corrupt/ (fail unless delivered to all
-    recipients: an .eml left by a kill during the removal of a finished message)."""
-    by_qid = {qid: (t, rcpts) for t, (qid, rcpts) in acked.items()}
-    problems, removed = [], 0
+def leftovers(acked):
+    """Acknowledged messages still in queue/ or in corrupt/ after the queue drained (an .env left by
+    a kill during a removal is deleted by the next start, so nothing of theirs may be left)."""
+    by_qid = {qid: t for t, (qid, _) in acked.items()}
+    problems = []
     for where in (QUEUE, CORRUPT):
         for f in sorted(os.listdir(where)) if os.path.isdir(where) else []:
             qid = f.split(".")[0]
-            if qid not in by_qid:
-                continue
-            token, rcpts = by_qid[qid]
-            if where == CORRUPT and ".eml" in f and all((token, r) in copies for r in rcpts):
-                removed += 1
-            else:
+            if qid in by_qid:
                 problems.append("acknowledged message %s (token %s) left as %s/%s"
-                                % (qid, token, os.path.basename(where), f))
-    return removed, problems
+                                % (qid, by_qid[qid], os.path.basename(where), f))
+    return problems
 
 
 def main():
@@ -164,8 +159,7 @@ def main():
     wanted = [(t, r) for t, (_, rcpts) in acked.items() for r in rcpts]
     lost = [(t, r) for t, r in wanted if (t, r) not in copies]
     extra, dup_jobs, dup_runs, most, gap, failures = duplicates(copies, kills)
-    removed, stuck = leftovers(acked, copies)
-    failures += stuck
+    failures += leftovers(acked)
     failures += ["acknowledged token %s never delivered to %s" % tr for tr in lost]
     failures += ["DKIM verification failed at the sink: %r" % d[:300] for d in sink.dkim_failures]
     if drained is None:
@@ -182,7 +176,7 @@ def main():
           "(250 lost in a kill); last run drained the queue in %s; %d acknowledged recipients lost; "
           "%d duplicate copies in %d transactions after %d of the kills, at most %d after one (bound: %d per kill = "
           "delivery.concurrency, %d in all; first copy at most %.2f s before its kill); %d DKIM failures at the sink; "
-          "%d delivered messages left in corrupt/ by a kill during removal; client connection errors %d"
+          "client connection errors %d"
           % (len(kills), time.monotonic() - started, aims["submission"], aims["delivery"],
              phases["sink transaction open"], phases["sink 250 just before"], RECENT, phases["no delivery in flight"],
              args.clients, args.concurrency, 100 * args.defer_rate, clients.stats["sent"], len(acked), len(wanted),
@@ -190,7 +184,7 @@ def main():
              sum(len(c) for (t, _), c in copies.items() if t not in acked), unacked,
              "%.1f s" % drained if drained is not None else "NOT within %.0f s" % args.drain, len(lost),
              extra, dup_jobs, dup_runs, most, args.concurrency, len(kills) * args.concurrency, gap,
-             len(sink.dkim_failures), removed, clients.stats["errors"]))
+             len(sink.dkim_failures), clients.stats["errors"]))
     if sink.without_token:
         failures.append("%d messages at the sink without a token (bounces or damaged mail)" % sink.without_token)
     if not acked:

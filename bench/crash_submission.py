@@ -11,6 +11,7 @@ import crashkit
 args = crashkit.arguments("crash test of the submission path", kills=20).parse_args()
 QUEUE = os.path.join(args.spool, "queue")
 CORRUPT = os.path.join(args.spool, "corrupt")
+TMP = os.path.join(args.spool, "tmp")
 dnsfunc = crashkit.dnsfunc(args.pubkey)
 clients = crashkit.Clients(args.port, args.clients)
 verified = set()
@@ -20,19 +21,20 @@ def check_spool():
     """The spool as the next start finds it. Returns problems (empty = good) and counts."""
     problems = []
     files = set(os.listdir(QUEUE))
-    envs = {f[:-4] for f in files if f.endswith(".env")}
-    emls = {f[:-4] for f in files if f.endswith(".eml")}
-    orphans = emls - envs  # not visible: recovery moves them to corrupt/
-    for qid in envs:
-        if qid not in emls:
-            problems.append("%s: envelope without message" % qid)
+    msgs = {f[:-4] for f in files if f.endswith(".msg")}
+    others = sorted(f for f in files if not f.endswith(".msg"))
+    # Only the scheduler writes an .env (after a delivery attempt; none here can succeed), and no other
+    # file belongs in queue/: an unacknowledged message never leaves tmp/.
+    for f in others:
+        if not f.endswith(".env"):
+            problems.append("%s: unexpected file in queue/" % f)
+    orphans = os.listdir(TMP) if os.path.isdir(TMP) else []  # unacknowledged: emptied at the next start
+    for qid in msgs:
+        with open(os.path.join(QUEUE, qid + ".msg"), "rb") as f:
+            env, eml = crashkit.split_spooled(qid, f.read())
+        if env is None:
+            problems.append("%s: %s" % (qid, eml))
             continue
-        with open(os.path.join(QUEUE, qid + ".env"), "rb") as f:
-            env = f.read()
-        if not (env.startswith(b"signet-envelope 1\nid " + qid.encode() + b"\n") and env.endswith(b"\nend\n")):
-            problems.append("%s: incomplete envelope %r" % (qid, env[-40:]))
-        with open(os.path.join(QUEUE, qid + ".eml"), "rb") as f:
-            eml = f.read()
         if not crashkit.TRAILER.search(eml):
             problems.append("%s: message does not end with its trailer" % qid)
             continue
@@ -42,9 +44,9 @@ def check_spool():
             verified.add(qid)
     snapshot = clients.snapshot()
     for t, (qid, _) in snapshot.items():
-        if qid not in envs:
+        if qid not in msgs:
             problems.append("acknowledged message %s (token %s) is not in the spool" % (qid, t))
-    return problems, len(envs), len(orphans), len(snapshot)
+    return problems, len(msgs), len(orphans), len(snapshot)
 
 
 def main():
@@ -63,7 +65,7 @@ def main():
             time.sleep(random.uniform(0.0, 1.0))
             relay.kill()
             problems, queued, orphans, acked_n = check_spool()
-            print("kill %2d: %5d acknowledged so far, %5d in queue/, %d unacknowledged leftovers (.eml without .env)"
+            print("kill %2d: %5d acknowledged so far, %5d in queue/, %d unacknowledged leftovers in tmp/"
                   % (round_, acked_n, queued, orphans), flush=True)
             failures += ["after kill %d: %s" % (round_, p) for p in problems]
         # a last clean run: recovery, then a graceful stop

@@ -16,6 +16,15 @@ import uuid
 TRAILER = re.compile(rb"END-OF-MESSAGE ([0-9a-f]{32})\r\n\Z")
 
 
+def split_spooled(qid, data):
+    """A spool .msg file: (envelope, message), or (None, reason) when it is not a whole one."""
+    head = b"signet-envelope 1\nid " + qid.encode() + b"\n"
+    end = data.find(b"\nend\n")
+    if not data.startswith(head) or end < 0:
+        return None, "no complete envelope at its start: %r" % data[:60]
+    return data[:end + 5], data[end + 5:]
+
+
 def arguments(description, kills):
     """The arguments every driver takes (the .sh wrapper passes them); add more before parse_args()."""
     p = argparse.ArgumentParser(description=description)

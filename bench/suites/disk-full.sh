@@ -92,8 +92,8 @@ work = sys.argv[1]
 text = open(f"{work}/record.txt").read()
 record = "".join(re.findall(r'"([^"]*)"', text)).encode()
 found, good = {}, 0
-for f in glob.glob(f"{work}/spool/queue/*.eml"):
-    data = open(f, "rb").read()
+for f in glob.glob(f"{work}/spool/queue/*.msg"):
+    data = open(f, "rb").read().split(b"\nend\n", 1)[1]  # the envelope comes first, the signed message after it
     m = re.search(rb"\r\nSubject: (\S+)\r\n", data)
     if m: found[m.group(1).decode()] = dkim.verify(data, dnsfunc=lambda name, timeout=5: record)
 print(" ".join(f"{k}:{'ok' if v else 'BAD'}" for k, v in sorted(found.items())))
@@ -108,8 +108,8 @@ done
   || fail "$missing acknowledged messages missing or not verifying"
 
 # free space: move two queued messages out (as delivery would), then the relay accepts again
-for env in $(ls spool/queue/*.env | head -2); do
-  id=$(basename "$env" .env); mkdir -p moved; mv "spool/queue/$id.eml" "spool/queue/$id.env" moved/
+for msg in $(ls spool/queue/*.msg | head -2); do
+  id=$(basename "$msg" .msg); mkdir -p moved; mv "spool/queue/$id".* moved/
 done
 $py submit.py "$smtp" 2 after > after.txt
 cat after.txt | sed 's/^/  after freeing space: /'
@@ -117,7 +117,7 @@ cat after.txt | sed 's/^/  after freeing space: /'
 kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null || true; pids=()
 # after a clean stop: the moved-out ones plus what is still queued are exactly the acknowledged ones
 verify > final.txt
-queued=$(ls spool/queue/*.env | wc -l)
+queued=$(ls spool/queue/*.msg | wc -l)
 for tag in $(cat fill.txt after.txt | grep '^250 ' | awk '{print $3}'); do
   grep -q "\b$tag:ok\b" final.txt || grep -rqs "Subject: $tag\b" moved/ || fail "lost: $tag"
 done

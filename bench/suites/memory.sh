@@ -98,9 +98,9 @@ $py - "$work" > verify.txt <<'PY'
 import dkim, glob, re, sys
 work = sys.argv[1]
 record = "".join(re.findall(r'"([^"]*)"', open(f"{work}/record.txt").read())).encode()
-files = glob.glob(f"{work}/spool/queue/*.eml")
+files = glob.glob(f"{work}/spool/queue/*.msg")
 for f in files:
-    data = open(f, "rb").read()
+    data = open(f, "rb").read().split(b"\nend\n", 1)[1]  # the envelope comes first, the signed message after it
     print(len(data), dkim.verify(data, dnsfunc=lambda name, timeout=5: record))
 PY
 cat verify.txt | sed 's/^/  spooled: /'

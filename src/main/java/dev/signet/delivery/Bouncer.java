@@ -33,7 +33,12 @@ import org.eclipse.angus.mail.util.CRLFOutputStream;
 public final class Bouncer {
 
   /** The message a DSN is about. */
-  public record Original(String queueId, String mailFrom, Path message, Instant arrival) {}
+  public record Original(String queueId, String mailFrom, MessageSource message, Instant arrival) {
+    /** The original is the whole of the file {@code message}. */
+    public Original(String queueId, String mailFrom, Path message, Instant arrival) {
+      this(queueId, mailFrom, MessageSource.of(message), arrival);
+    }
+  }
 
   /** A DSN ready to enqueue: send {@code message} from {@code <>} to {@code recipient}. */
   public record Bounce(String recipient, byte[] message) {}
@@ -168,8 +173,8 @@ public final class Bouncer {
   }
 
   /** The original's header section, up to the empty line, for the text/rfc822-headers part. */
-  private static InternetHeaders originalHeaders(Path message) throws MessagingException, IOException {
-    try (InputStream in = Files.newInputStream(message)) {
+  private static InternetHeaders originalHeaders(MessageSource message) throws MessagingException, IOException {
+    try (InputStream in = message.open()) {
       byte[] head = in.readNBytes(MAX_HEADER_BYTES);
       int end = headerEnd(head);
       return new InternetHeaders(new java.io.ByteArrayInputStream(head, 0, end));

@@ -11,12 +11,17 @@ import java.util.List;
  * @param recipients forward paths, all of ONE domain unless a smarthost takes everything
  * @param message the signed message (CRLF line endings, as the message stage wrote it)
  */
-public record DeliveryRequest(String id, String mailFrom, List<String> recipients, Path message) {
+public record DeliveryRequest(String id, String mailFrom, List<String> recipients, MessageSource message) {
   public DeliveryRequest {
     if (recipients.isEmpty()) {
       throw new IllegalArgumentException("a delivery needs at least one recipient");
     }
     recipients = List.copyOf(recipients);
+  }
+
+  /** A request for the whole of the file {@code message}. */
+  public DeliveryRequest(String id, String mailFrom, List<String> recipients, Path message) {
+    this(id, mailFrom, recipients, MessageSource.of(message));
   }
 
   /** The domain of the recipients (the part after the last '@' of the first one). */

@@ -2,8 +2,6 @@ package dev.signet.delivery;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * What the sender must know about a signed message before the MAIL command: its size (RFC 1870 SIZE)
@@ -12,16 +10,16 @@ import java.nio.file.Path;
  * @param eightBit some octet is above 127 (header or body)
  * @param utf8Headers some header octet is above 127: an internationalized message (RFC 6532)
  */
-record MessageFile(Path path, long size, boolean eightBit, boolean utf8Headers) {
+record MessageFile(MessageSource source, long size, boolean eightBit, boolean utf8Headers) {
 
-  static MessageFile scan(Path path) throws IOException {
+  static MessageFile scan(MessageSource source) throws IOException {
     long size = 0;
     boolean eightBit = false;
     boolean utf8Headers = false;
     boolean inHeaders = true;
     int last4 = 0; // the last four octets, to find the CRLF CRLF ending the header section
     byte[] buffer = new byte[64 * 1024];
-    try (InputStream in = Files.newInputStream(path)) {
+    try (InputStream in = source.open()) {
       for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
         for (int i = 0; i < n; i++) {
           int b = buffer[i] & 0xff;
@@ -39,6 +37,6 @@ record MessageFile(Path path, long size, boolean eightBit, boolean utf8Headers) 
         size += n;
       }
     }
-    return new MessageFile(path, size, eightBit, utf8Headers);
+    return new MessageFile(source, size, eightBit, utf8Headers);
   }
 }

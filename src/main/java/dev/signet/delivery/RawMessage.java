@@ -5,7 +5,6 @@ import jakarta.mail.Session;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 
 /**
@@ -38,7 +37,7 @@ final class RawMessage extends SMTPMessage {
   public void writeTo(OutputStream out) throws IOException {
     InputStream in;
     try {
-      in = Files.newInputStream(file.path());
+      in = file.source().open();
     } catch (IOException e) {
       throw new LocalReadException(e);
     }

@@ -1,10 +1,10 @@
 package dev.signet.queue;
 
 import dev.signet.delivery.Bouncer;
+import dev.signet.delivery.MessageSource;
 import dev.signet.delivery.RecipientOutcome;
 import dev.signet.queue.Envelope.Recipient;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -20,7 +20,7 @@ final class BounceReports {
   static Scheduler.Reports of(Bouncer bouncer) {
     return new Scheduler.Reports() {
       @Override
-      public byte[] failureReport(Envelope message, List<Recipient> failed, Path file) throws IOException {
+      public byte[] failureReport(Envelope message, List<Recipient> failed, MessageSource file) throws IOException {
         return bouncer.failed(original(message, file), failed.stream()
                 .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
             .map(Bouncer.Bounce::message)
@@ -28,7 +28,7 @@ final class BounceReports {
       }
 
       @Override
-      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path file, Instant until)
+      public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, MessageSource file, Instant until)
           throws IOException {
         return bouncer.delayed(original(message, file), deferred.stream()
                 .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
@@ -37,7 +37,7 @@ final class BounceReports {
     };
   }
 
-  private static Bouncer.Original original(Envelope message, Path file) {
+  private static Bouncer.Original original(Envelope message, MessageSource file) {
     return new Bouncer.Original(message.id(), message.sender(), file, message.received());
   }
 }

@@ -3,6 +3,7 @@ package dev.signet.queue;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
+import dev.signet.delivery.MessageSource;
 import dev.signet.delivery.RecipientOutcome;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
@@ -85,6 +86,7 @@ final class Courier {
     try {
       Envelope envelope;
       List<String> addresses;
+      MessageSource message;
       if (!gate.enter()) {
         return Optional.empty(); // stopping: the recipients stay as they are on disk
       }
@@ -100,11 +102,12 @@ final class Courier {
           return Optional.of(due); // rescheduled meanwhile (a deferral raced with a flush)
         }
         addresses = List.copyOf(pending.stream().map(Recipient::address).collect(Collectors.toCollection(LinkedHashSet::new)));
+        message = spool.message(envelope);
       } finally {
         gate.exit();
       }
       long start = System.nanoTime();
-      DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, spool.messageFile(id)));
+      DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, message));
       if (metrics != null) {
         metrics.deliveryTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       }
@@ -242,7 +245,7 @@ final class Courier {
     String bounce = "none";
     if (bounces(envelope)) {
       try {
-        bounce = outbox.queue(reports.failureReport(envelope, failed, spool.messageFile(envelope.id())),
+        bounce = outbox.queue(reports.failureReport(envelope, failed, spool.message(envelope)),
             envelope.sender());
       } catch (IOException e) {
         // Keep the message: its failures are on disk and the bounce is tried again.
@@ -297,7 +300,7 @@ final class Courier {
       return;
     }
     try {
-      Optional<byte[]> warning = reports.delayWarning(envelope, deferred, spool.messageFile(envelope.id()),
+      Optional<byte[]> warning = reports.delayWarning(envelope, deferred, spool.message(envelope),
           envelope.received().plus(settings.maxAge()));
       if (warning.isPresent()) {
         String id = outbox.queue(warning.get(), envelope.sender());

@@ -3,6 +3,7 @@ package dev.signet.queue;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -32,10 +33,13 @@ import java.util.Optional;
  * end
  * </pre>
  * Each token escapes '%', space and control characters as %XX; the empty string is "-" (and a
- * literal "-" is %2D).
+ * literal "-" is %2D). So a line is never "end" but the last one, and an envelope in front of other
+ * bytes (the spool's .msg file) ends at the first "\nend\n".
  */
 final class EnvelopeFormat {
   private static final String MAGIC = "signet-envelope 1";
+  /** No envelope is this long (100 000 recipients with long replies would be); beyond it, the file is bad. */
+  private static final int MAX_BYTES = 64 << 20;
 
   private EnvelopeFormat() {}
 
@@ -109,6 +113,38 @@ final class EnvelopeFormat {
       i += 2;
     }
     return out.toString();
+  }
+
+  /**
+   * The envelope at the start of {@code in}: the bytes up to and including the first "\nend\n"
+   * (what {@link #parse} takes). Reads a little past it.
+   *
+   * @throws IOException if {@code in} ends first, or no envelope could be that long
+   */
+  static byte[] readPrefix(InputStream in) throws IOException {
+    byte[] buffer = new byte[8192];
+    int length = 0;
+    int searched = 0; // the terminator does not start before this index
+    while (true) {
+      int n = in.read(buffer, length, buffer.length - length);
+      if (n < 0) {
+        throw new IOException("incomplete: no 'end' line");
+      }
+      length += n;
+      for (int i = searched; i + 5 <= length; i++) {
+        if (buffer[i] == '\n' && buffer[i + 1] == 'e' && buffer[i + 2] == 'n' && buffer[i + 3] == 'd'
+            && buffer[i + 4] == '\n') {
+          return java.util.Arrays.copyOf(buffer, i + 5);
+        }
+      }
+      searched = Math.max(0, length - 4);
+      if (length == buffer.length) {
+        if (length >= MAX_BYTES) {
+          throw new IOException("no 'end' line in the first " + MAX_BYTES + " bytes");
+        }
+        buffer = java.util.Arrays.copyOf(buffer, Math.min(MAX_BYTES, length * 2));
+      }
+    }
   }
 
   /** @throws IOException naming the line at fault when the bytes are not a complete envelope */

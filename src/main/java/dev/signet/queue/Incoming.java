@@ -14,9 +14,10 @@ import java.nio.file.StandardOpenOption;
 /**
  * A message being received, not yet in the queue: the body is written first (kept in memory up to
  * {@link #MEMORY_LIMIT}, then spilled to {@code tmp/<id>.body}), then the header block, which is
- * only known once the body has been hashed and signed. {@link #headers} writes the final file
- * {@code tmp/<id>.eml} = header block + body and fsyncs it. Nothing here is visible in the queue;
- * {@link Spool#accept} moves it there. {@link #close} discards whatever was not accepted.
+ * only known once the body has been hashed and signed. {@link Spool#accept} then has {@link #write}
+ * put the final file {@code tmp/<id>.msg} = envelope + header block + body on disk, fsynced once,
+ * and moves it into the queue. Nothing here is visible in the queue before that. {@link #close}
+ * discards whatever was not accepted.
  */
 public final class Incoming implements AutoCloseable {
   static final int MEMORY_LIMIT = 1 << 20;
@@ -31,6 +32,7 @@ public final class Incoming implements AutoCloseable {
   private boolean bodyOpened;
   private boolean bodyClosed;
   private long bodySize;
+  private byte[] headerBlock;
   private long size = -1;
   private boolean accepted;
 
@@ -38,7 +40,7 @@ public final class Incoming implements AutoCloseable {
     this.id = id;
     this.tmpDir = tmpDir;
     this.spillFile = tmpDir.resolve(id + ".body");
-    this.messageFile = tmpDir.resolve(id + ".eml");
+    this.messageFile = tmpDir.resolve(id + ".msg");
   }
 
   /** The queue id this message will have; also what its Received field and log lines name. */
@@ -87,17 +89,30 @@ public final class Incoming implements AutoCloseable {
   }
 
   /**
-   * Writes {@code tmp/<id>.eml}: the header block, then the body, and fsyncs it. Called once,
-   * after the body stream was written and closed.
+   * Sets the message's header block, which goes in front of the body. Called once, after the body
+   * stream was written and closed.
    */
-  public void headers(byte[] headerBlock) throws IOException {
+  public void headers(byte[] headerBlock) {
     if (size >= 0) {
       throw new IllegalStateException("headers() may be called once");
     }
     if (bodyOpened && !bodyClosed) {
       throw new IllegalStateException("close the body stream before writing the headers");
     }
+    this.headerBlock = headerBlock; // kept until write(); the caller does not change it
+    size = headerBlock.length + bodySize;
+  }
+
+  /**
+   * Writes {@code tmp/<id>.msg}: {@code envelope}, the header block, then the body, and fsyncs it.
+   * Called once, by {@link Spool#accept}.
+   */
+  void write(byte[] envelope) throws IOException {
+    if (size < 0) {
+      throw new IllegalStateException("headers() not written yet");
+    }
     try (FileChannel out = FileChannel.open(messageFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      writeFully(out, ByteBuffer.wrap(envelope));
       writeFully(out, ByteBuffer.wrap(headerBlock));
       if (spilled) {
         try (FileChannel in = FileChannel.open(spillFile, StandardOpenOption.READ)) {
@@ -118,7 +133,7 @@ public final class Incoming implements AutoCloseable {
       }
       out.force(true);
     }
-    size = headerBlock.length + bodySize;
+    headerBlock = null;
   }
 
   private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {

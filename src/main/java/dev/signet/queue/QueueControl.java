@@ -34,13 +34,11 @@ public final class QueueControl {
   }
 
   private final Path spoolDir;
-  private final Path queue;
   private final Duration wait;
   private final Clock clock;
 
   private QueueControl(Path spoolDir, Duration wait, Clock clock) {
     this.spoolDir = spoolDir;
-    this.queue = spoolDir.resolve("queue");
     this.wait = wait;
     this.clock = clock;
   }
@@ -69,7 +67,8 @@ public final class QueueControl {
   /** The header block of message {@code id} as spooled (signed), up to the empty line, at most 1 MB. */
   public String headers(String id) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(queue.resolve(checked(id) + ".eml")))) {
+    try (Spool view = Spool.inspect(spoolDir);
+        InputStream in = new BufferedInputStream(view.open(checked(id)))) {
       int lineLength = 0;
       for (int b = in.read(); b >= 0 && head.size() < (1 << 20); b = in.read()) {
         if (b == '\n' && lineLength == 0) {

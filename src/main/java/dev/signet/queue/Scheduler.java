@@ -4,6 +4,7 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
+import dev.signet.delivery.MessageSource;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -44,10 +45,10 @@ public final class Scheduler {
   @FunctionalInterface
   public interface Reports {
     /** The failure report (bounce) for the failed recipients of a finished message. */
-    byte[] failureReport(Envelope message, List<Recipient> failed, Path messageFile) throws IOException;
+    byte[] failureReport(Envelope message, List<Recipient> failed, MessageSource original) throws IOException;
 
     /** The delay warning for recipients still deferred (delivery.delay-warning); empty = none. */
-    default Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, Path messageFile,
+    default Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, MessageSource original,
         Instant retryUntil) throws IOException {
       return Optional.empty();
     }

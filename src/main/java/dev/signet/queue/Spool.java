@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.delivery.MessageSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -22,15 +23,18 @@ import org.slf4j.LoggerFactory;
  * The durable queue of accepted messages (DESIGN.md "Spool"). Layout under the spool directory:
  * <pre>
  * tmp/      messages being received and envelopes being rewritten; emptied at every start
- * queue/    &lt;id&gt;.eml (the signed message) + &lt;id&gt;.env (its {@link Envelope});
- *           a message exists once its .env is there
+ * queue/    &lt;id&gt;.msg: the {@link Envelope} as accepted, then the signed message;
+ *           &lt;id&gt;.env: the envelope, once it changed after acceptance (it then replaces the
+ *           one in the .msg); a message exists while its .msg is there
  * corrupt/  files recovery could not make sense of, kept for a human (never deleted silently)
  * lock      held by the process that owns the spool
  * </pre>
- * {@link #accept} returns only after both files are fsynced and renamed into queue/ and queue/
- * is fsynced, so a crash at any instant loses no acknowledged message and shows no partial one:
- * the .eml is renamed first and the .env last, and recovery quarantines an .eml without .env.
- * Thread-safe.
+ * {@link #accept} returns only after the .msg is fsynced and renamed into queue/ and queue/ is
+ * fsynced: one file and one file fsync per message, so a crash at any instant loses no acknowledged
+ * message and shows no partial one. The envelope records the message's size, so the message bytes
+ * are the last {@code size} bytes of the .msg. {@link #remove} deletes the .msg first and then any
+ * .env, so an .env alone is the remnant of an interrupted removal. Spools written before the .msg
+ * file ({@code <id>.eml} + {@code <id>.env}) are converted when opened. Thread-safe.
  */
 public final class Spool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Spool.class);
@@ -162,22 +166,19 @@ public final class Spool implements AutoCloseable {
     if (!envelope.id().equals(message.id())) {
       throw new IllegalArgumentException("envelope id " + envelope.id() + " is not message id " + message.id());
     }
+    if (envelope.size() != message.size()) {
+      throw new IllegalArgumentException("envelope size " + envelope.size() + " is not the message's " + message.size());
+    }
     String id = message.id();
-    Path tmpEnv = tmp.resolve(id + ".env");
-    Path eml = queue.resolve(id + ".eml");
-    Path env = queue.resolve(id + ".env");
+    Path msg = queue.resolve(id + ".msg");
     try {
-      writeSynced(tmpEnv, EnvelopeFormat.format(envelope));
+      message.write(EnvelopeFormat.format(envelope));
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
-      committer.commit(List.of(
-          () -> Files.move(message.messageFile(), eml, StandardCopyOption.ATOMIC_MOVE),
-          () -> Files.move(tmpEnv, env, StandardCopyOption.ATOMIC_MOVE)));
+      committer.commit(List.of(() -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE)));
       message.markAccepted();
     } catch (IOException | RuntimeException e) {
-      // Not acknowledged: take it out of the queue again, .env first so it never looks complete.
-      deleteQuietly(env, e);
-      deleteQuietly(eml, e);
-      deleteQuietly(tmpEnv, e);
+      // Not acknowledged: take it out of the queue again.
+      deleteQuietly(msg, e);
       throw e;
     }
     try {
@@ -199,7 +200,7 @@ public final class Spool implements AutoCloseable {
   /** Every queued message's envelope, oldest first. A corrupt envelope is logged and skipped. */
   public List<Envelope> list() throws IOException {
     List<Envelope> out = new ArrayList<>();
-    for (String id : ids(queue, ".env")) {
+    for (String id : ids(queue, ".msg")) {
       try {
         out.add(envelope(id));
       } catch (NoSuchFileException e) {
@@ -212,36 +213,61 @@ public final class Spool implements AutoCloseable {
     return out;
   }
 
-  /** The envelope of queued message {@code id}. */
+  /** The envelope of queued message {@code id}: its .env if it has one, else the one in its .msg. */
   public Envelope envelope(String id) throws IOException {
-    Path file = queue.resolve(checkedId(id) + ".env");
+    Path env = queue.resolve(checkedId(id) + ".env");
+    byte[] bytes;
     try {
-      return EnvelopeFormat.parse(Files.readAllBytes(file), id);
+      bytes = Files.readAllBytes(env);
     } catch (NoSuchFileException e) {
-      throw e;
+      return acceptedEnvelope(queue.resolve(id + ".msg"), id);
+    }
+    try {
+      return EnvelopeFormat.parse(bytes, id);
     } catch (IOException e) {
-      throw new IOException(file + ": " + e.getMessage(), e);
+      throw new IOException(env + ": " + e.getMessage(), e);
     }
   }
 
-  /** The file holding the signed bytes of queued message {@code id} (delivery streams it as is). */
-  public Path messageFile(String id) {
-    return queue.resolve(checkedId(id) + ".eml");
+  /** The envelope at the start of {@code msg}, as the message was accepted. */
+  private static Envelope acceptedEnvelope(Path msg, String id) throws IOException {
+    try (InputStream in = Files.newInputStream(msg)) {
+      return EnvelopeFormat.parse(EnvelopeFormat.readPrefix(in), id);
+    } catch (NoSuchFileException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IOException(msg + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Where the signed bytes of queued message {@code envelope} are (delivery streams them as they are):
+   * the last {@code envelope.size()} bytes of its .msg.
+   */
+  public MessageSource message(Envelope envelope) throws IOException {
+    Path msg = queue.resolve(checkedId(envelope.id()) + ".msg");
+    long offset = Files.size(msg) - envelope.size();
+    if (offset <= 0) {
+      throw new IOException(msg + ": " + Files.size(msg) + " bytes, too short for its envelope and a message of "
+          + envelope.size());
+    }
+    return new MessageSource(msg, offset);
   }
 
   /** The signed message bytes of queued message {@code id}. */
   public InputStream open(String id) throws IOException {
-    return Files.newInputStream(queue.resolve(checkedId(id) + ".eml"));
+    return message(envelope(id)).open();
   }
 
   /** Durably replaces the envelope of a queued message (e.g. new recipient states). */
   public void update(Envelope envelope) throws IOException {
     requireOwner();
     String id = checkedId(envelope.id());
-    Path env = queue.resolve(id + ".env");
-    if (!Files.exists(env)) {
-      throw new NoSuchFileException(env.toString(), null, "no such queued message");
+    Path msg = queue.resolve(id + ".msg");
+    if (!Files.exists(msg)) {
+      throw new NoSuchFileException(msg.toString(), null, "no such queued message");
     }
+    Path env = queue.resolve(id + ".env");
     Path next = tmp.resolve(id + ".env." + rewrites.incrementAndGet());
     try {
       writeSynced(next, EnvelopeFormat.format(envelope));
@@ -252,12 +278,15 @@ public final class Spool implements AutoCloseable {
     }
   }
 
-  /** Durably removes a message whose recipients are all done. The .env goes first. */
+  /**
+   * Durably removes a message whose recipients are all done. The .msg goes first: an .env left by a
+   * crash in between is recognised at the next start, and the message is not brought back.
+   */
   public void remove(String id) throws IOException {
     requireOwner();
-    Path env = queue.resolve(checkedId(id) + ".env");
-    Path eml = queue.resolve(id + ".eml");
-    committer.commit(List.of(() -> Files.delete(env), () -> Files.deleteIfExists(eml)));
+    Path msg = queue.resolve(checkedId(id) + ".msg");
+    Path env = queue.resolve(id + ".env");
+    committer.commit(List.of(() -> Files.delete(msg), () -> Files.deleteIfExists(env)));
   }
 
   /**
@@ -338,8 +367,10 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * Start-up recovery: tmp/ holds only what was never acknowledged, so it is emptied; queue/ must
-   * hold complete pairs with readable envelopes, anything else goes to corrupt/ with a log line.
+   * Start-up recovery: tmp/ holds only what was never acknowledged, so it is emptied; in queue/ every
+   * .msg must have a readable envelope (its .env, else its own), an .env without .msg is the remnant
+   * of an interrupted removal and is deleted, a pair from an older spool ({@code .eml} + {@code .env})
+   * is converted to a .msg, and anything else goes to corrupt/ with a log line.
    */
   private Recovery recover() throws IOException {
     int removed = 0;
@@ -350,46 +381,89 @@ public final class Spool implements AutoCloseable {
       }
     }
     List<String> quarantined = new ArrayList<>();
-    int queued = 0;
     List<Path> entries = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(queue)) {
       files.forEach(entries::add);
     }
     entries.sort(null);
+    int converted = 0;
+    int finished = 0;
     for (Path file : entries) {
       String name = file.getFileName().toString();
       String id = name.length() > 4 ? name.substring(0, name.length() - 4) : name;
-      boolean known = QueueId.isValid(id) && (name.endsWith(".eml") || name.endsWith(".env"));
+      String suffix = name.substring(id.length());
+      boolean known = QueueId.isValid(id) && List.of(".msg", ".env", ".eml").contains(suffix);
+      Path msg = queue.resolve(id + ".msg");
+      Path eml = queue.resolve(id + ".eml");
       if (!known) {
         quarantine(file, "unexpected file in queue/", quarantined);
-      } else if (name.endsWith(".eml") && !Files.exists(queue.resolve(id + ".env"))) {
-        // The .env is renamed in last and deleted first: this message was either never
-        // acknowledged (crash during accept) or already removed (crash during remove).
+      } else if (suffix.equals(".eml") && !Files.exists(queue.resolve(id + ".env"))) {
+        // An older spool renamed the .env in last and deleted it first: never acknowledged, or removed.
         quarantine(file, "message without envelope (crash during accept or remove)", quarantined);
-      } else if (name.endsWith(".env")) {
-        Path eml = queue.resolve(id + ".eml");
-        if (!Files.exists(eml)) {
-          quarantine(file, "envelope without message", quarantined);
-          continue;
-        }
-        try {
-          EnvelopeFormat.parse(Files.readAllBytes(file), id);
-          queued++;
-        } catch (IOException e) {
-          quarantine(file, "unreadable envelope: " + e.getMessage(), quarantined);
-          quarantine(eml, "its envelope is unreadable", quarantined);
+      } else if (suffix.equals(".env") && !Files.exists(msg)) {
+        if (Files.exists(eml)) {
+          convert(id, file, eml, quarantined);
+          converted++;
+        } else {
+          Files.delete(file);
+          finished++;
+          log.info("spool: {}: removed the envelope of a message whose removal was interrupted", name);
         }
       }
     }
-    if (removed > 0 || !quarantined.isEmpty()) {
+    // Every message now has its .msg; check that each envelope reads.
+    int queued = 0;
+    for (String id : ids(queue, ".msg")) {
+      try {
+        envelope(id);
+        queued++;
+      } catch (IOException e) {
+        quarantine(queue.resolve(id + ".env"), "unreadable envelope: " + e.getMessage(), quarantined);
+        quarantine(queue.resolve(id + ".msg"), "unreadable envelope: " + e.getMessage(), quarantined);
+      }
+    }
+    if (removed > 0 || finished > 0 || converted > 0 || !quarantined.isEmpty()) {
       Committer.fsyncDirectory(queue);
       Committer.fsyncDirectory(corrupt);
       Committer.fsyncDirectory(tmp);
     }
     Recovery result = new Recovery(removed, quarantined, queued);
-    log.info("spool: recovered {}: {} queued, {} unfinished files removed from tmp/, {} moved to corrupt/",
-        queue.getParent(), queued, removed, quarantined.size());
+    log.info("spool: recovered {}: {} queued ({} converted from .eml + .env), {} unfinished files removed from tmp/, "
+        + "{} interrupted removals finished, {} moved to corrupt/",
+        queue.getParent(), queued, converted, removed, finished, quarantined.size());
     return result;
+  }
+
+  /**
+   * Turns an older spool's pair into a .msg: the envelope, then the message, fsynced and renamed in;
+   * then the .eml and .env go. A crash in between leaves a .msg (+ .env), which is a whole message.
+   */
+  private void convert(String id, Path env, Path eml, List<String> quarantined) throws IOException {
+    byte[] envelope = Files.readAllBytes(env);
+    try {
+      EnvelopeFormat.parse(envelope, id);
+    } catch (IOException e) {
+      quarantine(env, "unreadable envelope: " + e.getMessage(), quarantined);
+      quarantine(eml, "its envelope is unreadable", quarantined);
+      return;
+    }
+    Path next = tmp.resolve(id + ".msg");
+    try (FileChannel out = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileChannel in = FileChannel.open(eml, StandardOpenOption.READ)) {
+      java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(envelope);
+      while (head.hasRemaining()) {
+        out.write(head);
+      }
+      long size = in.size();
+      for (long done = 0; done < size; ) {
+        done += in.transferTo(done, size - done, out);
+      }
+      out.force(true);
+    }
+    Files.move(next, queue.resolve(id + ".msg"), StandardCopyOption.ATOMIC_MOVE);
+    Committer.fsyncDirectory(queue);
+    Files.delete(eml);
+    Files.delete(env);
   }
 
   private void quarantine(Path file, String why, List<String> quarantined) throws IOException {

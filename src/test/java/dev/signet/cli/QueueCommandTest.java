@@ -165,9 +165,9 @@ class QueueCommandTest {
       Run run = queue("delete", first.id());
       assertEquals(0, run.exit(), run.err());
       assertEquals("deleted " + first.id() + " from <app@example.com> (2 recipients, 2 pending)\n", run.out());
+      assertFalse(Files.exists(spoolDir.resolve("queue/" + first.id() + ".msg")));
       assertFalse(Files.exists(spoolDir.resolve("queue/" + first.id() + ".env")));
-      assertFalse(Files.exists(spoolDir.resolve("queue/" + first.id() + ".eml")));
-      assertTrue(Files.exists(spoolDir.resolve("queue/" + second.id() + ".env")));
+      assertTrue(Files.exists(spoolDir.resolve("queue/" + second.id() + ".msg")));
     }
   }
 
@@ -215,7 +215,7 @@ class QueueCommandTest {
             assertEquals(0, delete.exit(), delete.err());
             assertEquals("deleted " + doomed.id() + " from <app@example.com> (1 recipient, 1 pending) (by the running relay)\n",
                 delete.out());
-            assertFalse(Files.exists(spoolDir.resolve("queue/" + doomed.id() + ".env")));
+            assertFalse(Files.exists(spoolDir.resolve("queue/" + doomed.id() + ".msg")));
 
             Run unknown = queue("retry", UNKNOWN);
             assertEquals(1, unknown.exit());

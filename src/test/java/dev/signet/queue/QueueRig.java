@@ -194,8 +194,8 @@ final class QueueRig implements AutoCloseable {
 
   /** The envelope of {@code id} as on disk, or null once the message is gone. */
   Envelope onDisk(String id) {
-    try {
-      return EnvelopeFormat.parse(Files.readAllBytes(spoolDir.resolve("queue").resolve(id + ".env")), id);
+    try (Spool view = Spool.inspect(spoolDir)) {
+      return view.envelope(id);
     } catch (java.nio.file.NoSuchFileException e) {
       return null;
     } catch (IOException e) {
@@ -206,7 +206,7 @@ final class QueueRig implements AutoCloseable {
   /** Messages in the spool's queue/ now. */
   int queued() {
     try (var files = Files.list(spoolDir.resolve("queue"))) {
-      return (int) files.filter(f -> f.toString().endsWith(".env")).count();
+      return (int) files.filter(f -> f.toString().endsWith(".msg")).count();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -82,7 +82,10 @@ class SpoolTest {
       assertEquals(List.of("b@example.org", "c@example.net"), e.recipients().stream().map(Recipient::address).toList());
       assertTrue(e.recipients().stream().allMatch(r -> r.state() == State.PENDING && r.attempts() == 0));
       assertEquals(List.of(), names("tmp"));
-      assertEquals(List.of(id + ".eml", id + ".env"), names("queue"));
+      // One file per message: the envelope as accepted, then the signed bytes.
+      assertEquals(List.of(id + ".msg"), names("queue"));
+      assertArrayEquals(concat(EnvelopeFormat.format(e), concat(HEADERS, body)),
+          Files.readAllBytes(dir.resolve("queue").resolve(id + ".msg")));
     }
   }
 
@@ -167,29 +170,90 @@ class SpoolTest {
   @Test
   void recoveryQuarantinesIncompleteAndCorruptEntries() throws IOException {
     String good;
-    String orphan;
-    String lonely;
-    String broken;
+    String updated;
+    String badPrefix;
+    String badEnv;
+    String removing;
     try (Spool spool = Spool.open(dir)) {
       good = spool(spool, "1\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      orphan = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      lonely = spool(spool, "3\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      broken = spool(spool, "4\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      updated = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
+      Envelope e = spool.envelope(updated);
+      spool.update(e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok")));
+      badPrefix = spool(spool, "3\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      badEnv = spool(spool, "4\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      spool.update(spool.envelope(badEnv));
+      removing = spool(spool, "5\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      spool.update(spool.envelope(removing));
     }
     Path queue = dir.resolve("queue");
-    Files.delete(queue.resolve(orphan + ".env"));
-    Files.delete(queue.resolve(lonely + ".eml"));
-    byte[] env = Files.readAllBytes(queue.resolve(broken + ".env"));
-    Files.write(queue.resolve(broken + ".env"), Arrays.copyOf(env, env.length / 2));
+    // A crash between the two deletions of remove(): the .env is left alone.
+    Files.delete(queue.resolve(removing + ".msg"));
+    Path msg = queue.resolve(badPrefix + ".msg");
+    byte[] bytes = Files.readAllBytes(msg);
+    bytes[2] = 'X'; // "siXnet-envelope 1"
+    Files.write(msg, bytes);
+    byte[] env = Files.readAllBytes(queue.resolve(badEnv + ".env"));
+    Files.write(queue.resolve(badEnv + ".env"), Arrays.copyOf(env, env.length / 2));
     Files.writeString(queue.resolve("stray.txt"), "?");
+    // An older spool's message file without its envelope: never acknowledged.
+    String lonely = new QueueId(java.time.Clock.systemUTC()).next();
+    Files.writeString(queue.resolve(lonely + ".eml"), "From: a@example.com\r\n\r\nx\r\n");
     try (Spool spool = Spool.open(dir)) {
-      assertEquals(1, spool.recovery().queued());
-      assertEquals(List.of(good), spool.list().stream().map(Envelope::id).toList());
-      assertEquals(List.of(good + ".eml", good + ".env"), names("queue"));
-      List<String> expected = new ArrayList<>(List.of(orphan + ".eml", lonely + ".env", broken + ".env",
-          broken + ".eml", "stray.txt"));
+      assertEquals(2, spool.recovery().queued());
+      assertEquals(List.of(good, updated), spool.list().stream().map(Envelope::id).toList());
+      assertEquals(State.DELIVERED, spool.envelope(updated).recipients().get(0).state(), "the .env wins");
+      assertEquals(List.of(good + ".msg", updated + ".env", updated + ".msg"), names("queue"));
+      List<String> expected = new ArrayList<>(List.of(badPrefix + ".msg", badEnv + ".env", badEnv + ".msg",
+          lonely + ".eml", "stray.txt"));
       expected.sort(null);
       assertEquals(expected, names("corrupt"));
+    }
+  }
+
+  @Test
+  void anOlderSpoolsEmlAndEnvPairsAreConvertedWithTheirState() throws IOException {
+    byte[] message = concat(HEADERS, "old\r\n".getBytes(StandardCharsets.US_ASCII));
+    String id = new QueueId(java.time.Clock.systemUTC()).next();
+    Envelope e = envelope(id, message.length, "b@example.org", "c@example.net");
+    e = e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok"));
+    Path queue = dir.resolve("queue");
+    Files.createDirectories(queue);
+    Files.write(queue.resolve(id + ".eml"), message);
+    Files.write(queue.resolve(id + ".env"), EnvelopeFormat.format(e));
+    try (Spool spool = Spool.open(dir)) {
+      assertEquals(1, spool.recovery().queued());
+      assertEquals(List.of(), spool.recovery().quarantined());
+      assertEquals(List.of(id + ".msg"), names("queue"));
+      assertEquals(e, spool.envelope(id));
+      assertArrayEquals(message, read(spool, id));
+      dev.signet.delivery.MessageSource source = spool.message(e);
+      assertEquals(EnvelopeFormat.format(e).length, source.offset(), "the message follows its envelope");
+    }
+  }
+
+  @Test
+  void anUpdatedMessageIsRemovedWithItsEnvelope() throws IOException {
+    try (Spool spool = Spool.open(dir)) {
+      String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
+      Envelope e = spool.envelope(id);
+      spool.update(e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok")));
+      assertEquals(List.of(id + ".env", id + ".msg"), names("queue"));
+      spool.remove(id);
+      assertEquals(List.of(), names("queue"));
+      assertEquals(List.of(), spool.list());
+    }
+  }
+
+  @Test
+  void anEnvelopeWhoseSizeIsNotTheMessagesIsRefused() throws IOException {
+    try (Spool spool = Spool.open(dir); Incoming in = spool.receive()) {
+      try (OutputStream out = in.body()) {
+        out.write("x\r\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      in.headers(HEADERS);
+      assertThrows(IllegalArgumentException.class,
+          () -> spool.accept(in, envelope(in.id(), in.size() + 1, "b@example.org")));
+      assertEquals(List.of(), names("queue"));
     }
   }
 
