@@ -20,7 +20,7 @@ public record Reply(int code, String status, String text, Optional<String> remot
 
   /** A reply from {@code host}: {@code response} is the full response line(s), starting with the code. */
   static Reply remote(int code, String response, String host) {
-    String text = response == null ? String.valueOf(code) : response.strip().replaceAll("\\s*\\R\\s*", " ");
+    String text = response == null ? String.valueOf(code) : SmtpConnection.flat(response);
     return new Reply(code, statusOf(code, text), text, Optional.of(host));
   }
 

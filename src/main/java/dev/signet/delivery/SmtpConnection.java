@@ -249,8 +249,21 @@ final class SmtpConnection implements AutoCloseable {
     return message == null ? root.getClass().getSimpleName() : message;
   }
 
+  private static final java.util.regex.Pattern LINE_BREAK = java.util.regex.Pattern.compile("\\s*\\R\\s*");
+
+  /** A (multi-line) response as one line: each line break and the white space around it become one space. */
   static String flat(String response) {
-    return response == null ? "" : response.strip().replaceAll("\\s*\\R\\s*", " ");
+    if (response == null) {
+      return "";
+    }
+    String text = response.strip();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if ((c >= '\n' && c <= '\r') || c == '\u0085' || c == '\u2028' || c == '\u2029') { // what \R matches
+        return LINE_BREAK.matcher(text).replaceAll(" ");
+      }
+    }
+    return text; // one line, the usual case: no regex
   }
 
   private static String millis(Duration d) {

@@ -245,7 +245,11 @@ final class EnvelopeFormat {
     }
 
     private static long number(String text) throws IOException {
-      if (!text.matches("[0-9]{1,18}")) {
+      boolean digits = !text.isEmpty() && text.length() <= 18;
+      for (int i = 0; digits && i < text.length(); i++) {
+        digits = text.charAt(i) >= '0' && text.charAt(i) <= '9';
+      }
+      if (!digits) {
         throw new IOException("not a number: '" + text + "'");
       }
       return Long.parseLong(text);

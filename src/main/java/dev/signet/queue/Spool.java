@@ -218,9 +218,13 @@ public final class Spool implements AutoCloseable {
     Path env = queue.resolve(checkedId(id) + ".env");
     byte[] bytes;
     try {
+      // Most messages never get an .env: ask first rather than pay for an exception per read.
+      if (!Files.exists(env)) {
+        return acceptedEnvelope(queue.resolve(id + ".msg"), id);
+      }
       bytes = Files.readAllBytes(env);
     } catch (NoSuchFileException e) {
-      return acceptedEnvelope(queue.resolve(id + ".msg"), id);
+      return acceptedEnvelope(queue.resolve(id + ".msg"), id); // removed just now: so is the .msg, or soon
     }
     try {
       return EnvelopeFormat.parse(bytes, id);
