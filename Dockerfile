@@ -26,5 +26,7 @@ WORKDIR /var/lib/signet
 VOLUME ["/etc/signet/keys", "/var/lib/signet/spool"]
 EXPOSE 2525 465 9465
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD curl -fsS http://127.0.0.1:9465/healthz || exit 1
-ENTRYPOINT ["java", "-jar", "/opt/signet/signet.jar"]
+# --add-modules: the SIMD scan of relaxed body canonicalization (dkim.VectorScan); without it Signet runs the same,
+# with the plain-Java scan.
+ENTRYPOINT ["java", "--add-modules", "jdk.incubator.vector", "-jar", "/opt/signet/signet.jar"]
 CMD ["serve"]

@@ -35,7 +35,7 @@ for ((round = 1; round <= rounds; round++)); do
   json="$here/target/jmh-$stamp-round$round.json"
   echo "== round $round of $rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$java_bin" -jar "$here/target/benchmarks.jar" -f 1 -t 1 -wi "${WI:-2}" -w "${T:-1}s" -i "${I:-3}" -r "${T:-1}s" \
-    -jvmArgsAppend "-Dsignet.bench.providers=$here/target/jmh-$stamp.providers -Dsignet.bench.cpu=${json%.json}.cpu" \
+    -jvmArgsAppend "--add-modules jdk.incubator.vector -Dsignet.bench.providers=$here/target/jmh-$stamp.providers -Dsignet.bench.cpu=${json%.json}.cpu" \
     -rf json -rff "$json" "$@" > "$here/target/jmh-$stamp-round$round.log"
   tail -n 25 "$here/target/jmh-$stamp-round$round.log" | grep -E '^(Benchmark|[A-Z][A-Za-z0-9]*Bench\.)' >&2 || true
   jsons+=("$json")

@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
  *
  * <p>Speed: canonical output is collected in a local buffer and handed to the sink once per
  * {@value #BUFFER} bytes (a digest update per short run costs more than hashing the run), and runs
- * that are already canonical are found eight bytes at a time and copied in bulk.
+ * that are already canonical are found by a {@link RelaxedScan} (SIMD where available, else eight
+ * bytes at a time) and handed on in bulk.
  */
 final class RelaxedBody implements BodyCanonicalizer {
   static final int BUFFER = 8192;
@@ -20,6 +21,7 @@ final class RelaxedBody implements BodyCanonicalizer {
   private static final int DIRECT = 1024;
 
   private final Sink out;
+  private final RelaxedScan scan;
   private final byte[] buf = new byte[BUFFER];
   private int buffered;
   private boolean pendingCr;
@@ -29,7 +31,12 @@ final class RelaxedBody implements BodyCanonicalizer {
   private long emptyLines;
 
   RelaxedBody(Sink out) {
+    this(out, RelaxedScan.best());
+  }
+
+  RelaxedBody(Sink out, RelaxedScan scan) {
     this.out = out;
+    this.scan = scan;
   }
 
   @Override
@@ -60,7 +67,7 @@ final class RelaxedBody implements BodyCanonicalizer {
         i++;
         continue;
       }
-      int j = runEnd(b, i + 1, end);
+      int j = scan.runEnd(b, i + 1, end);
       startContent();
       put(b, i, j - i);
       i = j;
@@ -72,7 +79,7 @@ final class RelaxedBody implements BodyCanonicalizer {
    * a SP only when a plain byte follows it, a CRLF only between two non-empty lines whose first
    * byte is plain.
    */
-  private static int runEnd(byte[] b, int j, int end) {
+  static int scalarRunEnd(byte[] b, int j, int end) {
     while (j < end) {
       if (j + 8 < end && cleanWord(b, j, end)) {
         j += 8;

@@ -126,8 +126,9 @@ public final class Signer {
     };
   }
 
-  /** For logs: which implementation signs each algorithm. */
+  /** For logs: which implementation signs each algorithm, and how relaxed bodies are scanned. */
   public String providers() {
-    return "rsa-sha256: " + rsa.provider() + ", ed25519-sha256: " + ed25519.provider();
+    return "rsa-sha256: " + rsa.provider() + ", ed25519-sha256: " + ed25519.provider()
+        + ", relaxed body scan: " + RelaxedScan.describe(RelaxedScan.best());
   }
 }

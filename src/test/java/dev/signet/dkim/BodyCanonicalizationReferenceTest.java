@@ -1,6 +1,8 @@
 package dev.signet.dkim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.signet.config.SignetConfig.Canonicalization.Canon;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * slow obvious way (split into lines, regular expressions), on random bodies cut into random writes.
  * The bodies are drawn from the bytes the rules are about (SP, HTAB, CR, LF, lone CR and LF, runs,
  * empty lines) so the fast paths of the canonicalizers and their chunk boundaries are crossed often.
+ * Relaxed runs with each {@link RelaxedScan}: the eight-byte scan and the SIMD scan.
  */
 class BodyCanonicalizationReferenceTest {
   private static final byte[] SPECIAL = {' ', ' ', '\t', '\r', '\n', '\r', '\n', 0, 0x0c, (byte) 0xe9};
@@ -56,8 +59,14 @@ class BodyCanonicalizationReferenceTest {
     return s.toString().getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  /** A body of mostly text, mostly special bytes, or text lines with CRLFs, depending on {@code kind}. */
+  /**
+   * A body of mostly text, mostly special bytes, text lines with CRLFs, or long lines of words with a
+   * rare flaw (runs longer than any vector), depending on {@code kind}.
+   */
   private static byte[] randomBody(Random random, int kind) {
+    if (kind == 3) {
+      return plainText(random);
+    }
     byte[] body = new byte[random.nextInt(random.nextBoolean() ? 40 : 600)];
     for (int i = 0; i < body.length; i++) {
       int r = random.nextInt(30);
@@ -78,11 +87,32 @@ class BodyCanonicalizationReferenceTest {
     return body;
   }
 
-  private static byte[] canonicalInPieces(Canon canon, byte[] body, Random random) {
+  private static byte[] plainText(Random random) {
+    StringBuilder s = new StringBuilder();
+    int lines = random.nextInt(40);
+    for (int n = 0; n < lines; n++) {
+      int words = random.nextInt(15);
+      for (int w = 0; w < words; w++) {
+        s.append(w == 0 ? "" : " ").append("abcdefghij", 0, 1 + random.nextInt(10));
+      }
+      // now and then one flaw, anywhere in the line
+      if (random.nextInt(8) == 0) {
+        s.insert(random.nextInt(s.length() + 1), new String[] {" ", "\t", "  ", "\r", "\n", " \r\n"}[random.nextInt(6)]);
+      }
+      s.append("\r\n");
+    }
+    return s.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] canonicalInPieces(Canon canon, RelaxedScan scan, byte[] body, Random random) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    BodyCanonicalizer c = BodyCanonicalizer.of(canon, out::write);
+    BodyCanonicalizer c = canon == Canon.RELAXED ? new RelaxedBody(out::write, scan) : BodyCanonicalizer.of(canon, out::write);
     for (int at = 0; at < body.length; ) {
-      int len = Math.min(body.length - at, random.nextInt(4) == 0 ? random.nextInt(4) : random.nextInt(300));
+      int len = Math.min(body.length - at, switch (random.nextInt(8)) {
+        case 0 -> random.nextInt(4);
+        case 1 -> body.length; // the rest in one write: long runs for the vector loop
+        default -> random.nextInt(300);
+      });
       c.write(body, at, len);
       at += len;
     }
@@ -93,20 +123,36 @@ class BodyCanonicalizationReferenceTest {
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
   void relaxedMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
-    matchesTheReference(seed, Canon.RELAXED, BodyCanonicalizationReferenceTest::relaxedReference);
+    matchesTheReference(seed, Canon.RELAXED, RelaxedScan.SCALAR, BodyCanonicalizationReferenceTest::relaxedReference);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void relaxedWithTheSimdScanMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
+    matchesTheReference(seed, Canon.RELAXED, simd(), BodyCanonicalizationReferenceTest::relaxedReference);
+  }
+
+  /** The SIMD scan; the build runs tests with the Vector API module, so on x86-64 it must be there. */
+  static RelaxedScan simd() {
+    java.util.Optional<RelaxedScan> simd = RelaxedScan.simd();
+    if (System.getProperty("os.arch").equals("amd64")) {
+      assertTrue(simd.isPresent(), "no SIMD scan: is the test JVM missing --add-modules jdk.incubator.vector?");
+    }
+    assumeTrue(simd.isPresent(), "no SIMD scan on " + System.getProperty("os.arch"));
+    return simd.get();
   }
 
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
   void simpleMatchesTheReferenceOnRandomBodiesAndCuts(long seed) {
-    matchesTheReference(seed, Canon.SIMPLE, BodyCanonicalizationReferenceTest::simpleReference);
+    matchesTheReference(seed, Canon.SIMPLE, null, BodyCanonicalizationReferenceTest::simpleReference);
   }
 
-  private static void matchesTheReference(long seed, Canon canon, UnaryOperator<byte[]> reference) {
+  private static void matchesTheReference(long seed, Canon canon, RelaxedScan scan, UnaryOperator<byte[]> reference) {
     Random random = new Random(seed);
-    for (int n = 0; n < 6_000; n++) {
-      byte[] body = randomBody(random, n % 3);
-      assertEquals(printable(reference.apply(body)), printable(canonicalInPieces(canon, body, random)),
+    for (int n = 0; n < 8_000; n++) {
+      byte[] body = randomBody(random, n % 4);
+      assertEquals(printable(reference.apply(body)), printable(canonicalInPieces(canon, scan, body, random)),
           () -> canon + " body of " + printable(body));
     }
   }

@@ -1,0 +1,68 @@
+package dev.signet.dkim;
+
+/**
+ * How far a run of bytes that relaxed body canonicalization leaves unchanged goes ({@link RelaxedBody}):
+ * the hot loop of relaxed body hashing. Two implementations with the same answer: eight bytes at a
+ * time in plain Java ({@link RelaxedBody#scalarRunEnd}), and a SIMD scan ({@code VectorScan}) with
+ * the JDK's Vector API, used when the JVM was started with {@code --add-modules jdk.incubator.vector}
+ * (as {@code ./signet} and the container image do) on x86-64 or AArch64. {@code -Dsignet.simd=false}
+ * turns the SIMD scan off.
+ */
+interface RelaxedScan {
+  /**
+   * The end of the canonical run that continues at {@code j} ({@code b[j - 1]} is a plain byte): no
+   * HTAB, no CR, a SP only when a plain byte follows it, a CRLF only when a plain byte follows it.
+   * Stops early when the bytes needed to decide are past {@code end}.
+   */
+  int runEnd(byte[] b, int j, int end);
+
+  RelaxedScan SCALAR = RelaxedBody::scalarRunEnd;
+
+  /** For logs. */
+  static String describe(RelaxedScan scan) {
+    return scan == SCALAR ? "eight bytes at a time (SIMD: start the JVM with --add-modules jdk.incubator.vector)"
+        : "SIMD, " + scan;
+  }
+
+  /** The scan this JVM uses: chosen once. */
+  static RelaxedScan best() {
+    return Chosen.SCAN;
+  }
+
+  /** The SIMD scan, or empty when this JVM cannot run it (module not added, or no vector hardware). */
+  static java.util.Optional<RelaxedScan> simd() {
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    String arch = System.getProperty("os.arch", "");
+    if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+      return java.util.Optional.empty(); // the Vector API runs, but without SIMD instructions: slower than SCALAR
+    }
+    try {
+      // By name: this interface must load on a JVM without the module.
+      RelaxedScan scan = (RelaxedScan) Class.forName("dev.signet.dkim.VectorScan").getDeclaredConstructor().newInstance();
+      return scan instanceof VectorCapable v && v.usable() ? java.util.Optional.of(scan) : java.util.Optional.empty();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Implemented by the SIMD scan: whether the hardware vectors are wide enough to pay off. */
+  interface VectorCapable {
+    boolean usable();
+  }
+
+  /** Holder: chosen on first use (Signer.providers() names the choice in the relay's start-up log). */
+  final class Chosen {
+    static final RelaxedScan SCAN = choose();
+
+    private Chosen() {}
+
+    private static RelaxedScan choose() {
+      if (!Boolean.parseBoolean(System.getProperty("signet.simd", "true"))) {
+        return SCALAR;
+      }
+      return simd().orElse(SCALAR);
+    }
+  }
+}
