@@ -8,7 +8,8 @@
 # Environment (defaults; no SIGNET_ prefix: serve takes SIGNET_* as config overrides): BENCH_SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
 # the Postfix peer's queue, not tmpfs, so fsync costs the same); BENCH_SIGNET_PORT (12528); SINK_PORT (12526);
 # METRICS_PORT (12529); DKIM_DOMAIN (signet.test); BENCH_SIGNET_JAVA_OPTS (-Xmx512m; the relay also gets
-# --add-modules jdk.incubator.vector, as ./signet and the image give it); JAVA_HOME (a JDK >= 21).
+# --add-modules jdk.incubator.vector, as ./signet and the image give it); JAVA_HOME (a JDK >= 21);
+# BENCH_SIGNET_JAR (target/signet.jar: another build to measure, see bench/signet-ab.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ BENCH_SIGNET_PORT=${BENCH_SIGNET_PORT:-12528}
 SINK_PORT=${SINK_PORT:-12526}
 METRICS_PORT=${METRICS_PORT:-12529}
 DKIM_DOMAIN=${DKIM_DOMAIN:-signet.test}
-jar=$root/target/signet.jar
+jar=${BENCH_SIGNET_JAR:-$root/target/signet.jar}
 
 log() { echo "signet-relay: $*" >&2; }
 
