@@ -4,7 +4,9 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -14,10 +16,15 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * match, a corrupted key in memory) then refuses the message instead of sending mail that fails
  * DKIM at every receiver. RSA is verified by the JDK's SunRsaSign, independently of the provider
  * that signed; Ed25519 by BouncyCastle (RFC 8463 §3: over the SHA-256 hash of the data). Both
- * verifies are cheap next to signing (public exponent 65537; one Ed25519 verify).
+ * verifies are cheap next to signing (public exponent 65537; one Ed25519 verify). RSA verifiers are
+ * kept initialised per key and reused (a {@code Signature} returns to its state after
+ * {@code initVerify} once {@code verify} ran), so a message pays for the public-key operation only.
  */
 final class SelfCheck {
+  private static final int MAX_KEYS = 64;
   private final Map<PublicKey, Ed25519PublicKeyParameters> ed25519 = new ConcurrentHashMap<>();
+  /** Per public key (equal keys share a pool): initialised SunRsaSign verifiers not in use. */
+  private final Map<PublicKey, Queue<Signature>> rsaVerifiers = new ConcurrentHashMap<>();
 
   /** True if {@code signature} is {@code key}'s valid signature of {@code data}. */
   boolean verifies(SigningKey key, byte[] data, byte[] signature) {
@@ -31,11 +38,23 @@ final class SelfCheck {
     }
   }
 
-  private static boolean rsa(PublicKey publicKey, byte[] data, byte[] signature) throws GeneralSecurityException {
-    Signature verifier = Signature.getInstance("SHA256withRSA", RsaKeySigner.jdk());
-    verifier.initVerify(publicKey);
+  private boolean rsa(PublicKey publicKey, byte[] data, byte[] signature) throws GeneralSecurityException {
+    Queue<Signature> pool = rsaVerifiers.get(publicKey);
+    if (pool == null) {
+      if (rsaVerifiers.size() >= MAX_KEYS) {
+        rsaVerifiers.clear(); // keys were reloaded many times: drop the old keys' objects
+      }
+      pool = rsaVerifiers.computeIfAbsent(publicKey, k -> new ConcurrentLinkedQueue<>());
+    }
+    Signature verifier = pool.poll();
+    if (verifier == null) {
+      verifier = Signature.getInstance("SHA256withRSA", RsaKeySigner.jdk());
+      verifier.initVerify(publicKey);
+    }
     verifier.update(data);
-    return verifier.verify(signature);
+    boolean valid = verifier.verify(signature); // resets it to the state after initVerify
+    pool.offer(verifier); // an exception above drops it instead
+    return valid;
   }
 
   private boolean ed25519(PublicKey publicKey, byte[] data, byte[] signature) {

@@ -95,6 +95,45 @@ class SelfCheckTest {
   }
 
   /**
+   * RSA verifiers are pooled and reused: a failed check (a bad signature, or one of the wrong length,
+   * which the provider rejects with an exception) must not leave state behind for the next message,
+   * also with several threads checking at once.
+   */
+  @Test
+  void pooledRsaVerifiersGiveTheRightAnswerAfterFailuresAndAcrossThreads() throws Exception {
+    SelfCheck check = new SelfCheck();
+    KeySigner signer = new RsaKeySigner(RsaKeySigner.preferredProvider());
+    byte[] data = "from:a@example.com\r\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] good = signer.sign(rsa, data);
+    byte[] bad = good.clone();
+    bad[7] ^= 1;
+    byte[] shortened = java.util.Arrays.copyOf(good, good.length - 1);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        results.add(pool.submit(() -> {
+          for (int i = 0; i < 200; i++) {
+            byte[][] order = {good, bad, good, shortened, good};
+            boolean[] expected = {true, false, true, false, true};
+            for (int k = 0; k < order.length; k++) {
+              if (check.verifies(rsa, data, order[k]) != expected[k]) {
+                return "round " + i + ", check " + k + ": expected " + expected[k];
+              }
+            }
+          }
+          return "ok";
+        }));
+      }
+      for (java.util.concurrent.Future<String> r : results) {
+        assertEquals("ok", r.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
    * The cost of the check, printed for the record (not a benchmark: no warm-up control, shared
    * cores). Asserts only that every one of the N verifies passed.
    */
