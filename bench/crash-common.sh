@@ -30,7 +30,15 @@ mkdir -p "$work/keys/example.com"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/keys/example.com/crash.pem" 2>/dev/null
 chmod 600 "$work/keys/example.com/crash.pem"
 pubkey="$(openssl pkey -in "$work/keys/example.com/crash.pem" -pubout -outform DER | base64 -w0)"
-port=$((20000 + RANDOM % 20000))
+# Three consecutive ports below the kernel's ephemeral range: the relay is restarted many times on the same port
+# while thousands of client connections come and go, and a client socket given the listen port as its local
+# (ephemeral) port while the relay is down would make the next start fail with "Address already in use".
+ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+(( ephemeral_low > 12000 )) || ephemeral_low=32768 # a range moved this low leaves no room below it; take the default
+for _ in $(seq 1 50); do
+  port=$((10000 + RANDOM % (ephemeral_low - 10000 - 3)))
+  ss -Htan "( sport >= :$port and sport <= :$((port + 2)) )" | grep -q . || break
+done
 cat > "$work/signet.yaml" <<YAML
 hostname: crash.test
 listen:
