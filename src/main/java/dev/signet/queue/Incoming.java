@@ -115,16 +115,7 @@ public final class Incoming implements AutoCloseable {
       writeFully(out, ByteBuffer.wrap(envelope));
       writeFully(out, ByteBuffer.wrap(headerBlock));
       if (spilled) {
-        try (FileChannel in = FileChannel.open(spillFile, StandardOpenOption.READ)) {
-          long done = 0;
-          while (done < bodySize) {
-            long n = in.transferTo(done, bodySize - done, out);
-            if (n <= 0) {
-              throw new IOException(spillFile + ": shorter than the " + bodySize + " bytes written");
-            }
-            done += n;
-          }
-        }
+        copyFully(spillFile, bodySize, out);
         Files.delete(spillFile);
       } else {
         // writeTo avoids copying the buffer; the channel stream writes fully.
@@ -136,7 +127,21 @@ public final class Incoming implements AutoCloseable {
     headerBlock = null;
   }
 
-  private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+  /** Appends the first {@code size} bytes of {@code source} to {@code out}. */
+  static void copyFully(Path source, long size, FileChannel out) throws IOException {
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+      long done = 0;
+      while (done < size) {
+        long n = in.transferTo(done, size - done, out);
+        if (n <= 0) {
+          throw new IOException(source + ": shorter than the " + size + " bytes expected");
+        }
+        done += n;
+      }
+    }
+  }
+
+  static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
     while (buffer.hasRemaining()) {
       out.write(buffer);
     }

@@ -338,10 +338,7 @@ public final class Spool implements AutoCloseable {
 
   static void writeSynced(Path file, byte[] bytes) throws IOException {
     try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        out.write(buffer);
-      }
+      Incoming.writeFully(out, java.nio.ByteBuffer.wrap(bytes));
       out.force(true);
     }
   }
@@ -452,16 +449,9 @@ public final class Spool implements AutoCloseable {
       return;
     }
     Path next = tmp.resolve(id + ".msg");
-    try (FileChannel out = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        FileChannel in = FileChannel.open(eml, StandardOpenOption.READ)) {
-      java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(envelope);
-      while (head.hasRemaining()) {
-        out.write(head);
-      }
-      long size = in.size();
-      for (long done = 0; done < size; ) {
-        done += in.transferTo(done, size - done, out);
-      }
+    try (FileChannel out = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      Incoming.writeFully(out, java.nio.ByteBuffer.wrap(envelope));
+      Incoming.copyFully(eml, Files.size(eml), out);
       out.force(true);
     }
     Files.move(next, queue.resolve(id + ".msg"), StandardCopyOption.ATOMIC_MOVE);
