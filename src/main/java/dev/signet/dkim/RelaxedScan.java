@@ -39,17 +39,13 @@ interface RelaxedScan {
       return java.util.Optional.empty(); // the Vector API runs, but without SIMD instructions: slower than SCALAR
     }
     try {
-      // By name: this interface must load on a JVM without the module.
-      RelaxedScan scan = (RelaxedScan) Class.forName("dev.signet.dkim.VectorScan").getDeclaredConstructor().newInstance();
-      return scan instanceof VectorCapable v && v.usable() ? java.util.Optional.of(scan) : java.util.Optional.empty();
+      // By name: this interface must load on a JVM without the module. The constructor refuses
+      // vectors too narrow to pay off (an InvocationTargetException here).
+      return java.util.Optional.of(
+          (RelaxedScan) Class.forName("dev.signet.dkim.VectorScan").getDeclaredConstructor().newInstance());
     } catch (ReflectiveOperationException | LinkageError e) {
       return java.util.Optional.empty();
     }
-  }
-
-  /** Implemented by the SIMD scan: whether the hardware vectors are wide enough to pay off. */
-  interface VectorCapable {
-    boolean usable();
   }
 
   /** Holder: chosen on first use (Signer.providers() names the choice in the relay's start-up log). */

@@ -7,10 +7,7 @@ import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.Security;
 import java.security.Signature;
-import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +27,7 @@ final class RsaKeySigner implements KeySigner {
    * thread signs (the relay runs one virtual thread per SMTP session). The pool per key grows to
    * the number of concurrent signings at most.
    */
-  private final Map<IdentityKey, Queue<Signature>> idle = new ConcurrentHashMap<>();
-  private static final int MAX_KEYS = 64;
+  private final KeyedPools<IdentityKey, Signature> idle = new KeyedPools<>();
 
   private record IdentityKey(PrivateKey key) {
     @Override
@@ -77,15 +73,7 @@ final class RsaKeySigner implements KeySigner {
   }
 
   private Queue<Signature> pool(PrivateKey key) {
-    IdentityKey id = new IdentityKey(key);
-    Queue<Signature> pool = idle.get(id);
-    if (pool == null) {
-      if (idle.size() >= MAX_KEYS) {
-        idle.clear(); // keys were reloaded many times: drop the old keys' objects
-      }
-      pool = idle.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>());
-    }
-    return pool;
+    return idle.of(new IdentityKey(key));
   }
 
   /** The key in the provider's own form (ACCP otherwise converts it on every signature). */

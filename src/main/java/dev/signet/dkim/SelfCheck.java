@@ -6,7 +6,6 @@ import java.security.Signature;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
@@ -21,10 +20,9 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * {@code initVerify} once {@code verify} ran), so a message pays for the public-key operation only.
  */
 final class SelfCheck {
-  private static final int MAX_KEYS = 64;
   private final Map<PublicKey, Ed25519PublicKeyParameters> ed25519 = new ConcurrentHashMap<>();
   /** Per public key (equal keys share a pool): initialised SunRsaSign verifiers not in use. */
-  private final Map<PublicKey, Queue<Signature>> rsaVerifiers = new ConcurrentHashMap<>();
+  private final KeyedPools<PublicKey, Signature> rsaVerifiers = new KeyedPools<>();
 
   /** True if {@code signature} is {@code key}'s valid signature of {@code data}. */
   boolean verifies(SigningKey key, byte[] data, byte[] signature) {
@@ -39,13 +37,7 @@ final class SelfCheck {
   }
 
   private boolean rsa(PublicKey publicKey, byte[] data, byte[] signature) throws GeneralSecurityException {
-    Queue<Signature> pool = rsaVerifiers.get(publicKey);
-    if (pool == null) {
-      if (rsaVerifiers.size() >= MAX_KEYS) {
-        rsaVerifiers.clear(); // keys were reloaded many times: drop the old keys' objects
-      }
-      pool = rsaVerifiers.computeIfAbsent(publicKey, k -> new ConcurrentLinkedQueue<>());
-    }
+    Queue<Signature> pool = rsaVerifiers.of(publicKey);
     Signature verifier = pool.poll();
     if (verifier == null) {
       verifier = Signature.getInstance("SHA256withRSA", RsaKeySigner.jdk());

@@ -14,12 +14,13 @@ import jdk.incubator.vector.VectorSpecies;
  * AVX2) per step, each byte checked with the two after it, loaded as the same vector one and two
  * bytes further on. Only loaded through {@link RelaxedScan#simd}, when the module is present.
  */
-final class VectorScan implements RelaxedScan, RelaxedScan.VectorCapable {
+final class VectorScan implements RelaxedScan {
   private static final VectorSpecies<Byte> SPECIES = ByteVector.SPECIES_PREFERRED;
 
-  @Override
-  public boolean usable() {
-    return SPECIES.vectorBitSize() >= 128;
+  VectorScan() {
+    if (SPECIES.vectorBitSize() < 128) {
+      throw new UnsupportedOperationException(SPECIES.vectorBitSize() + "-bit vectors are too narrow to pay off");
+    }
   }
 
   @Override
