@@ -25,7 +25,7 @@ public final class Signer {
   private final HeaderCanonicalizer headerCanon;
   private final KeySigner rsa;
   private final KeySigner ed25519;
-  private final SelfCheck selfCheck = new SelfCheck();
+  private final SelfCheck selfCheck;
   private final Metrics metrics;
 
   public Signer(SignetConfig.Dkim settings, Clock clock) {
@@ -48,6 +48,7 @@ public final class Signer {
     this.metrics = metrics;
     this.headerCanon = HeaderCanonicalizer.of(settings.canonicalization().header());
     this.rsa = new RsaKeySigner(rsaProvider);
+    this.selfCheck = new SelfCheck(rsaProvider);
     this.ed25519 = new Ed25519KeySigner();
   }
 
@@ -128,7 +129,7 @@ public final class Signer {
 
   /** For logs: which implementation signs each algorithm, and how relaxed bodies are scanned. */
   public String providers() {
-    return "rsa-sha256: " + rsa.provider() + ", ed25519-sha256: " + ed25519.provider()
-        + ", relaxed body scan: " + RelaxedScan.describe(RelaxedScan.best());
+    return "rsa-sha256: " + rsa.provider() + " (self-check: " + selfCheck.describe() + ")"
+        + ", ed25519-sha256: " + ed25519.provider() + ", relaxed body scan: " + RelaxedScan.describe(RelaxedScan.best());
   }
 }

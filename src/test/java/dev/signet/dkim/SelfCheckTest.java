@@ -78,7 +78,7 @@ class SelfCheckTest {
 
   @Test
   void aFlippedBitFailsVerificationForBothAlgorithms() throws Exception {
-    SelfCheck check = new SelfCheck();
+    SelfCheck check = new SelfCheck(RsaKeySigner.preferredProvider());
     byte[] data = "from:a@example.com\r\n".getBytes(StandardCharsets.US_ASCII);
     for (SigningKey key : List.of(rsa, ed25519)) {
       KeySigner signer = key.algorithm() == SigningKey.Algorithm.RSA_SHA256
@@ -101,7 +101,7 @@ class SelfCheckTest {
    */
   @Test
   void pooledRsaVerifiersGiveTheRightAnswerAfterFailuresAndAcrossThreads() throws Exception {
-    SelfCheck check = new SelfCheck();
+    SelfCheck check = new SelfCheck(RsaKeySigner.preferredProvider());
     KeySigner signer = new RsaKeySigner(RsaKeySigner.preferredProvider());
     byte[] data = "from:a@example.com\r\n".getBytes(StandardCharsets.US_ASCII);
     byte[] good = signer.sign(rsa, data);
@@ -134,6 +134,89 @@ class SelfCheckTest {
   }
 
   /**
+   * A signing provider whose own verifier accepts what it should not (here: everything) is caught by
+   * the JDK's independent check on a key's first signature and on every INDEPENDENT_EVERY-th after.
+   */
+  @Test
+  void theJdkCatchesAProviderThatAcceptsItsOwnBadSignatures() throws Exception {
+    SelfCheck check = new SelfCheck(new AcceptsEverything());
+    byte[] data = "from:a@example.com\r\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] good = new RsaKeySigner(RsaKeySigner.jdk()).sign(rsa, data);
+    byte[] bad = good.clone();
+    bad[7] ^= 1;
+    assertFalse(check.verifies(rsa, data, bad), "first signature of the key: checked by the JDK");
+    int refused = 0;
+    for (int i = 1; i <= SelfCheck.INDEPENDENT_EVERY; i++) {
+      refused += check.verifies(rsa, data, bad) ? 0 : 1;
+    }
+    assertEquals(1, refused, "one in " + SelfCheck.INDEPENDENT_EVERY + " goes to the JDK too");
+    assertTrue(check.verifies(rsa, data, good));
+    assertTrue(check.describe().contains("AcceptsEverything verify, SunRsaSign on 1 in"), check.describe());
+  }
+
+  /** RFC 8017 §8.2.1: a signature is exactly as long as the modulus, whatever the provider says. */
+  @Test
+  void aSignatureOfTheWrongLengthIsRefusedBeforeAnyProviderSeesIt() throws Exception {
+    byte[] data = "from:a@example.com\r\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] good = new RsaKeySigner(RsaKeySigner.jdk()).sign(rsa, data);
+    SelfCheck lenient = new SelfCheck(new AcceptsEverything());
+    assertTrue(lenient.verifies(rsa, data, good)); // the key's first signature, good: both agree
+    assertFalse(lenient.verifies(rsa, data, java.util.Arrays.copyOf(good, good.length - 1)));
+    assertFalse(lenient.verifies(rsa, data, java.util.Arrays.copyOf(good, good.length + 1)));
+    SelfCheck jdkOnly = new SelfCheck(RsaKeySigner.jdk());
+    assertEquals("SunRsaSign verify", jdkOnly.describe());
+    assertTrue(jdkOnly.verifies(rsa, data, good));
+    assertFalse(jdkOnly.verifies(rsa, data, java.util.Arrays.copyOf(good, good.length - 1)));
+  }
+
+  /** A deliberately faulty provider: its SHA256withRSA verifier accepts every signature. */
+  private static final class AcceptsEverything extends java.security.Provider {
+    AcceptsEverything() {
+      super("AcceptsEverything", "1", "test: a verifier that accepts every signature");
+      putService(new Service(this, "Signature", "SHA256withRSA", "AcceptsEverything", null, null) {
+        @Override
+        public Object newInstance(Object parameter) {
+          return new java.security.SignatureSpi() {
+            @Override
+            protected void engineInitVerify(PublicKey key) {}
+
+            @Override
+            protected void engineInitSign(java.security.PrivateKey key) {
+              throw new UnsupportedOperationException();
+            }
+
+            @Override
+            protected void engineUpdate(byte b) {}
+
+            @Override
+            protected void engineUpdate(byte[] b, int off, int len) {}
+
+            @Override
+            protected byte[] engineSign() {
+              throw new UnsupportedOperationException();
+            }
+
+            @Override
+            protected boolean engineVerify(byte[] signature) {
+              return true;
+            }
+
+            @Override
+            @Deprecated
+            protected void engineSetParameter(String param, Object value) {}
+
+            @Override
+            @Deprecated
+            protected Object engineGetParameter(String param) {
+              return null;
+            }
+          };
+        }
+      });
+    }
+  }
+
+  /**
    * The cost of the check, printed for the record (not a benchmark: no warm-up control, shared
    * cores). Asserts only that every one of the N verifies passed.
    */
@@ -141,7 +224,7 @@ class SelfCheckTest {
   void verifyCostIsSmallNextToSigning() throws Exception {
     byte[] data = new byte[600];
     java.util.Arrays.fill(data, (byte) 'a');
-    SelfCheck check = new SelfCheck();
+    SelfCheck check = new SelfCheck(RsaKeySigner.preferredProvider());
     for (SigningKey key : List.of(rsa, ed25519)) {
       KeySigner signer = key.algorithm() == SigningKey.Algorithm.RSA_SHA256
           ? new RsaKeySigner(RsaKeySigner.preferredProvider()) : new Ed25519KeySigner();
