@@ -13,7 +13,10 @@ import java.nio.ByteOrder;
  * <p>Speed: canonical output is collected in a local buffer and handed to the sink once per
  * {@value #BUFFER} bytes (a digest update per short run costs more than hashing the run), and runs
  * that are already canonical are found by a {@link RelaxedScan} (SIMD where available, else eight
- * bytes at a time) and handed on in bulk.
+ * bytes at a time) and handed on in bulk. Where the CPU packs bytes in one instruction, the SIMD
+ * scan canonicalizes whole 64-byte blocks at once ({@link RelaxedScan#blocks}) whenever nothing is
+ * pending, and this byte-at-a-time state machine only takes the rest (block ends that need a look
+ * ahead, lone CRs and LFs, the end of the body).
  */
 final class RelaxedBody implements BodyCanonicalizer {
   static final int BUFFER = 8192;
@@ -22,7 +25,7 @@ final class RelaxedBody implements BodyCanonicalizer {
 
   private final Sink out;
   private final RelaxedScan scan;
-  private final byte[] buf = new byte[BUFFER];
+  private final byte[] buf = new byte[BUFFER + RelaxedScan.BLOCK]; // room for a whole block
   private int buffered;
   private boolean pendingCr;
   private boolean pendingWsp;
@@ -43,7 +46,20 @@ final class RelaxedBody implements BodyCanonicalizer {
   public void write(byte[] b, int off, int len) {
     int end = off + len;
     int i = off;
+    int blockAgain = off; // after a block the block path refused, the bytes of that block go byte by byte
     while (i < end) {
+      if (i >= blockAgain && !lineStart && !pendingWsp && !pendingCr) { // nothing pending: b[i - 1] was content
+        if (buffered > BUFFER) {
+          flush();
+        }
+        long done = scan.blocks(b, i, end, buf, buffered, buf.length);
+        if (done != 0) {
+          i += (int) (done >>> 32);
+          buffered += (int) done;
+          continue;
+        }
+        blockAgain = i + RelaxedScan.BLOCK;
+      }
       byte c = b[i];
       if (pendingCr) {
         pendingCr = false;
@@ -150,6 +166,11 @@ final class RelaxedBody implements BodyCanonicalizer {
 
   private static boolean plain(byte x) {
     return !SPECIAL[x & 0xff];
+  }
+
+  /** A plain byte other than LF: a byte after which no decision is pending, also at a line's end. */
+  static boolean plainNotLf(byte x) {
+    return !SPECIAL[x & 0xff] && x != LF;
   }
 
   private void endLine() {

@@ -16,6 +16,23 @@ interface RelaxedScan {
    */
   int runEnd(byte[] b, int j, int end);
 
+  /** The most bytes one step of {@link #blocks} reads or writes: the room it needs in {@code out}. */
+  int BLOCK = 64;
+
+  /**
+   * Canonicalizes whole blocks of bytes from {@code j} at once, as long as the block path applies,
+   * and returns the bytes consumed in the high 32 bits and the bytes written in the low 32 bits (0
+   * when it did not apply at {@code j}). A block is the {@link #BLOCK} bytes (at most) from where
+   * the last one ended, cut after its last plain byte that is not a LF, so that every decision in
+   * it is known: each WSP run ends inside it, and content follows each of its line ends. The path
+   * applies when {@code b[j - 1]} is content (not WSP, not the CR of a CRLF), the block is whole before {@code end}, it has
+   * such a plain byte, and every CR and LF in it is part of a CRLF. Writes the canonical bytes from
+   * {@code out[at]}; each block needs {@link #BLOCK} bytes of room before {@code outEnd}.
+   */
+  default long blocks(byte[] b, int j, int end, byte[] out, int at, int outEnd) {
+    return 0;
+  }
+
   RelaxedScan SCALAR = RelaxedBody::scalarRunEnd;
 
   /** For logs. */
