@@ -35,7 +35,8 @@ final class VectorScan implements RelaxedScan {
   /**
    * True where {@code ByteVector.compress} compiles to one instruction: 512-bit vectors on x86-64
    * with AVX512_VBMI2 (VPCOMPRESSB; Ice Lake and Zen 4 on). Elsewhere the JDK emulates it lane by
-   * lane, 20 times slower than the run scan (measured with -XX:UseAVX=2), so the block path stays off.
+   * lane, seven times slower than the run scan (1.8 against 0.25 ns/byte with -XX:UseAVX=2), so the block
+   * path stays off there.
    * The JDK does not expose its CPU features; Linux lists them in /proc/cpuinfo.
    */
   static boolean packsFast() {
@@ -114,7 +115,7 @@ final class VectorScan implements RelaxedScan {
       if ((lf ^ (cr << 1)) != 0) {
         break; // a CR without its LF or a LF without its CR: the byte-at-a-time path knows those
       }
-      long drop = wsp & ((wsp << 1) | trailing(wsp, cr, cut)); // b[from - 1] is plain: no run comes in
+      long drop = wsp & ((wsp << 1) | trailing(wsp, cr, cut)); // b[from - 1] is no WSP: no run comes in
       if (drop == 0) {
         v.blend((byte) SP, tabs).intoArray(out, to);
         to += cut;
