@@ -8,8 +8,9 @@ import java.util.Arrays;
 
 /**
  * Issue 6 fuzz target for body canonicalization (RFC 6376 §3.4.3, §3.4.4): simple and relaxed are
- * idempotent (c(c(x)) == c(x), as "canonical form" implies) and the body hash does not depend on how
- * the body is cut into writes. Any exception is a finding: it takes any bytes. One fuzz target per
+ * idempotent (c(c(x)) == c(x), as "canonical form" implies), the body hash does not depend on how
+ * the body is cut into writes, and relaxed gives the same bytes with each scan (eight-byte, SIMD
+ * with and without its block path). Any exception is a finding: it takes any bytes. One fuzz target per
  * class: Jazzer fuzzes one per JVM, and .ci/fuzz.sh forks a JVM per class.
  */
 class BodyCanonicalizationFuzzTest {
@@ -22,6 +23,32 @@ class BodyCanonicalizationFuzzTest {
     return out.toByteArray();
   }
 
+  /**
+   * The relaxed scans besides the eight-byte one: the SIMD scan with its block path forced on and
+   * off, when this JVM has the Vector API module (the build adds it).
+   */
+  private static final java.util.List<RelaxedScan> SIMD_SCANS = simdScans();
+
+  private static java.util.List<RelaxedScan> simdScans() {
+    if (RelaxedScan.simd().isEmpty()) {
+      return java.util.List.of();
+    }
+    try {
+      var constructor = Class.forName("dev.signet.dkim.VectorScan").getDeclaredConstructor(boolean.class);
+      return java.util.List.of((RelaxedScan) constructor.newInstance(true), (RelaxedScan) constructor.newInstance(false));
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] relaxed(RelaxedScan scan, byte[] in) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    RelaxedBody c = new RelaxedBody(out::write, scan);
+    c.write(in, 0, in.length);
+    c.finish();
+    return out.toByteArray();
+  }
+
   @FuzzTest(maxDuration = "10s")
   void bodyCanonicalizationIsIdempotentAndTheHashIgnoresChunking(FuzzedDataProvider data) {
     int[] cuts = new int[data.consumeInt(0, 8)];
@@ -29,6 +56,12 @@ class BodyCanonicalizationFuzzTest {
       cuts[i] = data.consumeInt(0, 4096);
     }
     byte[] in = data.consumeRemainingAsBytes();
+    byte[] scalar = relaxed(RelaxedScan.SCALAR, in);
+    for (RelaxedScan scan : SIMD_SCANS) {
+      if (!Arrays.equals(scalar, relaxed(scan, in))) {
+        throw new AssertionError("relaxed body canonicalization with the SIMD scan (" + scan + ") differs from the eight-byte scan");
+      }
+    }
     for (Canon canon : Canon.values()) {
       byte[] once = body(canon, in);
       byte[] twice = body(canon, once);
