@@ -1,11 +1,9 @@
 package dev.signet.dkim;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,26 +21,38 @@ import java.util.Set;
 record HeaderSelection(List<String> names, List<HeaderField> fields) {
   static final String FROM = "from";
 
-  static HeaderSelection select(List<HeaderField> headers, List<String> sign, List<String> oversign) {
-    Set<String> over = lowercase(oversign);
-    Set<String> candidates = new LinkedHashSet<>();
-    candidates.add(FROM); // RFC 6376 §5.4: "The From header field MUST be signed", whatever the config says
-    candidates.addAll(lowercase(sign));
-    candidates.addAll(over);
-    Map<String, List<HeaderField>> byName = new HashMap<>();
-    for (HeaderField field : headers) {
-      byName.computeIfAbsent(field.name().trim().toLowerCase(Locale.ROOT), n -> new ArrayList<>()).add(field);
+  /**
+   * The configured names, lowercased and in h= order, From first: built once per signer, not per
+   * message (building it was most of the selection's cost).
+   */
+  record Policy(List<String> candidates, Set<String> oversign) {
+    static Policy of(List<String> sign, List<String> oversign) {
+      Set<String> over = lowercase(oversign);
+      Set<String> candidates = new LinkedHashSet<>();
+      candidates.add(FROM); // RFC 6376 §5.4: "The From header field MUST be signed", whatever the config says
+      candidates.addAll(lowercase(sign));
+      candidates.addAll(over);
+      return new Policy(List.copyOf(candidates), Set.copyOf(over));
     }
+  }
+
+  static HeaderSelection select(List<HeaderField> headers, List<String> sign, List<String> oversign) {
+    return select(headers, Policy.of(sign, oversign));
+  }
+
+  static HeaderSelection select(List<HeaderField> headers, Policy policy) {
     List<String> names = new ArrayList<>();
     List<HeaderField> fields = new ArrayList<>();
-    for (String name : candidates) {
-      List<HeaderField> instances = byName.getOrDefault(name, List.of());
-      int entries = instances.size() + (over.contains(name) ? 1 : 0);
-      for (int k = 0; k < entries; k++) {
-        names.add(name);
-        if (k < instances.size()) {
-          fields.add(instances.get(instances.size() - 1 - k)); // bottom-up
+    for (String name : policy.candidates()) {
+      for (int i = headers.size() - 1; i >= 0; i--) { // bottom-up
+        HeaderField field = headers.get(i);
+        if (field.name().trim().equalsIgnoreCase(name)) { // names are ASCII (RFC 5322 §3.6.8)
+          names.add(name);
+          fields.add(field);
         }
+      }
+      if (policy.oversign().contains(name)) {
+        names.add(name);
       }
     }
     return new HeaderSelection(List.copyOf(names), List.copyOf(fields));

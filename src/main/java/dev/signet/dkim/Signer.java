@@ -23,6 +23,7 @@ public final class Signer {
   private final SignetConfig.Dkim settings;
   private final Clock clock;
   private final HeaderCanonicalizer headerCanon;
+  private final HeaderSelection.Policy selectionPolicy;
   private final KeySigner rsa;
   private final KeySigner ed25519;
   private final SelfCheck selfCheck;
@@ -47,6 +48,7 @@ public final class Signer {
     this.clock = clock;
     this.metrics = metrics;
     this.headerCanon = HeaderCanonicalizer.of(settings.canonicalization().header());
+    this.selectionPolicy = HeaderSelection.Policy.of(settings.headers(), settings.oversign());
     this.rsa = new RsaKeySigner(rsaProvider);
     this.selfCheck = new SelfCheck(rsaProvider);
     this.ed25519 = new Ed25519KeySigner();
@@ -77,7 +79,7 @@ public final class Signer {
     String bh = body.base64();
     long t = clock.instant().getEpochSecond();
     Long x = settings.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
-    HeaderSelection selection = HeaderSelection.select(headers, settings.headers(), settings.oversign());
+    HeaderSelection selection = HeaderSelection.select(headers, selectionPolicy);
     if (!keys.isEmpty() && !selection.signsFrom()) {
       throw new DkimException(550, "5.6.0", "message has no From header field; DKIM must sign it (RFC 6376 §5.4)");
     }
