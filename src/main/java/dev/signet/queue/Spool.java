@@ -398,6 +398,11 @@ public final class Spool implements AutoCloseable {
       Path eml = queue.resolve(id + ".eml");
       if (!known) {
         quarantine(file, "unexpected file in queue/", quarantined);
+      } else if (suffix.equals(".eml") && Files.exists(msg)) {
+        // A conversion interrupted after its .msg was renamed in: the .msg holds this message.
+        Files.delete(file);
+        finished++;
+        log.info("spool: {}: removed the older spool's copy of a message already converted", name);
       } else if (suffix.equals(".eml") && !Files.exists(queue.resolve(id + ".env"))) {
         // An older spool renamed the .env in last and deleted it first: never acknowledged, or removed.
         quarantine(file, "message without envelope (crash during accept or remove)", quarantined);
@@ -430,14 +435,15 @@ public final class Spool implements AutoCloseable {
     }
     Recovery result = new Recovery(removed, quarantined, queued);
     log.info("spool: recovered {}: {} queued ({} converted from .eml + .env), {} unfinished files removed from tmp/, "
-        + "{} interrupted removals finished, {} moved to corrupt/",
+        + "{} leftovers of interrupted removals and conversions deleted, {} moved to corrupt/",
         queue.getParent(), queued, converted, removed, finished, quarantined.size());
     return result;
   }
 
   /**
    * Turns an older spool's pair into a .msg: the envelope, then the message, fsynced and renamed in;
-   * then the .eml and .env go. A crash in between leaves a .msg (+ .env), which is a whole message.
+   * then the .eml and .env go. A crash in between leaves a .msg (+ .env), which is a whole message,
+   * and maybe the .eml, which recovery then deletes.
    */
   private void convert(String id, Path env, Path eml, List<String> quarantined) throws IOException {
     byte[] envelope = Files.readAllBytes(env);

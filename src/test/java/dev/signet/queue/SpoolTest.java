@@ -229,6 +229,18 @@ class SpoolTest {
       dev.signet.delivery.MessageSource source = spool.message(e);
       assertEquals(EnvelopeFormat.format(e).length, source.offset(), "the message follows its envelope");
     }
+    // A crash in the conversion after the .msg was renamed in, before the .eml and .env were deleted.
+    Files.write(queue.resolve(id + ".eml"), message);
+    Files.write(queue.resolve(id + ".env"), EnvelopeFormat.format(e));
+    try (Spool spool = Spool.open(dir)) {
+      assertEquals(1, spool.recovery().queued());
+      assertEquals(List.of(), spool.recovery().quarantined());
+      assertEquals(List.of(id + ".env", id + ".msg"), names("queue"), "the leftover .eml is deleted");
+      assertEquals(e, spool.envelope(id));
+      assertArrayEquals(message, read(spool, id));
+      spool.remove(id);
+      assertEquals(List.of(), names("queue"));
+    }
   }
 
   @Test
