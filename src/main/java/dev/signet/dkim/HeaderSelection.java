@@ -36,10 +36,6 @@ record HeaderSelection(List<String> names, List<HeaderField> fields) {
     }
   }
 
-  static HeaderSelection select(List<HeaderField> headers, List<String> sign, List<String> oversign) {
-    return select(headers, Policy.of(sign, oversign));
-  }
-
   static HeaderSelection select(List<HeaderField> headers, Policy policy) {
     List<String> names = new ArrayList<>();
     List<HeaderField> fields = new ArrayList<>();

@@ -41,14 +41,15 @@ final class SelfCheck {
   /** One in this many RSA signatures per verifier is also checked by the JDK. */
   static final int INDEPENDENT_EVERY = 64;
 
-  private final Provider rsaProvider;
+  /** The signing provider when it is not the JDK's (its verifier runs on every signature), else null. */
+  private final Provider own;
   private final Map<PublicKey, Ed25519PublicKeyParameters> ed25519 = new ConcurrentHashMap<>();
   /** Per public key (equal keys share a pool): initialised verifiers not in use. */
   private final KeyedPools<PublicKey, RsaVerifier> rsaVerifiers = new KeyedPools<>();
 
   /** A check for signatures made by {@code rsaProvider} (and by BouncyCastle for Ed25519). */
   SelfCheck(Provider rsaProvider) {
-    this.rsaProvider = rsaProvider;
+    this.own = rsaProvider.getName().equals(RsaKeySigner.jdk().getName()) ? null : rsaProvider;
   }
 
   /** True if {@code signature} is {@code key}'s valid signature of {@code data}. */
@@ -65,11 +66,7 @@ final class SelfCheck {
 
   /** How RSA signatures are checked, for the start-up log. */
   String describe() {
-    return independent() ? rsaProvider.getName() + " verify, SunRsaSign on 1 in " + INDEPENDENT_EVERY : "SunRsaSign verify";
-  }
-
-  private boolean independent() {
-    return !rsaProvider.getName().equals(RsaKeySigner.jdk().getName());
+    return own != null ? own.getName() + " verify, SunRsaSign on 1 in " + INDEPENDENT_EVERY : "SunRsaSign verify";
   }
 
   private boolean rsa(PublicKey publicKey, byte[] data, byte[] signature) throws GeneralSecurityException {
@@ -79,7 +76,7 @@ final class SelfCheck {
     Queue<RsaVerifier> pool = rsaVerifiers.of(publicKey);
     RsaVerifier verifier = pool.poll();
     if (verifier == null) {
-      verifier = new RsaVerifier(publicKey, independent() ? rsaProvider : null);
+      verifier = new RsaVerifier(publicKey, own);
     }
     boolean valid = verifier.verifies(data, signature);
     pool.offer(verifier); // an exception above drops it instead

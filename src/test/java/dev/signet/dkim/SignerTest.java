@@ -131,7 +131,7 @@ class SignerTest {
     HeaderField first = HeaderField.of("Cc: first\r\n");
     HeaderField second = HeaderField.of("cc: second\r\n");
     HeaderSelection selection = HeaderSelection.select(
-        List.of(HeaderField.of("From: a\r\n"), first, second), List.of("From", "Cc"), List.of());
+        List.of(HeaderField.of("From: a\r\n"), first, second), HeaderSelection.Policy.of(List.of("From", "Cc"), List.of()));
     assertEquals(List.of("from", "cc", "cc"), selection.names());
     assertEquals(second, selection.fields().get(1));
     assertEquals(first, selection.fields().get(2));
