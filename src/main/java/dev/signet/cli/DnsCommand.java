@@ -50,7 +50,7 @@ final class DnsCommand implements Callable<Integer> {
 
     PrintWriter out = spec.commandLine().getOut();
     if (!check) {
-      print(out, cfg.hostname(), active, retired, domains);
+      print(out, spfRecord(cfg), active, retired, domains);
       out.flush();
       return 0;
     }
@@ -72,7 +72,54 @@ final class DnsCommand implements Callable<Integer> {
     return problems == 0 ? 0 : 1;
   }
 
-  private static void print(PrintWriter out, String hostname, List<SigningKey> active, List<SigningKey> retired,
+  /**
+   * The SPF record to suggest: the relay's own source addresses (RFC 7208 §5.6 ip4/ip6, no DNS lookup
+   * at the receiver) when configured, else the addresses of {@code hostname} (§5.3 a:).
+   */
+  static String spfRecord(SignetConfig cfg) {
+    StringBuilder spf = new StringBuilder("v=spf1");
+    if (cfg.delivery().sourceAddresses().isEmpty()) {
+      spf.append(" a:").append(cfg.hostname());
+    }
+    for (java.net.InetAddress a : cfg.delivery().sourceAddresses()) {
+      spf.append(a instanceof java.net.Inet4Address ? " ip4:" : " ip6:").append(text(a));
+    }
+    return spf.append(" ~all").toString();
+  }
+
+  /** An address as people write it: IPv6 with its longest run of zero groups as "::" (RFC 5952 §4.2). */
+  static String text(java.net.InetAddress address) {
+    String full = address.getHostAddress();
+    int percent = full.indexOf('%');
+    if (percent >= 0) {
+      full = full.substring(0, percent);
+    }
+    if (!(address instanceof java.net.Inet6Address)) {
+      return full;
+    }
+    String[] groups = full.split(":");
+    int bestStart = -1;
+    int bestLength = 1; // RFC 5952 §4.2.2: never "::" for a single zero group
+    for (int i = 0; i < groups.length; i++) {
+      int j = i;
+      while (j < groups.length && groups[j].equals("0")) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = Math.max(i, j);
+    }
+    if (bestStart < 0) {
+      return full;
+    }
+    String head = String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart));
+    String tail = String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+    return head + "::" + tail;
+  }
+
+  private static void print(PrintWriter out, String spf, List<SigningKey> active, List<SigningKey> retired,
       TreeSet<String> domains) {
     out.println("; DKIM: publish one TXT record per selector (the quoted strings are parts of ONE record)");
     active.forEach(k -> out.println(DnsRecord.of(k).zoneLine()));
@@ -82,7 +129,7 @@ final class DnsCommand implements Callable<Integer> {
     }
     for (String domain : domains) {
       out.println("; SPF for " + domain + " (suggested: list every host that sends mail for the domain)");
-      out.println(domain + ". IN TXT \"v=spf1 a:" + hostname + " ~all\"");
+      out.println(domain + ". IN TXT \"" + spf + "\"");
       out.println("; DMARC for " + domain + " (suggested: start with p=none, then quarantine/reject once reports are clean)");
       out.println("_dmarc." + domain + ". IN TXT \"v=DMARC1; p=none; adkim=r; aspf=r; rua=mailto:dmarc-reports@"
           + domain + "\"");

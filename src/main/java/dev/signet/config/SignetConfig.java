@@ -108,7 +108,16 @@ public record SignetConfig(
       int concurrency,
       int perDomain,
       Optional<Smarthost> smarthost,
-      TlsMode tls) {}
+      TlsMode tls,
+      List<InetAddress> sourceAddresses) {
+
+    /** Without {@code source-addresses}: the system picks the outgoing address, any family goes. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
+        TlsMode tls) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of());
+    }
+  }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 

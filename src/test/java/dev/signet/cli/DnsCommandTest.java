@@ -70,6 +70,24 @@ class DnsCommandTest {
   }
 
   @Test
+  void theSuggestedSpfListsTheSourceAddresses() throws Exception {
+    Files.writeString(config, Files.readString(config).replace("delivery:\n",
+        "delivery:\n  source-addresses: [192.0.2.25, \"2001:db8::25\"]\n"));
+    Run run = OpsRig.signet("dns", "--config", config.toString());
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().contains("example.com. IN TXT \"v=spf1 ip4:192.0.2.25 ip6:2001:db8::25 ~all\""), run.out());
+  }
+
+  @Test
+  void ipv6AddressesAreWrittenInTheirShortForm() throws Exception {
+    assertEquals("2001:db8::25", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:0:0:0:0:25")));
+    assertEquals("::1", DnsCommand.text(java.net.InetAddress.getByName("::1")));
+    assertEquals("2001:db8:0:1:1:1:1:1", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:1:1:1:1:1")));
+    assertEquals("2001:db8::1:0:0:1", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:0:1:0:0:1")));
+    assertEquals("192.0.2.25", DnsCommand.text(java.net.InetAddress.getByName("192.0.2.25")));
+  }
+
+  @Test
   void checkPassesWhenEveryKeyIsPublished() throws Exception {
     records().forEach(this::publish);
     Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
