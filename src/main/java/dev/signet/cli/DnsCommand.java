@@ -18,14 +18,27 @@ import picocli.CommandLine.Spec;
     description = {
       "Print the DNS records to publish: each DKIM selector's TXT record (active and retired keys),",
       "and a suggested SPF and DMARC record per signing domain.",
-      "With --check, look them up (resolvers from delivery.dns, else the system's) and report keys",
-      "missing from DNS, published keys that differ from the key on disk, and records split into",
-      "several TXT records. Exit 1 when a DKIM record is missing or wrong."})
+      "With --check, look everything up as a receiver will (resolvers from delivery.dns, else the",
+      "system's): DKIM keys against the keys on disk; SPF (one valid record, at most 10 lookups, a pass",
+      "for every source address, -all or ~all) for each From, envelope sender and the hostname; DMARC",
+      "(policy, report authorization, alignment with how Signet signs); reverse DNS of each source",
+      "address. One line per check with the record to publish; exit 1 on any failure."})
 final class DnsCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
-  @Option(names = "--check", description = "Look the records up and report mismatches.")
+  @Option(names = "--check", description = "Look every record up and check it as a receiver will.")
   boolean check;
+
+  @Option(names = "--json", description = "With --check: the findings as a JSON array, for scripts.")
+  boolean json;
+
+  @Option(names = "--from", split = ",", paramLabel = "DOMAIN",
+      description = "With --check: From domains the applications use (default: the domains with keys).")
+  List<String> from = new java.util.ArrayList<>();
+
+  @Option(names = "--mail-from", split = ",", paramLabel = "DOMAIN",
+      description = "With --check: envelope sender (MAIL FROM) domains the applications use (default: the From domain).")
+  List<String> mailFrom = new java.util.ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -54,22 +67,17 @@ final class DnsCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    DnsCheck dns = new DnsCheck(cfg.delivery().dns());
-    int problems = 0;
-    for (SigningKey key : active) {
-      problems += report(out, "dkim", dns.checkKey(DnsRecord.of(key)));
+    List<Diagnosis> findings = new DnsDoctor(cfg, keys).run(from, mailFrom);
+    long failed = findings.stream().filter(d -> !d.ok()).count();
+    if (json) {
+      out.println(DoctorReport.json(findings));
+    } else {
+      DoctorReport.table(out, findings);
+      out.println(failed == 0 ? "all " + findings.size() + " checks passed"
+          : failed + " of " + findings.size() + " checks failed: publish or change the records shown");
     }
-    for (SigningKey key : retired) {
-      problems += report(out, "dkim (retired)", dns.checkKey(DnsRecord.of(key)));
-    }
-    for (String domain : domains) {
-      report(out, "spf", dns.checkPolicy(domain, "v=spf1"));
-      report(out, "dmarc", dns.checkPolicy("_dmarc." + domain, "v=DMARC1"));
-    }
-    out.println(problems == 0 ? "all DKIM records match the keys on disk"
-        : problems + " DKIM record(s) missing or wrong");
     out.flush();
-    return problems == 0 ? 0 : 1;
+    return failed == 0 ? 0 : 1;
   }
 
   /**
@@ -134,11 +142,5 @@ final class DnsCommand implements Callable<Integer> {
       out.println("_dmarc." + domain + ". IN TXT \"v=DMARC1; p=none; adkim=r; aspf=r; rua=mailto:dmarc-reports@"
           + domain + "\"");
     }
-  }
-
-  /** Prints one finding; returns 1 when it is a problem. */
-  private static int report(PrintWriter out, String kind, DnsCheck.Finding finding) {
-    out.printf("%-7s %-15s %s: %s%n", finding.ok() ? "ok" : finding.status(), kind, finding.name(), finding.detail());
-    return finding.ok() ? 0 : 1;
   }
 }
