@@ -78,6 +78,8 @@ final class ConfigReader {
     DEFAULTS.put("delivery.tls", "opportunistic");
     DEFAULTS.put("delivery.source-addresses", List.of());
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
+    DEFAULTS.put("dmarc.imap", null);
+    DEFAULTS.put("dmarc.poll", "15m");
   }
 
   private ConfigReader() {}
@@ -198,7 +200,9 @@ final class ConfigReader {
               required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
-          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
+          new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
+              required("dmarc.poll", ConfigReader::duration)));
     }
 
     private SignetConfig.Tls tls() {
@@ -382,6 +386,15 @@ final class ConfigReader {
     }
     throw new IllegalArgumentException("expected an IPv4 or IPv6 address like 192.0.2.25 or 2001:db8::25, got '"
         + text + "'");
+  }
+
+  static String imapUrl(String text) {
+    String url = text.trim();
+    if (!url.matches("imaps?://[^/\\s]+(/.*)?")) {
+      throw new IllegalArgumentException("expected imap://user:password@host:port/folder or imaps://..., got '"
+          + url.replaceFirst("(//[^:/@]*:)[^@/]*@", "$1***@") + "'");
+    }
+    return url;
   }
 
   /** RFC 5322 §2.2: a field name is printable US-ASCII except colon. */
