@@ -221,4 +221,15 @@ class SignetConfigTest {
     ConfigException octet = refused("delivery:\n  source-addresses: [192.0.2.256]\n");
     assertTrue(octet.getMessage().contains("'192.0.2.256'"), octet.getMessage());
   }
+
+  @Test
+  void dmarcImapIsAnImapUrlAndItsPasswordNeverShows() throws Exception {
+    SignetConfig c = load("dmarc:\n  imap: imaps://u:pw@imap.example.com/INBOX\n  poll: 5m\n", Map.of());
+    assertEquals(Optional.of("imaps://u:pw@imap.example.com/INBOX"), c.dmarc().imap());
+    assertEquals(Duration.ofMinutes(5), c.dmarc().poll());
+    assertFalse(c.toString().contains("pw@"), c.toString());
+    assertTrue(SignetConfig.defaults().dmarc().imap().isEmpty());
+    ConfigException e = refused("dmarc:\n  imap: pop3://u:pw@mail.example.com\n");
+    assertTrue(e.getMessage().contains("dmarc.imap") && !e.getMessage().contains("pw@"), e.getMessage());
+  }
 }
