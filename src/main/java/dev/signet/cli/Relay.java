@@ -80,6 +80,7 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
+      SmtpSender.checkSourceAddresses(c.delivery());
       sender = new SmtpSender(c);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);

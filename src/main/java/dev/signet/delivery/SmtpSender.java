@@ -55,6 +55,21 @@ public final class SmtpSender implements AutoCloseable {
   }
 
   /**
+   * Fails unless every {@code delivery.source-addresses} entry is an address of this machine: checked
+   * at start, so a typo stops the relay with a message instead of deferring every delivery.
+   */
+  public static void checkSourceAddresses(SignetConfig.Delivery delivery) throws IOException {
+    for (InetAddress address : delivery.sourceAddresses()) {
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.bind(new java.net.InetSocketAddress(address, 0));
+      } catch (IOException e) {
+        throw new IOException("delivery.source-addresses: " + address.getHostAddress()
+            + " is not an address of this machine (" + e.getMessage() + ")", e);
+      }
+    }
+  }
+
+  /**
    * One delivery attempt. Never throws for delivery trouble: every recipient gets an outcome
    * (Delivered, Deferred = retry later, Failed = bounce).
    */

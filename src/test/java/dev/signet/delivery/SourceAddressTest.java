@@ -107,4 +107,35 @@ class SourceAddressTest {
     }
     assertEquals(Set.of(a, b), used);
   }
+
+  @Test
+  void aSmarthostIsReachedFromTheFirstSourceAddress() throws Exception {
+    TestMx smarthost = fixture.track(TestMx.on("127.0.0.2", fixture.port).start());
+    SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.of(
+        new SignetConfig.Smarthost(new dev.signet.config.HostPort("127.0.0.2", fixture.port), Optional.empty(),
+            Optional.empty(), SignetConfig.SmarthostTls.OPPORTUNISTIC)));
+    SignetConfig.Delivery withSources = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
+        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
+        List.of(InetAddress.getByName("127.0.0.6"), InetAddress.getByName("127.0.0.5")));
+
+    DeliveryResult result = fixture.sender(withSources, DeliveryFixture.fast(null))
+        .deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.delivered().size(), result.toString());
+    assertEquals(InetAddress.getByName("127.0.0.6"), smarthost.received().get(0).peer());
+  }
+
+  @Test
+  void anAddressThisMachineDoesNotHaveIsRefusedAtStart() throws Exception {
+    SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
+    SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
+        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
+        List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("::1"))));
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
+            d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
+            List.of(InetAddress.getByName("192.0.2.25")))));
+    assertTrue(e.getMessage().startsWith("delivery.source-addresses: 192.0.2.25 is not an address of this machine"),
+        e.getMessage());
+  }
 }
