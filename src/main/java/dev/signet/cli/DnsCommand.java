@@ -18,14 +18,27 @@ import picocli.CommandLine.Spec;
     description = {
       "Print the DNS records to publish: each DKIM selector's TXT record (active and retired keys),",
       "and a suggested SPF and DMARC record per signing domain.",
-      "With --check, look them up (resolvers from delivery.dns, else the system's) and report keys",
-      "missing from DNS, published keys that differ from the key on disk, and records split into",
-      "several TXT records. Exit 1 when a DKIM record is missing or wrong."})
+      "With --check, look everything up as a receiver will (resolvers from delivery.dns, else the",
+      "system's): DKIM keys against the keys on disk; SPF (one valid record, at most 10 lookups, a pass",
+      "for every source address, -all or ~all) for each From, envelope sender and the hostname; DMARC",
+      "(policy, report authorization, alignment with how Signet signs); reverse DNS of each source",
+      "address. One line per check with the record to publish; exit 1 on any failure."})
 final class DnsCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
-  @Option(names = "--check", description = "Look the records up and report mismatches.")
+  @Option(names = "--check", description = "Look every record up and check it as a receiver will.")
   boolean check;
+
+  @Option(names = "--json", description = "With --check: the findings as a JSON array, for scripts.")
+  boolean json;
+
+  @Option(names = "--from", split = ",", paramLabel = "DOMAIN",
+      description = "With --check: From domains the applications use (default: the domains with keys).")
+  List<String> from = new java.util.ArrayList<>();
+
+  @Option(names = "--mail-from", split = ",", paramLabel = "DOMAIN",
+      description = "With --check: envelope sender (MAIL FROM) domains the applications use (default: the From domain).")
+  List<String> mailFrom = new java.util.ArrayList<>();
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -50,29 +63,71 @@ final class DnsCommand implements Callable<Integer> {
 
     PrintWriter out = spec.commandLine().getOut();
     if (!check) {
-      print(out, cfg.hostname(), active, retired, domains);
+      print(out, spfRecord(cfg), active, retired, domains);
       out.flush();
       return 0;
     }
-    DnsCheck dns = new DnsCheck(cfg.delivery().dns());
-    int problems = 0;
-    for (SigningKey key : active) {
-      problems += report(out, "dkim", dns.checkKey(DnsRecord.of(key)));
+    List<Diagnosis> findings = new DnsDoctor(cfg, keys).run(from, mailFrom);
+    long failed = findings.stream().filter(d -> !d.ok()).count();
+    if (json) {
+      out.println(DoctorReport.json(findings));
+    } else {
+      DoctorReport.table(out, findings);
+      out.println(failed == 0 ? "all " + findings.size() + " checks passed"
+          : failed + " of " + findings.size() + " checks failed: publish or change the records shown");
     }
-    for (SigningKey key : retired) {
-      problems += report(out, "dkim (retired)", dns.checkKey(DnsRecord.of(key)));
-    }
-    for (String domain : domains) {
-      report(out, "spf", dns.checkPolicy(domain, "v=spf1"));
-      report(out, "dmarc", dns.checkPolicy("_dmarc." + domain, "v=DMARC1"));
-    }
-    out.println(problems == 0 ? "all DKIM records match the keys on disk"
-        : problems + " DKIM record(s) missing or wrong");
     out.flush();
-    return problems == 0 ? 0 : 1;
+    return failed == 0 ? 0 : 1;
   }
 
-  private static void print(PrintWriter out, String hostname, List<SigningKey> active, List<SigningKey> retired,
+  /**
+   * The SPF record to suggest: the relay's own source addresses (RFC 7208 §5.6 ip4/ip6, no DNS lookup
+   * at the receiver) when configured, else the addresses of {@code hostname} (§5.3 a:).
+   */
+  static String spfRecord(SignetConfig cfg) {
+    StringBuilder spf = new StringBuilder("v=spf1");
+    if (cfg.delivery().sourceAddresses().isEmpty()) {
+      spf.append(" a:").append(cfg.hostname());
+    }
+    for (java.net.InetAddress a : cfg.delivery().sourceAddresses()) {
+      spf.append(a instanceof java.net.Inet4Address ? " ip4:" : " ip6:").append(text(a));
+    }
+    return spf.append(" ~all").toString();
+  }
+
+  /** An address as people write it: IPv6 with its longest run of zero groups as "::" (RFC 5952 §4.2). */
+  static String text(java.net.InetAddress address) {
+    String full = address.getHostAddress();
+    int percent = full.indexOf('%');
+    if (percent >= 0) {
+      full = full.substring(0, percent);
+    }
+    if (!(address instanceof java.net.Inet6Address)) {
+      return full;
+    }
+    String[] groups = full.split(":");
+    int bestStart = -1;
+    int bestLength = 1; // RFC 5952 §4.2.2: never "::" for a single zero group
+    for (int i = 0; i < groups.length; i++) {
+      int j = i;
+      while (j < groups.length && groups[j].equals("0")) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = Math.max(i, j);
+    }
+    if (bestStart < 0) {
+      return full;
+    }
+    String head = String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart));
+    String tail = String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+    return head + "::" + tail;
+  }
+
+  private static void print(PrintWriter out, String spf, List<SigningKey> active, List<SigningKey> retired,
       TreeSet<String> domains) {
     out.println("; DKIM: publish one TXT record per selector (the quoted strings are parts of ONE record)");
     active.forEach(k -> out.println(DnsRecord.of(k).zoneLine()));
@@ -82,16 +137,10 @@ final class DnsCommand implements Callable<Integer> {
     }
     for (String domain : domains) {
       out.println("; SPF for " + domain + " (suggested: list every host that sends mail for the domain)");
-      out.println(domain + ". IN TXT \"v=spf1 a:" + hostname + " ~all\"");
+      out.println(domain + ". IN TXT \"" + spf + "\"");
       out.println("; DMARC for " + domain + " (suggested: start with p=none, then quarantine/reject once reports are clean)");
       out.println("_dmarc." + domain + ". IN TXT \"v=DMARC1; p=none; adkim=r; aspf=r; rua=mailto:dmarc-reports@"
           + domain + "\"");
     }
-  }
-
-  /** Prints one finding; returns 1 when it is a problem. */
-  private static int report(PrintWriter out, String kind, DnsCheck.Finding finding) {
-    out.printf("%-7s %-15s %s: %s%n", finding.ok() ? "ok" : finding.status(), kind, finding.name(), finding.detail());
-    return finding.ok() ? 0 : 1;
   }
 }

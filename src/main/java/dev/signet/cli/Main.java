@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       SignCommand.class,
       QueueCommand.class,
       DnsCommand.class,
+      DmarcCommand.class,
       UserCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -2,6 +2,7 @@ package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.SmtpSender;
+import dev.signet.dmarc.DmarcPoller;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
@@ -41,6 +42,7 @@ final class Relay implements AutoCloseable {
   private final Scheduler scheduler;
   final SubmissionServer server;
   private final MetricsServer metricsServer;
+  private volatile DmarcPoller dmarc;
   private boolean stopped;
 
   private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
@@ -78,6 +80,7 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
+      SmtpSender.checkSourceAddresses(c.delivery());
       sender = new SmtpSender(c);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
@@ -87,7 +90,11 @@ final class Relay implements AutoCloseable {
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer);
+      Relay relay = new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer);
+      if (c.dmarc().imap().isPresent()) {
+        relay.dmarc = DmarcPoller.start(c.dmarc().imap().get(), c.dmarc().poll(), c.spool().dir(), metrics.registry());
+      }
+      return relay;
     } catch (IOException | RuntimeException e) {
       new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
       throw e;
@@ -148,6 +155,9 @@ final class Relay implements AutoCloseable {
     }
     if (sender != null) {
       sender.close();
+    }
+    if (dmarc != null) {
+      dmarc.close();
     }
     keys.close();
     try {

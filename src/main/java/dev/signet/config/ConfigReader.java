@@ -76,7 +76,10 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.password", null);
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
+    DEFAULTS.put("delivery.source-addresses", List.of());
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
+    DEFAULTS.put("dmarc.imap", null);
+    DEFAULTS.put("dmarc.poll", "15m");
   }
 
   private ConfigReader() {}
@@ -197,7 +200,9 @@ final class ConfigReader {
               required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
-          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
+          new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
+              required("dmarc.poll", ConfigReader::duration)));
     }
 
     private SignetConfig.Tls tls() {
@@ -224,7 +229,8 @@ final class ConfigReader {
           required("delivery.concurrency", ConfigReader::positiveInt),
           required("delivery.per-domain", ConfigReader::positiveInt),
           smarthost(),
-          required("delivery.tls", v -> choice(v, TlsMode.class)));
+          required("delivery.tls", v -> choice(v, TlsMode.class)),
+          list("delivery.source-addresses", ConfigReader::ipAddress));
     }
 
     private Optional<SignetConfig.Smarthost> smarthost() {
@@ -360,6 +366,35 @@ final class ConfigReader {
       case "false", "no", "off" -> false;
       default -> throw new IllegalArgumentException("expected true or false, got '" + text + "'");
     };
+  }
+
+  private static final Pattern IP_LITERAL = Pattern.compile(
+      "(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
+  /** An IPv4 or IPv6 address written as such (never a name: that would need DNS at start). */
+  static java.net.InetAddress ipAddress(String text) {
+    String s = text.trim();
+    if (s.startsWith("[") && s.endsWith("]")) {
+      s = s.substring(1, s.length() - 1);
+    }
+    if (IP_LITERAL.matcher(s).matches()) {
+      try {
+        return java.net.InetAddress.getByName(s); // a literal: parsed, never looked up
+      } catch (java.net.UnknownHostException e) {
+        // fall through to the message below
+      }
+    }
+    throw new IllegalArgumentException("expected an IPv4 or IPv6 address like 192.0.2.25 or 2001:db8::25, got '"
+        + text + "'");
+  }
+
+  static String imapUrl(String text) {
+    String url = text.trim();
+    if (!url.matches("imaps?://[^/\\s]+(/.*)?")) {
+      throw new IllegalArgumentException("expected imap://user:password@host:port/folder or imaps://..., got '"
+          + url.replaceFirst("(//[^:/@]*:)[^@/]*@", "$1***@") + "'");
+    }
+    return url;
   }
 
   /** RFC 5322 §2.2: a field name is printable US-ASCII except colon. */

@@ -27,7 +27,26 @@ public record SignetConfig(
     Dkim dkim,
     Spool spool,
     Delivery delivery,
-    Metrics metrics) {
+    Metrics metrics,
+    Dmarc dmarc) {
+
+  /** Without DMARC report polling. */
+  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
+      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics) {
+    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
+        new Dmarc(Optional.empty(), Duration.ofMinutes(15)));
+  }
+
+  /**
+   * Where DMARC aggregate reports arrive ({@code imap://user:password@host:port/folder} or
+   * {@code imaps://...}) and how often the relay reads them; no mailbox = no polling.
+   */
+  public record Dmarc(Optional<String> imap, Duration poll) {
+    @Override
+    public String toString() {
+      return "Dmarc[imap=" + imap.map(u -> u.replaceFirst("(//[^:/@]*:)[^@/]*@", "$1***@")) + ", poll=" + poll + "]";
+    }
+  }
 
   /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
   public record Listen(HostPort submission, Optional<HostPort> smtps) {}
@@ -108,7 +127,16 @@ public record SignetConfig(
       int concurrency,
       int perDomain,
       Optional<Smarthost> smarthost,
-      TlsMode tls) {}
+      TlsMode tls,
+      List<InetAddress> sourceAddresses) {
+
+    /** Without {@code source-addresses}: the system picks the outgoing address, any family goes. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
+        TlsMode tls) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of());
+    }
+  }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 

@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import java.net.InetAddress;
 import java.util.Optional;
 
 /**
@@ -8,9 +9,10 @@ import java.util.Optional;
  * @param name the host's name, for logs and the DSN's Remote-MTA
  * @param connectHost what to connect to: an MX's IP address (the resolver chose it), or the smarthost's name
  * @param verify check the certificate chain and name (smarthost); MX TLS is opportunistic (RFC 7435)
+ * @param source the local address to connect from ({@code delivery.source-addresses}); empty = the system's choice
  */
 record Route(String name, String connectHost, int port, Tls tls, boolean verify,
-    Optional<String> username, Optional<String> password) {
+    Optional<String> username, Optional<String> password, Optional<InetAddress> source) {
 
   enum Tls {
     /** Plaintext even if STARTTLS is offered: the retry after a failed opportunistic handshake. */
@@ -23,13 +25,13 @@ record Route(String name, String connectHost, int port, Tls tls, boolean verify,
     IMPLICIT
   }
 
-  static Route mx(String name, String address, int port, Tls tls) {
-    return new Route(name, address, port, tls, false, Optional.empty(), Optional.empty());
+  static Route mx(String name, String address, int port, Tls tls, Optional<InetAddress> source) {
+    return new Route(name, address, port, tls, false, Optional.empty(), Optional.empty(), source);
   }
 
   /** The same host without TLS. */
   Route plaintext() {
-    return new Route(name, connectHost, port, Tls.NONE, verify, username, password);
+    return new Route(name, connectHost, port, Tls.NONE, verify, username, password, source);
   }
 
   boolean authenticates() {

@@ -114,6 +114,8 @@ final class SmtpConnection implements AutoCloseable {
       p.put("mail.smtp.socketFactory", capture.plain());
     }
     p.put("mail.smtp.socketFactory.fallback", "false");
+    // delivery.source-addresses: Angus binds the socket to this local address before connecting.
+    route.source().ifPresent(a -> p.put("mail.smtp.localaddress", a.getHostAddress()));
     p.put("mail.smtp.ssl.socketFactory", capture.tls(route.verify() ? settings.smarthostTls() : UNVERIFIED_TLS));
     p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
     // Per-recipient replies: every RCPT result comes back as a chained exception; send to the

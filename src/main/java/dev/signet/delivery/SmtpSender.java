@@ -2,8 +2,10 @@ package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,7 @@ public final class SmtpSender implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool;
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
+  private final SourceAddresses sources;
 
   /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
   public SmtpSender(SignetConfig config) {
@@ -43,11 +46,27 @@ public final class SmtpSender implements AutoCloseable {
     this.delivery = delivery;
     this.resolver = resolver;
     this.settings = settings;
+    this.sources = new SourceAddresses(delivery.sourceAddresses());
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
     long sweep = Math.max(100, settings.reuseIdle().toMillis());
     timer.scheduleWithFixedDelay(() -> pool.closeIdle(settings), sweep, sweep, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Fails unless every {@code delivery.source-addresses} entry is an address of this machine: checked
+   * at start, so a typo stops the relay with a message instead of deferring every delivery.
+   */
+  public static void checkSourceAddresses(SignetConfig.Delivery delivery) throws IOException {
+    for (InetAddress address : delivery.sourceAddresses()) {
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.bind(new java.net.InetSocketAddress(address, 0));
+      } catch (IOException e) {
+        throw new IOException("delivery.source-addresses: " + address.getHostAddress()
+            + " is not an address of this machine (" + e.getMessage() + ")", e);
+      }
+    }
   }
 
   /**
@@ -67,10 +86,18 @@ public final class SmtpSender implements AutoCloseable {
     }
     List<Route> routes;
     if (delivery.smarthost().isPresent()) {
-      routes = List.of(smarthost(delivery.smarthost().get()));
+      routes = List.of(smarthost(delivery.smarthost().get(), sources.first()));
     } else {
       switch (resolver.lookup(request.domain())) {
-        case MxResult.Found found -> routes = mxRoutes(found);
+        case MxResult.Found found -> {
+          routes = mxRoutes(request.domain(), found);
+          if (routes.isEmpty()) {
+            // RFC 3463 X.4.4: unable to route. Temporary: the MX records or the configuration may change.
+            return logged(request, new DeliveryResult(Transaction.deferAll(request, Reply.local(451, "4.4.4",
+                "no MX address of " + request.domain() + " is reachable from delivery.source-addresses ("
+                    + sources.families() + " only)"))));
+          }
+        }
         case MxResult.PermanentFailure failure -> {
           int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
           Reply reply = Reply.local(code, failure.status(), failure.reason());
@@ -167,18 +194,22 @@ public final class SmtpSender implements AutoCloseable {
         : new RecipientOutcome.Deferred(r, summary)).toList();
   }
 
-  private List<Route> mxRoutes(MxResult.Found found) {
+  /** Every MX address in order, but only those of a family {@code delivery.source-addresses} has. */
+  private List<Route> mxRoutes(String domain, MxResult.Found found) {
     Route.Tls tls = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? Route.Tls.REQUIRED : Route.Tls.OPPORTUNISTIC;
     List<Route> routes = new ArrayList<>();
     for (MxHost host : found.hosts()) {
       for (var address : host.addresses()) {
-        routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls));
+        if (sources.reaches(address)) {
+          routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls,
+              sources.pick(domain, address)));
+        }
       }
     }
     return routes;
   }
 
-  private static Route smarthost(SignetConfig.Smarthost smarthost) {
+  private static Route smarthost(SignetConfig.Smarthost smarthost, Optional<InetAddress> source) {
     Route.Tls tls = switch (smarthost.tls()) {
       case OPPORTUNISTIC -> Route.Tls.OPPORTUNISTIC;
       case REQUIRED -> Route.Tls.REQUIRED;
@@ -186,7 +217,7 @@ public final class SmtpSender implements AutoCloseable {
     };
     // A smarthost is a named, configured peer: its certificate is verified (unlike MX hosts).
     return new Route(smarthost.address().host(), smarthost.address().host(), smarthost.address().port(), tls,
-        true, smarthost.username(), smarthost.password());
+        true, smarthost.username(), smarthost.password(), source);
   }
 
   private static DeliveryResult logged(DeliveryRequest request, DeliveryResult result) {

@@ -70,11 +70,35 @@ class DnsCommandTest {
   }
 
   @Test
-  void checkPassesWhenEveryKeyIsPublished() throws Exception {
+  void theSuggestedSpfListsTheSourceAddresses() throws Exception {
+    Files.writeString(config, Files.readString(config).replace("delivery:\n",
+        "delivery:\n  source-addresses: [192.0.2.25, \"2001:db8::25\"]\n"));
+    Run run = OpsRig.signet("dns", "--config", config.toString());
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().contains("example.com. IN TXT \"v=spf1 ip4:192.0.2.25 ip6:2001:db8::25 ~all\""), run.out());
+  }
+
+  @Test
+  void ipv6AddressesAreWrittenInTheirShortForm() throws Exception {
+    assertEquals("2001:db8::25", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:0:0:0:0:25")));
+    assertEquals("::1", DnsCommand.text(java.net.InetAddress.getByName("::1")));
+    assertEquals("2001:db8:0:1:1:1:1:1", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:1:1:1:1:1")));
+    assertEquals("2001:db8::1:0:0:1", DnsCommand.text(java.net.InetAddress.getByName("2001:db8:0:0:1:0:0:1")));
+    assertEquals("192.0.2.25", DnsCommand.text(java.net.InetAddress.getByName("192.0.2.25")));
+  }
+
+  @Test
+  void checkPassesWhenEveryRecordIsPublished() throws Exception {
     records().forEach(this::publish);
+    // No source-addresses: SPF and reverse DNS must cover the hostname's own address.
+    dns.add("example.com. 300 IN TXT \"v=spf1 a:mail.example.com -all\"",
+        "mail.example.com. 300 IN TXT \"v=spf1 a -all\"",
+        "mail.example.com. 300 IN A 127.0.0.7",
+        "_dmarc.example.com. 300 IN TXT \"v=DMARC1; p=quarantine\"",
+        "7.0.0.127.in-addr.arpa. 300 IN PTR mail.example.com.");
     Run run = OpsRig.signet("dns", "--check", "--config", config.toString());
     assertEquals(0, run.exit(), run.out() + run.err());
-    assertTrue(run.out().contains("all DKIM records match"), run.out());
+    assertTrue(run.out().contains("127.0.0.7 passes") && run.out().contains("all 14 checks passed"), run.out());
   }
 
   @Test

@@ -204,4 +204,32 @@ class SignetConfigTest {
     assertThrows(IllegalArgumentException.class, () -> HostPort.parse("::1:25"));
     assertThrows(IllegalArgumentException.class, () -> HostPort.parse("localhost"));
   }
+
+  @Test
+  void sourceAddressesAreIpv4AndIpv6Literals() throws Exception {
+    SignetConfig c = load("delivery:\n  source-addresses: [192.0.2.25, \"2001:db8::25\"]\n", Map.of());
+    assertEquals(List.of(InetAddress.getByName("192.0.2.25"), InetAddress.getByName("2001:db8::25")),
+        c.delivery().sourceAddresses());
+    assertTrue(SignetConfig.defaults().delivery().sourceAddresses().isEmpty(), "the system chooses by default");
+  }
+
+  @Test
+  void aSourceAddressMustBeAnAddressNotAName() {
+    ConfigException name = refused("delivery:\n  source-addresses: [mail.example.com]\n");
+    assertTrue(name.getMessage().contains("delivery.source-addresses")
+        && name.getMessage().contains("'mail.example.com'"), name.getMessage());
+    ConfigException octet = refused("delivery:\n  source-addresses: [192.0.2.256]\n");
+    assertTrue(octet.getMessage().contains("'192.0.2.256'"), octet.getMessage());
+  }
+
+  @Test
+  void dmarcImapIsAnImapUrlAndItsPasswordNeverShows() throws Exception {
+    SignetConfig c = load("dmarc:\n  imap: imaps://u:pw@imap.example.com/INBOX\n  poll: 5m\n", Map.of());
+    assertEquals(Optional.of("imaps://u:pw@imap.example.com/INBOX"), c.dmarc().imap());
+    assertEquals(Duration.ofMinutes(5), c.dmarc().poll());
+    assertFalse(c.toString().contains("pw@"), c.toString());
+    assertTrue(SignetConfig.defaults().dmarc().imap().isEmpty());
+    ConfigException e = refused("dmarc:\n  imap: pop3://u:pw@mail.example.com\n");
+    assertTrue(e.getMessage().contains("dmarc.imap") && !e.getMessage().contains("pw@"), e.getMessage());
+  }
 }

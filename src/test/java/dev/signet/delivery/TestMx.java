@@ -29,7 +29,8 @@ import org.subethamail.smtp.server.SessionHandler;
 final class TestMx implements AutoCloseable {
 
   /** One accepted transaction: the data as received (dot-unstuffed), and the session's facts. */
-  record Received(String from, List<String> recipients, byte[] data, boolean tls, Optional<String> user) {}
+  record Received(String from, List<String> recipients, byte[] data, boolean tls, Optional<String> user,
+      InetAddress peer) {}
 
   private final SMTPServer server;
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
@@ -220,7 +221,8 @@ final class TestMx implements AutoCloseable {
         Session session = (Session) context;
         Optional<String> user = session.getAuthenticationHandler().map(h -> String.valueOf(h.getIdentity()));
         boolean tls = session.isTLSStarted() || session.getSocket() instanceof javax.net.ssl.SSLSocket;
-        received.add(new Received(from, List.copyOf(recipients), bytes, tls, user));
+        InetAddress peer = ((java.net.InetSocketAddress) session.getRemoteAddress()).getAddress();
+        received.add(new Received(from, List.copyOf(recipients), bytes, tls, user, peer));
         return null;
       }
 
