@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -140,11 +141,17 @@ final class ConfigReader {
     return "SIGNET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
+  /**
+   * Variables the {@code signet} launcher script reads itself (JVM options); they share the SIGNET_
+   * prefix but are not config keys, so the relay must not refuse them as unknown settings.
+   */
+  static final Set<String> LAUNCHER_VARIABLES = Set.of("SIGNET_JAVA_OPTS");
+
   private static void applyEnvironment(Map<String, String> env, Map<String, Object> values) {
     Map<String, String> keysByVariable = new LinkedHashMap<>();
     DEFAULTS.keySet().forEach(k -> keysByVariable.put(environmentName(k), k));
     for (Map.Entry<String, String> entry : env.entrySet()) {
-      if (!entry.getKey().startsWith("SIGNET_")) {
+      if (!entry.getKey().startsWith("SIGNET_") || LAUNCHER_VARIABLES.contains(entry.getKey())) {
         continue;
       }
       String key = keysByVariable.get(entry.getKey());
