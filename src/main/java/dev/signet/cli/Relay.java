@@ -71,7 +71,7 @@ final class Relay implements AutoCloseable {
     try {
       spool = Spool.open(c.spool().dir());
     } catch (IOException e) {
-      throw new IOException("spool.dir " + c.spool().dir() + ": " + e.getMessage(), e);
+      throw new IOException("spool.dir " + c.spool().dir() + ": " + reason(e), e);
     }
     SmtpSender sender = null;
     Scheduler scheduler = null;
@@ -92,6 +92,25 @@ final class Relay implements AutoCloseable {
       new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
       throw e;
     }
+  }
+
+  /**
+   * What went wrong with a file, in words: NIO's exceptions carry only the path as their message
+   * ("spool/tmp"), the reason being in their type. Runs as root or not, the operator needs both.
+   */
+  static String reason(IOException e) {
+    if (!(e instanceof java.nio.file.FileSystemException f)) {
+      return e.getMessage();
+    }
+    String why = f.getReason() != null ? f.getReason() : switch (f) {
+      case java.nio.file.AccessDeniedException a -> "permission denied (the relay runs as user "
+          + System.getProperty("user.name") + ")";
+      case java.nio.file.FileAlreadyExistsException a -> "exists and is not a directory";
+      case java.nio.file.NoSuchFileException a -> "no such file or directory";
+      case java.nio.file.NotDirectoryException a -> "not a directory";
+      default -> f.getClass().getSimpleName();
+    };
+    return (f.getFile() != null ? f.getFile() + ": " : "") + why;
   }
 
   int submissionPort() {
