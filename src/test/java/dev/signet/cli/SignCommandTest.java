@@ -128,6 +128,16 @@ class SignCommandTest {
   }
 
   @Test
+  void whitespaceBeforeTheColonIsRemovedBeforeSigning() throws Exception {
+    // RFC 5322 §4.5 obsolete syntax: Mail::DKIM copes with it, dkimpy cannot parse the header block.
+    String obsolete = MESSAGE.replace("Subject: hello", "Subject  :  hello").replace("To: bob", "To\t: bob");
+    assertEquals(0, sign(obsolete), err::toString);
+    String signed = output();
+    assertTrue(signed.contains("\r\nTo: bob@example.net\r\nSubject:  hello\r\n"), signed);
+    assertEquals(List.of("ok", "ok"), Dkimpy.verify(out.toByteArray(), keys, dir), signed);
+  }
+
+  @Test
   void configChoosesTheCanonicalization() throws Exception {
     Path config = Files.writeString(dir.resolve("signet.yaml"), "dkim:\n  canonicalization: simple/simple\n");
     assertEquals(0, sign(MESSAGE, "--config", config.toString(), "--selector", "rsa2026"), err::toString);
