@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import dev.signet.config.DomainName;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.KeyRing;
@@ -102,9 +103,17 @@ final class SignCommand implements Callable<Integer> {
 
   private List<SigningKey> choose(KeyRing ring, String authorDomain, SignetConfig.Dkim settings) {
     List<SigningKey> candidates = domain != null
-        ? ring.keysFor(domain.toLowerCase(Locale.ROOT), false)
+        ? ring.keysFor(asciiOrAsGiven(domain), false)
         : ring.keysFor(authorDomain, settings.subdomains());
     return candidates.stream().filter(k -> selector == null || k.selector().equals(selector)).toList();
+  }
+
+  private static String asciiOrAsGiven(String name) {
+    try {
+      return DomainName.ascii(name);
+    } catch (IllegalArgumentException e) {
+      return name.toLowerCase(Locale.ROOT); // matches no key; the reply says "no DKIM key for" it
+    }
   }
 
   private String restriction() {

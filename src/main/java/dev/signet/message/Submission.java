@@ -1,5 +1,6 @@
 package dev.signet.message;
 
+import dev.signet.config.DomainName;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.BodyHash;
 import dev.signet.dkim.DkimException;
@@ -145,8 +146,18 @@ public final class Submission {
       throw MessageException.badContent(from.size() + " From header fields (RFC 5322 section 3.6 allows one)");
     }
     String value = HeaderBlock.valueOf(from.get(0));
-    return AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
+    String domain = AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
         "no address with a domain in the From header field"));
+    if (domain.startsWith("[")) {
+      return domain; // an address literal: no keys can name it, dkim.unsigned decides
+    }
+    // RFC 6376 §3.5 d= and the key lookup use A-labels: a@bücher.example signs with the keys of
+    // xn--bcher-kva.example (RFC 6532 lets the From field itself stay in UTF-8).
+    try {
+      return DomainName.ascii(domain);
+    } catch (IllegalArgumentException e) {
+      return domain; // not a valid IDN: matches no key, so refused (451 4.3.5) or relayed unsigned
+    }
   }
 
   /**
