@@ -1,13 +1,16 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
+import dev.signet.message.MessageException;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
+import dev.signet.queue.BounceReports;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
 import dev.signet.smtp.SubmissionServer;
@@ -79,7 +82,7 @@ final class Relay implements AutoCloseable {
     MetricsServer metricsServer = null;
     try {
       sender = new SmtpSender(c);
-      scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
+      scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys), Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();
       scheduler.start();
@@ -92,6 +95,31 @@ final class Relay implements AutoCloseable {
       new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
       throw e;
     }
+  }
+
+  /**
+   * Bounces come from MAILER-DAEMON@{@link SignetConfig#bounceDomain} and are DKIM-signed with that
+   * domain's keys, or those of its nearest parent with keys (hostname mail.example.com, keys for
+   * example.com): DMARC's relaxed alignment (RFC 7489 §3.1.1) accepts that, and an unsigned bounce
+   * is what spam filters distrust most. No key: the bounce goes out unsigned rather than not at all.
+   */
+  private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys) {
+    SignetConfig.Dkim d = c.dkim();
+    SignetConfig.Dkim relayUnsigned = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
+        d.expire(), true, SignetConfig.UnsignedPolicy.RELAY);
+    SignetConfig bounceConfig = new SignetConfig(c.hostname(), c.listen(), c.tls(), c.clients(), c.limits(),
+        c.message(), relayUnsigned, c.spool(), c.delivery(), c.metrics(), c.bounce());
+    Submission signing = new Submission(bounceConfig, signer, domain -> keys.current().keysFor(domain, true));
+    Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC());
+    return BounceReports.of(bouncer, report -> {
+      try {
+        return signing.signGenerated(report, Clock.systemUTC().instant());
+      } catch (MessageException e) {
+        // A bounce must not be lost over its signature: it goes out unsigned, and the log says why.
+        log.warn("bounce not signed: {}", e.smtpReply());
+        return report;
+      }
+    });
   }
 
   /**

@@ -81,6 +81,7 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
+    DEFAULTS.put("bounce.from", null);
   }
 
   private ConfigReader() {}
@@ -208,7 +209,8 @@ final class ConfigReader {
               required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
-          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
+          new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)));
     }
 
     private List<Cidr> networks() {

@@ -27,7 +27,27 @@ public record SignetConfig(
     Dkim dkim,
     Spool spool,
     Delivery delivery,
-    Metrics metrics) {
+    Metrics metrics,
+    Bounce bounce) {
+
+  /** A config with the default bounce settings (DSNs from MAILER-DAEMON@hostname). */
+  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
+      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics) {
+    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics, new Bounce(Optional.empty()));
+  }
+
+  /**
+   * Delivery status notifications the relay sends (RFC 3464).
+   *
+   * @param from the domain of their From address, {@code MAILER-DAEMON@<from>}; empty = the hostname.
+   *     They are DKIM-signed with that domain's keys (or a parent domain's) when there are any.
+   */
+  public record Bounce(Optional<String> from) {}
+
+  /** The domain bounces come from: {@code bounce.from}, else the hostname. */
+  public String bounceDomain() {
+    return bounce.from().orElse(hostname);
+  }
 
   /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
   public record Listen(HostPort submission, Optional<HostPort> smtps) {}

@@ -76,6 +76,31 @@ public final class Submission {
     return run(data, Optional.empty(), now, sink, maxSize);
   }
 
+  /**
+   * Signs a message the relay wrote itself (a bounce): the {@link #prepareLocal} pipeline in memory,
+   * for messages of a bounded size. Returns the signed message (unsigned when no key matches and
+   * {@code dkim.unsigned} of this pipeline's config is {@code relay}).
+   */
+  public byte[] signGenerated(byte[] message, Instant now) throws MessageException, IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream(message.length);
+    byte[][] headers = new byte[1][];
+    prepareLocal(new java.io.ByteArrayInputStream(message), now, new MessageSink() {
+      @Override
+      public OutputStream body() {
+        return body;
+      }
+
+      @Override
+      public void headers(byte[] block) {
+        headers[0] = block;
+      }
+    }, Long.MAX_VALUE);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(headers[0].length + body.size());
+    out.writeBytes(headers[0]);
+    body.writeTo(out);
+    return out.toByteArray();
+  }
+
   private Prepared run(InputStream data, Optional<Trace> trace, Instant now, MessageSink sink, long maxSize)
       throws MessageException, IOException {
     boolean normalize = config.message().bareLineEndings() == SignetConfig.BareLineEndings.NORMALIZE;
