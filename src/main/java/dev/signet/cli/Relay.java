@@ -7,6 +7,7 @@ import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.message.MessageException;
+import dev.signet.message.SevenBit;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
@@ -81,7 +82,14 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
-      sender = new SmtpSender(c);
+      // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
+      // and signed again with the same keys (see SevenBit).
+      SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
+      sender = new SmtpSender(c, (message, out) -> {
+        try (java.io.InputStream in = message.open()) {
+          out.write(sevenBit.convert(in));
+        }
+      });
       scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys), Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();
