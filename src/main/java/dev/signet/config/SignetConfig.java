@@ -175,7 +175,13 @@ public record SignetConfig(
   static String defaultHostname() {
     try {
       String name = InetAddress.getLocalHost().getCanonicalHostName();
-      return name.contains(".") ? name : "localhost.localdomain";
+      // Without a reverse record the JDK returns the address itself, which is no EHLO name.
+      if (name.matches("[0-9.]+") || name.contains(":")) {
+        return "localhost.localdomain";
+      }
+      return DomainName.fullyQualified(name);
+    } catch (IllegalArgumentException e) {
+      return "localhost.localdomain";
     } catch (UnknownHostException e) {
       return "localhost.localdomain";
     }

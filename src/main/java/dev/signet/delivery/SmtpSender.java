@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * Delivers one message to one destination: the recipients' MX hosts in preference order (RFC 5321
  * §5.1), or the configured smarthost. Within one attempt, a host that cannot be reached, refuses the
  * session (4xx/5xx greeting) or lacks required TLS is skipped for the next one; the first host that
- * runs the transaction decides. The signed bytes go out unchanged (see {@link RawMessage}).
+ * runs the transaction decides. A host lacking an extension the message needs (8BITMIME, SMTPUTF8) is
+ * skipped too. The signed bytes go out unchanged (see {@link RawMessage}), except that 8-bit mail for a
+ * destination where no host offers 8BITMIME is converted to 7 bits and signed again
+ * ({@link SevenBitConversion}).
  *
  * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
  * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
