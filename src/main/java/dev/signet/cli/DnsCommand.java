@@ -64,6 +64,7 @@ final class DnsCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (!check) {
       print(out, spfRecord(cfg), active, retired, domains);
+      printBounce(out, cfg, keys);
       out.flush();
       return 0;
     }
@@ -141,6 +142,30 @@ final class DnsCommand implements Callable<Integer> {
       out.println("; DMARC for " + domain + " (suggested: start with p=none, then quarantine/reject once reports are clean)");
       out.println("_dmarc." + domain + ". IN TXT \"v=DMARC1; p=none; adkim=r; aspf=r; rua=mailto:dmarc-reports@"
           + domain + "\"");
+    }
+  }
+
+  /**
+   * What the relay's own mail, its bounces, needs: they go out with an empty MAIL FROM, so SPF is
+   * checked on the HELO name (RFC 7208 §2.3), and From: MAILER-DAEMON@{bounce domain}, signed with
+   * that domain's keys or a parent's (see Relay) for DKIM and DMARC.
+   */
+  private static void printBounce(PrintWriter out, SignetConfig cfg, KeyRing keys) {
+    String from = cfg.bounceDomain();
+    String hostname = cfg.hostname();
+    out.println("; Bounces (DSNs): MAIL FROM:<>, From: MAILER-DAEMON@" + from + ", EHLO " + hostname);
+    out.println("; SPF for the HELO name (checked for bounces, RFC 7208 section 2.3); also an A/AAAA record for "
+        + hostname + " and a PTR record back to it");
+    out.println(hostname + ". IN TXT \"v=spf1 a -all\"");
+    List<SigningKey> signing = keys.keysFor(from, true);
+    if (signing.isEmpty()) {
+      out.println("; DKIM for bounces: no key for " + from + " or a parent domain, so bounces go out unsigned;"
+          + " create one with: signet keygen --domain " + from + " --selector s1 (or set bounce.from to a"
+          + " domain with keys)");
+    } else {
+      out.println("; DKIM for bounces: signed with " + signing.stream()
+          .map(k -> "d=" + k.domain() + " s=" + k.selector()).collect(java.util.stream.Collectors.joining(", "))
+          + " (records above)");
     }
   }
 }

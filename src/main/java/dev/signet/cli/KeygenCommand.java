@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import dev.signet.config.DomainName;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.DnsRecord;
 import dev.signet.dkim.KeyGenerator;
@@ -24,7 +25,8 @@ final class KeygenCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ConfigOption config;
 
-  @Option(names = "--domain", required = true, paramLabel = "D", description = "Signing domain (d=), e.g. example.com.")
+  @Option(names = "--domain", required = true, paramLabel = "D", description = "Signing domain (d=), e.g. example.com; an internationalized name may be given"
+          + " as U-labels (bücher.example) or A-labels (xn--bcher-kva.example).")
   String domain;
 
   @Option(names = "--selector", required = true, paramLabel = "S", description = "Selector (s=), e.g. rsa2026.")
@@ -52,9 +54,16 @@ final class KeygenCommand implements Callable<Integer> {
       throw new CommandFailure("--bits applies to RSA keys only; Ed25519 keys have a fixed size");
     }
     Path dir = keys != null ? keys : config.load().dkim().keys();
+    // RFC 6376 §3.5: d= holds A-labels. bücher.example and xn--bcher-kva.example name the same keys.
+    String ascii;
+    try {
+      ascii = DomainName.ascii(domain);
+    } catch (IllegalArgumentException e) {
+      throw new CommandFailure("--domain: " + e.getMessage());
+    }
     SigningKey key;
     try {
-      key = KeyGenerator.generate(dir, domain, selector, alg, bits == null ? KeyGenerator.DEFAULT_RSA_BITS : bits, force);
+      key = KeyGenerator.generate(dir, ascii, selector, alg, bits == null ? KeyGenerator.DEFAULT_RSA_BITS : bits, force);
     } catch (DkimException e) {
       throw new CommandFailure(e.getMessage());
     }

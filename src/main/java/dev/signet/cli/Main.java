@@ -2,6 +2,7 @@ package dev.signet.cli;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,9 +40,22 @@ public final class Main implements Runnable {
 
   /** Runs one command line and returns its exit code (tests call this instead of {@link #main}). */
   public static int run(String... args) {
+    routeJavaUtilLogging();
     return new CommandLine(new Main())
         .setExecutionExceptionHandler(Main::report)
         .execute(args);
+  }
+
+  /**
+   * Angus Mail (outbound SMTP, bounces) logs through java.util.logging, whose console handler prints
+   * two-line plain text records to stderr: with conf/logback-json.xml those broke the JSON stream. The
+   * bridge replaces JUL's handlers so every record goes through logback's configured appenders.
+   */
+  static synchronized void routeJavaUtilLogging() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   @Override

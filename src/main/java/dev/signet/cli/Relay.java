@@ -1,14 +1,18 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.dmarc.DmarcPoller;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
+import dev.signet.message.MessageException;
+import dev.signet.message.SevenBit;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
+import dev.signet.queue.BounceReports;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
 import dev.signet.smtp.SubmissionServer;
@@ -73,7 +77,7 @@ final class Relay implements AutoCloseable {
     try {
       spool = Spool.open(c.spool().dir());
     } catch (IOException e) {
-      throw new IOException("spool.dir " + c.spool().dir() + ": " + e.getMessage(), e);
+      throw new IOException("spool.dir " + c.spool().dir() + ": " + reason(e), e);
     }
     SmtpSender sender = null;
     Scheduler scheduler = null;
@@ -81,8 +85,15 @@ final class Relay implements AutoCloseable {
     MetricsServer metricsServer = null;
     try {
       SmtpSender.checkSourceAddresses(c.delivery());
-      sender = new SmtpSender(c);
-      scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
+      // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
+      // and signed again with the same keys (see SevenBit).
+      SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
+      sender = new SmtpSender(c, (message, out) -> {
+        try (java.io.InputStream in = message.open()) {
+          out.write(sevenBit.convert(in));
+        }
+      });
+      scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys), Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();
       scheduler.start();
@@ -99,6 +110,49 @@ final class Relay implements AutoCloseable {
       new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
       throw e;
     }
+  }
+
+  /**
+   * Bounces come from MAILER-DAEMON@{@link SignetConfig#bounceDomain} and are DKIM-signed with that
+   * domain's keys, or those of its nearest parent with keys (hostname mail.example.com, keys for
+   * example.com): DMARC's relaxed alignment (RFC 7489 §3.1.1) accepts that, and an unsigned bounce
+   * is what spam filters distrust most. No key: the bounce goes out unsigned rather than not at all.
+   */
+  private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys) {
+    SignetConfig.Dkim d = c.dkim();
+    SignetConfig.Dkim relayUnsigned = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
+        d.expire(), true, SignetConfig.UnsignedPolicy.RELAY);
+    SignetConfig bounceConfig = c.withDkim(relayUnsigned);
+    Submission signing = new Submission(bounceConfig, signer, domain -> keys.current().keysFor(domain, true));
+    Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC());
+    return BounceReports.of(bouncer, report -> {
+      try {
+        return signing.signGenerated(report, Clock.systemUTC().instant());
+      } catch (MessageException e) {
+        // A bounce must not be lost over its signature: it goes out unsigned, and the log says why.
+        log.warn("bounce not signed: {}", e.smtpReply());
+        return report;
+      }
+    });
+  }
+
+  /**
+   * What went wrong with a file, in words: NIO's exceptions carry only the path as their message
+   * ("spool/tmp"), the reason being in their type. Runs as root or not, the operator needs both.
+   */
+  static String reason(IOException e) {
+    if (!(e instanceof java.nio.file.FileSystemException f)) {
+      return e.getMessage();
+    }
+    String why = f.getReason() != null ? f.getReason() : switch (f) {
+      case java.nio.file.AccessDeniedException a -> "permission denied (the relay runs as user "
+          + System.getProperty("user.name") + ")";
+      case java.nio.file.FileAlreadyExistsException a -> "exists and is not a directory";
+      case java.nio.file.NoSuchFileException a -> "no such file or directory";
+      case java.nio.file.NotDirectoryException a -> "not a directory";
+      default -> f.getClass().getSimpleName();
+    };
+    return (f.getFile() != null ? f.getFile() + ": " : "") + why;
   }
 
   int submissionPort() {

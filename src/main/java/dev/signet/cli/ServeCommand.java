@@ -79,7 +79,9 @@ final class ServeCommand implements Callable<Integer> {
         log.info("DKIM keys: {}", keys.all().stream().map(SigningKey::describe).collect(Collectors.joining(", ")));
       }
       return keys;
-    } catch (IOException | DkimException e) {
+    } catch (IOException e) {
+      throw new CommandFailure("dkim.keys " + dir + ": " + Relay.reason(e));
+    } catch (DkimException e) {
       throw new CommandFailure("dkim.keys " + dir + ": " + e.getMessage());
     }
   }

@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import dev.signet.config.DomainName;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.KeyRing;
@@ -29,10 +30,14 @@ import picocli.CommandLine.Option;
     description = {
       "Sign one message from stdin to stdout, as the relay would.",
       "",
-      "Same checks (CRLF line endings, NUL, 998-octet lines, exactly one From), same fix-ups"
+      "Same checks (NUL, 998-octet lines, exactly one From), same fix-ups"
           + " (Date and Message-ID added when missing, and signed), same keys, tags and canonicalization"
           + " as 'serve'. Unlike the relay it adds no Received field: no SMTP hop took place, so there"
           + " is no client or HELO to record, and Received is not among the signed fields anyway.",
+      "",
+      "Line endings: a file saved by an editor or written by a Unix tool ends lines with LF; 'sign'"
+          + " turns LF, CR and mixed endings into CRLF and writes CRLF (the relay's SMTP listener still"
+          + " refuses bare LF, the raw material of SMTP smuggling; a local file carries no such risk).",
       "",
       "No size limit applies; the body is spooled to a temporary file (deleted afterwards), so"
           + " messages of any size sign in little memory. Exit 1 with the reason on stderr when no key"
@@ -61,8 +66,11 @@ final class SignCommand implements Callable<Integer> {
     // A signing tool that prints the message unsigned would hide the very mistake it is run to find.
     SignetConfig.Dkim settings = new SignetConfig.Dkim(keysDir, d.headers(), d.oversign(), d.canonicalization(),
         d.expire(), d.subdomains(), SignetConfig.UnsignedPolicy.REJECT);
+    // RFC 5322 §2.1 wants CRLF; files on disk have LF. Normalizing is safe here: no SMTP server
+    // downstream reads this input, so a bare LF cannot end anyone's DATA early (smuggling).
+    SignetConfig.MessagePolicy normalize = new SignetConfig.MessagePolicy(SignetConfig.BareLineEndings.NORMALIZE);
     SignetConfig cfg = new SignetConfig(loaded.hostname(), loaded.listen(), loaded.tls(), loaded.clients(),
-        loaded.limits(), loaded.message(), settings, loaded.spool(), loaded.delivery(), loaded.metrics());
+        loaded.limits(), normalize, settings, loaded.spool(), loaded.delivery(), loaded.metrics());
 
     KeyRing ring;
     try {
@@ -95,9 +103,17 @@ final class SignCommand implements Callable<Integer> {
 
   private List<SigningKey> choose(KeyRing ring, String authorDomain, SignetConfig.Dkim settings) {
     List<SigningKey> candidates = domain != null
-        ? ring.keysFor(domain.toLowerCase(Locale.ROOT), false)
+        ? ring.keysFor(asciiOrAsGiven(domain), false)
         : ring.keysFor(authorDomain, settings.subdomains());
     return candidates.stream().filter(k -> selector == null || k.selector().equals(selector)).toList();
+  }
+
+  private static String asciiOrAsGiven(String name) {
+    try {
+      return DomainName.ascii(name);
+    } catch (IllegalArgumentException e) {
+      return name.toLowerCase(Locale.ROOT); // matches no key; the reply says "no DKIM key for" it
+    }
   }
 
   private String restriction() {

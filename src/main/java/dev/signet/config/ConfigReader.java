@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,6 +39,9 @@ final class ConfigReader {
     DEFAULTS.put("tls.key", null);
     DEFAULTS.put("clients.networks", List.of("127.0.0.0/8", "::1/128"));
     DEFAULTS.put("clients.users", null);
+    // A network covering every address (0.0.0.0/0, ::/0) is an open relay wherever the port is
+    // reachable; it is refused unless this says a firewall in front of the relay does the job.
+    DEFAULTS.put("clients.allow-open-relay", "false");
     DEFAULTS.put("limits.message-size", "25MB");
     // RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients.
     DEFAULTS.put("limits.recipients", "100");
@@ -80,6 +84,7 @@ final class ConfigReader {
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
+    DEFAULTS.put("bounce.from", null);
   }
 
   private ConfigReader() {}
@@ -143,11 +148,17 @@ final class ConfigReader {
     return "SIGNET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
+  /**
+   * Variables the {@code signet} launcher script reads itself (JVM options); they share the SIGNET_
+   * prefix but are not config keys, so the relay must not refuse them as unknown settings.
+   */
+  static final Set<String> LAUNCHER_VARIABLES = Set.of("SIGNET_JAVA_OPTS");
+
   private static void applyEnvironment(Map<String, String> env, Map<String, Object> values) {
     Map<String, String> keysByVariable = new LinkedHashMap<>();
     DEFAULTS.keySet().forEach(k -> keysByVariable.put(environmentName(k), k));
     for (Map.Entry<String, String> entry : env.entrySet()) {
-      if (!entry.getKey().startsWith("SIGNET_")) {
+      if (!entry.getKey().startsWith("SIGNET_") || LAUNCHER_VARIABLES.contains(entry.getKey())) {
         continue;
       }
       String key = keysByVariable.get(entry.getKey());
@@ -175,14 +186,15 @@ final class ConfigReader {
 
     SignetConfig build() {
       return new SignetConfig(
-          optional("hostname", Function.identity()).orElseGet(SignetConfig::defaultHostname),
+          // EHLO, Received and Message-ID carry it: CR/LF would inject header fields (RFC 5321 §4.1.1.1: an FQDN).
+          optional("hostname", DomainName::fullyQualified).orElseGet(SignetConfig::defaultHostname),
           new SignetConfig.Listen(
               required("listen.submission", HostPort::parse),
               optional("listen.smtps", HostPort::parse)),
           tls(),
-          new SignetConfig.Clients(list("clients.networks", Cidr::parse), optional("clients.users", Path::of)),
+          new SignetConfig.Clients(networks(), optional("clients.users", Path::of)),
           new SignetConfig.Limits(
-              required("limits.message-size", ConfigReader::size),
+              required("limits.message-size", ConfigReader::messageSize),
               required("limits.recipients", ConfigReader::positiveInt),
               required("limits.connections", ConfigReader::positiveInt),
               required("limits.connections-per-ip", ConfigReader::positiveInt),
@@ -195,14 +207,44 @@ final class ConfigReader {
               list("dkim.headers", ConfigReader::headerName),
               list("dkim.oversign", ConfigReader::headerName),
               required("dkim.canonicalization", Canonicalization::parse),
-              optional("dkim.expire", ConfigReader::duration),
+              expire(),
               required("dkim.subdomains", ConfigReader::bool),
               required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
           new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
           new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
-              required("dmarc.poll", ConfigReader::duration)));
+              required("dmarc.poll", ConfigReader::duration)),
+          new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)));
+    }
+
+    private List<Cidr> networks() {
+      List<Cidr> networks = list("clients.networks", Cidr::parse);
+      if (!required("clients.allow-open-relay", ConfigReader::bool)) {
+        for (Cidr network : networks) {
+          if (network.prefix() == 0) {
+            throw new ConfigError("clients.networks", network + " lets every address relay mail without"
+                + " AUTH: an open relay wherever the port is reachable. List your applications' networks, or set"
+                + " clients.allow-open-relay: true if a firewall in front of Signet limits who connects");
+          }
+        }
+      }
+      return networks;
+    }
+
+    /**
+     * RFC 6376 §3.5 x=: a verifier fails a signature after it. A message may wait for delivery up to
+     * delivery.max-age, so a shorter expiry would send late retries out with dead signatures.
+     */
+    private Optional<Duration> expire() {
+      Optional<Duration> expire = optional("dkim.expire", ConfigReader::duration);
+      Duration maxAge = required("delivery.max-age", ConfigReader::duration);
+      if (expire.isPresent() && expire.get().compareTo(maxAge) < 0) {
+        throw new ConfigError("dkim.expire", values.get("dkim.expire") + " is shorter than delivery.max-age ("
+            + values.get("delivery.max-age") + "): a message delivered on a late retry would carry an expired"
+            + " signature. Set at least " + values.get("delivery.max-age") + ", or lower delivery.max-age too");
+      }
+      return expire;
     }
 
     private SignetConfig.Tls tls() {
@@ -311,7 +353,12 @@ final class ConfigReader {
     if (!m.matches()) {
       throw new IllegalArgumentException("expected a size like 100000 or 25MB, got '" + text + "'");
     }
-    long n = Long.parseLong(m.group(1));
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("size '" + text + "' is too large");
+    }
     String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
     long factor = switch (unit.charAt(0)) {
       case 'K' -> unit.contains("I") ? 1L << 10 : 1000L;
@@ -322,7 +369,20 @@ final class ConfigReader {
     if (n <= 0) {
       throw new IllegalArgumentException("expected a size above zero, got '" + text + "'");
     }
-    return Math.multiplyExact(n, factor);
+    try {
+      return Math.multiplyExact(n, factor);
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("size '" + text + "' is too large");
+    }
+  }
+
+  /** The submission server counts message bytes in an int (SubEthaSMTP), so 2 GiB - 1 is the most. */
+  static long messageSize(String text) {
+    long n = size(text);
+    if (n > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("expected at most 2GiB (2147483647 bytes), got '" + text + "'");
+    }
+    return n;
   }
 
   static Duration duration(String text) {
@@ -330,14 +390,18 @@ final class ConfigReader {
     if (!m.matches()) {
       throw new IllegalArgumentException("expected a duration like 30s, 5m, 2h or 5d, got '" + text + "'");
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("duration '" + text + "' is too large");
+    }
   }
 
   static int positiveInt(String text) {

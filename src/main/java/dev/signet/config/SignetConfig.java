@@ -28,13 +28,14 @@ public record SignetConfig(
     Spool spool,
     Delivery delivery,
     Metrics metrics,
-    Dmarc dmarc) {
+    Dmarc dmarc,
+    Bounce bounce) {
 
-  /** Without DMARC report polling. */
+  /** Without DMARC report polling, and with the default bounce settings. */
   public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
       Dkim dkim, Spool spool, Delivery delivery, Metrics metrics) {
     this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
-        new Dmarc(Optional.empty(), Duration.ofMinutes(15)));
+        new Dmarc(Optional.empty(), Duration.ofMinutes(15)), new Bounce(Optional.empty()));
   }
 
   /**
@@ -46,6 +47,25 @@ public record SignetConfig(
     public String toString() {
       return "Dmarc[imap=" + imap.map(u -> u.replaceFirst("(//[^:/@]*:)[^@/]*@", "$1***@")) + ", poll=" + poll + "]";
     }
+  }
+
+  /**
+   * Delivery status notifications the relay sends (RFC 3464).
+   *
+   * @param from the domain of their From address, {@code MAILER-DAEMON@<from>}; empty = the hostname.
+   *     They are DKIM-signed with that domain's keys (or a parent domain's) when there are any.
+   */
+  public record Bounce(Optional<String> from) {}
+
+  /** This config with other DKIM settings (the same relay signing its own mail, e.g. bounces, differently). */
+  public SignetConfig withDkim(Dkim other) {
+    return new SignetConfig(hostname, listen, tls, clients, limits, message, other, spool, delivery, metrics, dmarc,
+        bounce);
+  }
+
+  /** The domain bounces come from: {@code bounce.from}, else the hostname. */
+  public String bounceDomain() {
+    return bounce.from().orElse(hostname);
   }
 
   /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
@@ -183,7 +203,13 @@ public record SignetConfig(
   static String defaultHostname() {
     try {
       String name = InetAddress.getLocalHost().getCanonicalHostName();
-      return name.contains(".") ? name : "localhost.localdomain";
+      // Without a reverse record the JDK returns the address itself, which is no EHLO name.
+      if (name.matches("[0-9.]+") || name.contains(":")) {
+        return "localhost.localdomain";
+      }
+      return DomainName.fullyQualified(name);
+    } catch (IllegalArgumentException e) {
+      return "localhost.localdomain";
     } catch (UnknownHostException e) {
       return "localhost.localdomain";
     }

@@ -1,11 +1,14 @@
 package dev.signet.delivery;
 
+import jakarta.activation.DataHandler;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MailDateFormat;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.util.ByteArrayDataSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +23,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
-import org.eclipse.angus.mail.dsn.MessageHeaders;
 import org.eclipse.angus.mail.dsn.MultipartReport;
 import org.eclipse.angus.mail.util.CRLFOutputStream;
 
@@ -47,11 +49,23 @@ public final class Bouncer {
   private static final int MAX_HEADER_BYTES = 64 * 1024;
 
   private final String hostname;
+  private final String fromDomain;
   private final Clock clock;
   private final Session session = Session.getInstance(new Properties());
 
+  /** DSNs from {@code MAILER-DAEMON@hostname}. */
   public Bouncer(String hostname, Clock clock) {
+    this(hostname, hostname, clock);
+  }
+
+  /**
+   * @param hostname the relay's name: Reporting-MTA, Message-ID and the text of the DSN
+   * @param fromDomain the domain of the DSN's From address ({@code MAILER-DAEMON@fromDomain}), whose
+   *     keys sign it
+   */
+  public Bouncer(String hostname, String fromDomain, Clock clock) {
     this.hostname = hostname;
+    this.fromDomain = fromDomain;
     this.clock = clock;
   }
 
@@ -100,8 +114,7 @@ public final class Bouncer {
             .append(o.reply().remoteMta().map(h -> "host " + h + " said: ").orElse(""))
             .append(o.reply().text()).append("\r\n");
       }
-      MultipartReport report = new MultipartReport(text.toString(), status);
-      report.setReturnedMessage(new OriginalHeaders(originalHeaders(original.message())));
+      MultipartReport report = new ReportWithHeaders(text.toString(), status, originalHeaders(original.message()));
 
       MimeMessage dsn = new MimeMessage(session) {
         @Override
@@ -109,7 +122,7 @@ public final class Bouncer {
           setHeader("Message-ID", "<" + UUID.randomUUID() + "@" + hostname + ">");
         }
       };
-      dsn.setFrom(new InternetAddress("MAILER-DAEMON@" + hostname, "Mail Delivery System"));
+      dsn.setFrom(new InternetAddress("MAILER-DAEMON@" + fromDomain, "Mail Delivery System"));
       InternetAddress to = new InternetAddress();
       to.setAddress(original.mailFrom());
       dsn.setRecipient(MimeMessage.RecipientType.TO, to);
@@ -156,38 +169,52 @@ public final class Bouncer {
   }
 
   /**
-   * The original's header fields as they were. Jakarta Mail's saveChanges() on the DSN reaches into
-   * nested messages and would give them a new Message-ID and a MIME-Version: the sender matches a
-   * DSN to its message by the original Message-ID, so these headers are frozen.
+   * A multipart/report whose third part is the original's header section byte for byte. Angus's
+   * {@code setReturnedMessage} parses the headers and writes them back through a session without
+   * UTF-8 support, so the UTF-8 headers of an SMTPUTF8 message (RFC 6532) came out double-encoded
+   * ("用户" as "ç¨æ·"); and its saveChanges() would give the original a new Message-ID, which the
+   * sender needs to match the DSN to its message. Non-ASCII headers make the part 8bit (RFC 6152).
    */
-  private static final class OriginalHeaders extends MessageHeaders {
-    OriginalHeaders(InternetHeaders headers) throws MessagingException {
-      super(headers);
-    }
-
-    @Override
-    protected void updateHeaders() {}
-
-    @Override
-    protected void updateMessageID() {}
-  }
-
-  /** The original's header section, up to the empty line, for the text/rfc822-headers part. */
-  private static InternetHeaders originalHeaders(MessageSource message) throws MessagingException, IOException {
-    try (InputStream in = message.open()) {
-      byte[] head = in.readNBytes(MAX_HEADER_BYTES);
-      int end = headerEnd(head);
-      return new InternetHeaders(new java.io.ByteArrayInputStream(head, 0, end));
-    }
-  }
-
-  private static int headerEnd(byte[] b) {
-    for (int i = 0; i + 3 < b.length; i++) {
-      if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
-        return i + 4;
+  private static final class ReportWithHeaders extends MultipartReport {
+    ReportWithHeaders(String text, DeliveryStatus status, byte[] headers) throws MessagingException {
+      super(text, status);
+      MimeBodyPart part = new MimeBodyPart();
+      part.setDataHandler(new DataHandler(new ByteArrayDataSource(headers, "text/rfc822-headers")));
+      part.setHeader("Content-Type", "text/rfc822-headers");
+      boolean ascii = true;
+      for (byte b : headers) {
+        ascii &= b >= 0;
+      }
+      part.setHeader("Content-Transfer-Encoding", ascii ? "7bit" : "8bit");
+      constructed = false; // MultipartReport takes a third part only through setReturnedMessage
+      try {
+        addBodyPart(part);
+      } finally {
+        constructed = true;
       }
     }
-    return b.length;
+  }
+
+  /** The original's header section, up to and including the empty line, for the text/rfc822-headers part. */
+  private static byte[] originalHeaders(MessageSource message) throws IOException {
+    try (InputStream in = message.open()) {
+      byte[] head = in.readNBytes(MAX_HEADER_BYTES);
+      return java.util.Arrays.copyOf(head, headerEnd(head));
+    }
+  }
+
+  /** After the CRLF CRLF that ends the header section; when cut short, after the last whole line. */
+  private static int headerEnd(byte[] b) {
+    int lastLine = 0;
+    for (int i = 0; i + 1 < b.length; i++) {
+      if (b[i] == '\r' && b[i + 1] == '\n') {
+        if (i + 3 < b.length && b[i + 2] == '\r' && b[i + 3] == '\n') {
+          return i + 4;
+        }
+        lastLine = i + 2;
+      }
+    }
+    return lastLine;
   }
 
   private static String shorten(String text) {

@@ -3,6 +3,9 @@ package dev.signet.delivery;
 import dev.signet.config.SignetConfig;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,7 +19,10 @@ import org.slf4j.LoggerFactory;
  * Delivers one message to one destination: the recipients' MX hosts in preference order (RFC 5321
  * §5.1), or the configured smarthost. Within one attempt, a host that cannot be reached, refuses the
  * session (4xx/5xx greeting) or lacks required TLS is skipped for the next one; the first host that
- * runs the transaction decides. The signed bytes go out unchanged (see {@link RawMessage}).
+ * runs the transaction decides. A host lacking an extension the message needs (8BITMIME, SMTPUTF8) is
+ * skipped too. The signed bytes go out unchanged (see {@link RawMessage}), except that 8-bit mail for a
+ * destination where no host offers 8BITMIME is converted to 7 bits and signed again
+ * ({@link SevenBitConversion}).
  *
  * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
  * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
@@ -35,13 +41,29 @@ public final class SmtpSender implements AutoCloseable {
   private final ConnectionPool pool;
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
   private final SourceAddresses sources;
+  private final Optional<SevenBitConversion> sevenBit;
 
   /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
   public SmtpSender(SignetConfig config) {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
   }
 
+  /**
+   * A sender that converts 8-bit messages with {@code sevenBit} for destinations where no host offers
+   * 8BITMIME (without one, such messages fail there with 554 5.6.3).
+   */
+  public SmtpSender(SignetConfig config, SevenBitConversion sevenBit) {
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
+        Optional.of(sevenBit));
+  }
+
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
+    this(hostname, delivery, resolver, settings, Optional.empty());
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<SevenBitConversion> sevenBit) {
+    this.sevenBit = sevenBit;
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
@@ -115,15 +137,69 @@ public final class SmtpSender implements AutoCloseable {
   }
 
   private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes) {
-    boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     List<Reply> skipped = new ArrayList<>();
+    List<Route> without8bit = new ArrayList<>();
+    Optional<DeliveryResult> sent = attempt(request, file, routes, skipped, without8bit);
+    if (sent.isPresent()) {
+      return sent.get();
+    }
+    if (!without8bit.isEmpty() && sevenBit.isPresent() && !sockets.aborted()) {
+      // RFC 6152 §3: no host offers 8BITMIME; the hosts that lacked only that get the message in 7 bits.
+      sent = converted(request, without8bit, skipped);
+      if (sent.isPresent()) {
+        return sent.get();
+      }
+    }
+    return new DeliveryResult(noHostTookIt(request, skipped));
+  }
+
+  /** The message converted to 7 bits (and signed again) in a temporary file, to {@code routes}. */
+  private Optional<DeliveryResult> converted(DeliveryRequest request, List<Route> routes, List<Reply> skipped) {
+    Path temporary = null;
+    try {
+      temporary = Files.createTempFile("signet-7bit-", ".eml"); // mode 0600
+      try (OutputStream out = Files.newOutputStream(temporary)) {
+        sevenBit.get().convert(request.message(), out);
+      }
+      DeliveryRequest sevenBitRequest = new DeliveryRequest(request.id(), request.mailFrom(), request.recipients(),
+          temporary);
+      MessageFile file = MessageFile.scan(sevenBitRequest.message());
+      if (file.eightBit()) {
+        throw new IOException("8-bit octets left after the conversion");
+      }
+      log.info("id={} to={}: no host offers 8BITMIME; sending the message converted to 7 bits and signed again",
+          request.id(), request.domain());
+      return attempt(sevenBitRequest, file, routes, skipped, new ArrayList<>());
+    } catch (IOException e) {
+      skipped.add(Reply.local(554, "5.6.3", "message has 8-bit content, no host of " + request.domain()
+          + " offers 8BITMIME, and it could not be converted to 7 bits: " + e.getMessage()));
+      return Optional.empty();
+    } finally {
+      if (temporary != null) {
+        try {
+          Files.deleteIfExists(temporary);
+        } catch (IOException e) {
+          log.warn("cannot delete {}: {}", temporary, e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * Tries {@code routes} in order; empty when no host took the message ({@code skipped} says why, and
+   * {@code without8bit} collects the hosts that lacked only 8BITMIME).
+   */
+  private Optional<DeliveryResult> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
+      List<Reply> skipped, List<Route> without8bit) {
+    boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     for (Route route : routes) {
       if (sockets.aborted()) {
-        return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
+        // not the next host either
+        return Optional.of(new DeliveryResult(Transaction.deferAll(request, STOPPING)));
       }
       SmtpConnection kept = pool.take(route, utf8);
       Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
-      if (attempt == null || attempt.tryElsewhere()) {
+      if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
         // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
         // a fresh connection to the same host before moving on.
         SmtpConnection fresh;
@@ -137,14 +213,18 @@ public final class SmtpSender implements AutoCloseable {
         attempt = run(fresh, request, file, utf8);
       }
       if (attempt.tryElsewhere()) {
-        log.info("delivery to={} host={} lost: {}", request.domain(), route,
+        log.info("delivery to={} host={} {}: {}", request.domain(), route,
+            attempt.lacking().isPresent() ? "lacks " + attempt.lacking().get() : "lost",
             attempt.outcomes().get(0).reply().text());
         skipped.add(attempt.outcomes().get(0).reply());
+        if (attempt.lacking().filter("8BITMIME"::equals).isPresent()) {
+          without8bit.add(route);
+        }
         continue;
       }
-      return new DeliveryResult(attempt.outcomes());
+      return Optional.of(new DeliveryResult(attempt.outcomes()));
     }
-    return new DeliveryResult(noHostTookIt(request, skipped));
+    return Optional.empty();
   }
 
   /**

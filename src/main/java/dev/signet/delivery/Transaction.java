@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPAddressSucceededException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
@@ -23,8 +24,20 @@ final class Transaction {
    * @param tryElsewhere nothing was decided here and the message was not handed over: the next host may
    *     take it (connection lost before the end of the data)
    * @param reusable the session is still in a clean state for another transaction
+   * @param lacking the extension this host lacks and the message needs (8BITMIME, SMTPUTF8), when
+   *     that is why nothing was sent: another host of the destination may offer it
    */
-  record Attempt(List<RecipientOutcome> outcomes, boolean tryElsewhere, boolean reusable) {}
+  record Attempt(List<RecipientOutcome> outcomes, boolean tryElsewhere, boolean reusable, Optional<String> lacking) {
+    Attempt(List<RecipientOutcome> outcomes, boolean tryElsewhere, boolean reusable) {
+      this(outcomes, tryElsewhere, reusable, Optional.empty());
+    }
+
+    /** Nothing sent: this host lacks {@code extension}; the next host is tried, then the caller decides. */
+    static Attempt lacking(DeliveryRequest request, String extension, Reply reply) {
+      return new Attempt(request.recipients().stream()
+          .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList(), true, true, Optional.of(extension));
+    }
+  }
 
   private Transaction() {}
 
@@ -37,19 +50,21 @@ final class Transaction {
     String host = connection.route.name();
     List<String> parameters = new ArrayList<>();
 
+    // A missing extension is this host's shortcoming, not the message's: MX hosts of one domain
+    // often differ, so the sender tries the next one and decides only when all lack it.
     if (needsSmtpUtf8(request, file) && !connection.supports("SMTPUTF8")) {
-      // RFC 6531 §3.4: such a message needs a server offering SMTPUTF8; a downgrade would rewrite
-      // addresses or header fields and break the DKIM signature, so it fails here.
+      // RFC 6531 §3.4: such a message needs a server offering SMTPUTF8. It cannot be downgraded
+      // (addresses and header fields would have to be rewritten).
       String status = file.utf8Headers() ? "5.6.9" : "5.6.7";
-      return refuse(request, Reply.about(host, 553, status, "message needs SMTPUTF8 (non-ASCII "
+      return Attempt.lacking(request, "SMTPUTF8", Reply.about(host, 553, status, "message needs SMTPUTF8 (non-ASCII "
           + (file.utf8Headers() ? "header fields" : "addresses") + ") and " + host + " does not offer it"));
     }
     if (file.eightBit()) {
       if (!connection.supports("8BITMIME")) {
-        // RFC 6152 §3 would have us convert to 7bit first; re-encoding the body or header fields
-        // breaks the DKIM signature over them, so the message fails instead.
-        return refuse(request, Reply.about(host, 554, "5.6.3", "message has 8-bit content and " + host
-            + " does not offer 8BITMIME; not re-encoded, that would break the DKIM signature"));
+        // RFC 6152 §3: 8-bit content goes only to a server offering 8BITMIME; SmtpSender converts
+        // it to 7 bits (and signs it again) when no host of the destination offers it.
+        return Attempt.lacking(request, "8BITMIME", Reply.about(host, 554, "5.6.3", "message has 8-bit content and "
+            + host + " does not offer 8BITMIME"));
       }
       parameters.add("BODY=8BITMIME"); // RFC 6152 §3
     }

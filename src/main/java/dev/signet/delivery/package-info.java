@@ -18,6 +18,8 @@
  *
  * <p>Inside: {@code SmtpConnection} (one SMTP session over Angus's SMTPTransport), {@code Transaction}
  * (MAIL/RCPT/DATA with per-recipient replies), {@code RawMessage} (the file's bytes, never re-encoded),
- * {@code ConnectionPool} (kept connections per host).
+ * {@code ConnectionPool} (kept connections per host). The one exception to "never re-encoded": 8-bit
+ * mail for a destination where no host offers 8BITMIME, converted to 7 bits and signed again by a
+ * {@link dev.signet.delivery.SevenBitConversion} the relay supplies (RFC 6152 §3).
  */
 package dev.signet.delivery;

@@ -53,13 +53,14 @@ final class AddedFields {
   /**
    * RFC 5321 §4.4 time stamp line, folded below 78 characters:
    * {@code Received: from HELO ([addr]) by HOST (Signet) with ESMTPSA id QUEUEID; date}.
-   * The protocol names are RFC 3848's: S = TLS, A = authenticated. The AUTH identity itself is not
-   * written (it would reveal a login name to every recipient).
+   * The protocol names are RFC 3848's: S = TLS, A = authenticated; RFC 6531 §3.7.3 names an SMTPUTF8
+   * transaction UTF8SMTP (UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA). The AUTH identity itself is not written (it
+   * would reveal a login name to every recipient).
    */
   HeaderField receivedField(Trace trace) {
     String literal = addressLiteral(trace.clientAddress());
     String helo = trace.helo().length() <= 255 && HELO.matcher(trace.helo()).matches() ? trace.helo() : "unknown";
-    String protocol = "ESMTP" + (trace.tls() ? "S" : "") + (trace.authUser().isPresent() ? "A" : "");
+    String protocol = (trace.smtpUtf8() ? "UTF8SMTP" : "ESMTP") + (trace.tls() ? "S" : "") + (trace.authUser().isPresent() ? "A" : "");
     String id = ATOM.matcher(trace.queueId()).matches() ? trace.queueId() : "unknown";
     return HeaderField.of("Received: from " + helo + " (" + literal + ")\r\n"
         + "\tby " + hostname + " (Signet) with " + protocol + " id " + id + ";\r\n"

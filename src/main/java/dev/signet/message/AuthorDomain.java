@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * Finds the domain of the first mailbox in a From field value (RFC 5322 §3.4): display names,
  * quoted strings, comments, angle brackets, obsolete routes and group syntax are skipped. The domain
- * is lowercased; an internationalized domain is kept as written (UTF-8, RFC 6532), not converted.
+ * is lowercased; an internationalized domain is kept as written (UTF-8, RFC 6532); Submission maps it to A-labels.
  *
  * <p>Written by hand rather than with {@code jakarta.mail.internet.InternetAddress}: that parser
  * returns a group as one address string, rejects or accepts UTF-8 depending on the system property

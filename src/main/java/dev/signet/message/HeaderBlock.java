@@ -47,14 +47,25 @@ final class HeaderBlock {
         if (name == null) {
           throw MessageException.badContent("malformed header: line 1 is a continuation line (starts with whitespace)");
         }
+        current.write(lines.bytes(), 0, lines.length());
       } else {
         if (name != null) {
           fields.add(new HeaderField(name, current.toByteArray()));
           current.reset();
         }
         name = fieldName(lines);
+        // RFC 5322 §4.5 (obs-optional, and the obs- form of each field) allows WSP before the colon,
+        // "Subject  :  x"; §4 says obsolete syntax must not be generated. Verifiers disagree on it
+        // (dkimpy cannot parse such a header block, so every signature over it failed there), so the
+        // name is rewritten to "Subject:" before signing; the value after the colon is kept byte for
+        // byte. Refusing the message instead would bounce mail over a detail fixed without loss.
+        current.write(lines.bytes(), 0, name.length());
+        int colon = name.length();
+        while (lines.bytes()[colon] != ':') {
+          colon++;
+        }
+        current.write(lines.bytes(), colon, lines.length() - colon);
       }
-      current.write(lines.bytes(), 0, lines.length());
       current.write(CRLF); // also for a last line without one: the transmitted form ends in CRLF
     }
     if (name != null) {

@@ -1,5 +1,6 @@
 package dev.signet.message;
 
+import dev.signet.config.DomainName;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.BodyHash;
 import dev.signet.dkim.DkimException;
@@ -75,6 +76,31 @@ public final class Submission {
     return run(data, Optional.empty(), now, sink, maxSize);
   }
 
+  /**
+   * Signs a message the relay wrote itself (a bounce): the {@link #prepareLocal} pipeline in memory,
+   * for messages of a bounded size. Returns the signed message (unsigned when no key matches and
+   * {@code dkim.unsigned} of this pipeline's config is {@code relay}).
+   */
+  public byte[] signGenerated(byte[] message, Instant now) throws MessageException, IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream(message.length);
+    byte[][] headers = new byte[1][];
+    prepareLocal(new java.io.ByteArrayInputStream(message), now, new MessageSink() {
+      @Override
+      public OutputStream body() {
+        return body;
+      }
+
+      @Override
+      public void headers(byte[] block) {
+        headers[0] = block;
+      }
+    }, Long.MAX_VALUE);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(headers[0].length + body.size());
+    out.writeBytes(headers[0]);
+    body.writeTo(out);
+    return out.toByteArray();
+  }
+
   private Prepared run(InputStream data, Optional<Trace> trace, Instant now, MessageSink sink, long maxSize)
       throws MessageException, IOException {
     boolean normalize = config.message().bareLineEndings() == SignetConfig.BareLineEndings.NORMALIZE;
@@ -145,8 +171,18 @@ public final class Submission {
       throw MessageException.badContent(from.size() + " From header fields (RFC 5322 section 3.6 allows one)");
     }
     String value = HeaderBlock.valueOf(from.get(0));
-    return AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
+    String domain = AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
         "no address with a domain in the From header field"));
+    if (domain.startsWith("[")) {
+      return domain; // an address literal: no keys can name it, dkim.unsigned decides
+    }
+    // RFC 6376 §3.5 d= and the key lookup use A-labels: a@bücher.example signs with the keys of
+    // xn--bcher-kva.example (RFC 6532 lets the From field itself stay in UTF-8).
+    try {
+      return DomainName.ascii(domain);
+    } catch (IllegalArgumentException e) {
+      return domain; // not a valid IDN: matches no key, so refused (451 4.3.5) or relayed unsigned
+    }
   }
 
   /**

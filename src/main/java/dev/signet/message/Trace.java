@@ -14,9 +14,17 @@ import java.util.Optional;
  * @param authUser the AUTH identity, if the client authenticated
  * @param tls whether the session was under TLS (STARTTLS or implicit)
  * @param received when the DATA was accepted; also the Date added to a message without one
+ * @param smtpUtf8 whether the transaction used SMTPUTF8 (MAIL FROM ... SMTPUTF8, RFC 6531)
  */
 public record Trace(
-    String queueId, String helo, InetAddress clientAddress, Optional<String> authUser, boolean tls, Instant received) {
+    String queueId, String helo, InetAddress clientAddress, Optional<String> authUser, boolean tls, Instant received,
+    boolean smtpUtf8) {
+
+  /** A transaction without SMTPUTF8. */
+  public Trace(String queueId, String helo, InetAddress clientAddress, Optional<String> authUser, boolean tls,
+      Instant received) {
+    this(queueId, helo, clientAddress, authUser, tls, received, false);
+  }
 
   public Trace {
     Objects.requireNonNull(queueId, "queueId");

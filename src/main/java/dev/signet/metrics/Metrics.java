@@ -48,6 +48,15 @@ public final class Metrics {
     Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofMinutes(5)
   };
 
+  private static final Described RECEIVED = new Described("signet.messages.received",
+      "Messages the submission server answered at the end of DATA, by result (accepted, rejected, deferred)");
+  private static final Described UNSIGNED = new Described("signet.messages.unsigned",
+      "Messages without a DKIM key for their From domain, by what happened (refused or relayed unsigned)");
+  private static final Described DELIVERIES = new Described("signet.deliveries",
+      "Recipient outcomes of delivery attempts (delivered, deferred, bounced)");
+  private static final Described KEY_RELOADS = new Described("signet.dkim.key.reloads",
+      "Reloads of the DKIM keys directory (SIGHUP or file change), by result");
+
   private final PrometheusMeterRegistry registry;
   private final Timer signing;
   private final Timer delivery;
@@ -66,16 +75,16 @@ public final class Metrics {
     new UptimeMetrics().bindTo(registry);
 
     for (Received r : Received.values()) {
-      counter("signet.messages.received", "result", r);
+      counter(RECEIVED, "result", r);
     }
     for (Unsigned u : Unsigned.values()) {
-      counter("signet.messages.unsigned", "reason", u);
+      counter(UNSIGNED, "reason", u);
     }
     for (Delivery d : Delivery.values()) {
-      counter("signet.deliveries", "result", d);
+      counter(DELIVERIES, "result", d);
     }
     for (KeyReload k : KeyReload.values()) {
-      counter("signet.dkim.key.reloads", "result", k);
+      counter(KEY_RELOADS, "result", k);
     }
     this.signing = Timer.builder("signet.signing")
         .description("Time to compute the DKIM signatures of one message (all keys)")
@@ -95,11 +104,11 @@ public final class Metrics {
   }
 
   public void received(Received result) {
-    counter("signet.messages.received", "result", result).increment();
+    counter(RECEIVED, "result", result).increment();
   }
 
   public void unsigned(Unsigned reason) {
-    counter("signet.messages.unsigned", "reason", reason).increment();
+    counter(UNSIGNED, "reason", reason).increment();
   }
 
   /** One signature made, by its {@code a=} algorithm ({@code rsa-sha256} or {@code ed25519-sha256}). */
@@ -116,7 +125,7 @@ public final class Metrics {
   }
 
   public void delivered(Delivery result, int recipients) {
-    counter("signet.deliveries", "result", result).increment(recipients);
+    counter(DELIVERIES, "result", result).increment(recipients);
   }
 
   public Timer deliveryTime() {
@@ -125,7 +134,7 @@ public final class Metrics {
 
   /** A reload of the keys directory: {@code ok} = the new keys are in force. */
   public void keyReload(boolean ok) {
-    counter("signet.dkim.key.reloads", "result", ok ? KeyReload.OK : KeyReload.FAILED).increment();
+    counter(KEY_RELOADS, "result", ok ? KeyReload.OK : KeyReload.FAILED).increment();
   }
 
   public void authFailure() {
@@ -168,7 +177,14 @@ public final class Metrics {
     return registry.scrape(accept == null ? "text/plain" : accept);
   }
 
-  private Counter counter(String name, String tag, Enum<?> value) {
-    return Counter.builder(name).tag(tag, value.name().toLowerCase(Locale.ROOT)).register(registry);
+  private Counter counter(Described meter, String tag, Enum<?> value) {
+    return Counter.builder(meter.name()).description(meter.description())
+        .tag(tag, value.name().toLowerCase(Locale.ROOT)).register(registry);
   }
+
+  /**
+   * A meter's name and its one-line HELP text. Prometheus' own linter ({@code promtool check metrics})
+   * flags a metric without HELP, and the text is what a dashboard user sees first.
+   */
+  private record Described(String name, String description) {}
 }

@@ -14,25 +14,38 @@ import java.util.Optional;
  * kept reply is turned back into the reply it stands for ({@link Replies#parse}), so the report
  * carries its Status, Remote-MTA and Diagnostic-Code.
  */
-final class BounceReports {
+public final class BounceReports {
   private BounceReports() {}
 
+  /** Signs a report the relay wrote before it is queued; the identity for unsigned reports. */
+  @FunctionalInterface
+  public interface Signing {
+    byte[] sign(byte[] report) throws IOException;
+  }
+
   static Scheduler.Reports of(Bouncer bouncer) {
+    return of(bouncer, report -> report);
+  }
+
+  /** Reports from {@code bouncer}, each passed through {@code signing} (DKIM) before it is queued. */
+  public static Scheduler.Reports of(Bouncer bouncer, Signing signing) {
     return new Scheduler.Reports() {
       @Override
       public byte[] failureReport(Envelope message, List<Recipient> failed, MessageSource file) throws IOException {
-        return bouncer.failed(original(message, file), failed.stream()
+        byte[] report = bouncer.failed(original(message, file), failed.stream()
                 .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
             .map(Bouncer.Bounce::message)
             .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
+        return signing.sign(report);
       }
 
       @Override
       public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, MessageSource file, Instant until)
           throws IOException {
-        return bouncer.delayed(original(message, file), deferred.stream()
+        Optional<byte[]> warning = bouncer.delayed(original(message, file), deferred.stream()
                 .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
             .map(Bouncer.Bounce::message);
+        return warning.isPresent() ? Optional.of(signing.sign(warning.get())) : warning;
       }
     };
   }

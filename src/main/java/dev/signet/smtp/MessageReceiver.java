@@ -90,7 +90,7 @@ final class MessageReceiver implements MessageHandlerFactory {
     String reply;
     try (Incoming in = incoming) {
       Trace trace = new Trace(in.id(), session.getHelo().orElse(""), ClientPolicy.client(session),
-          user.map(User::name), session.isTLSStarted(), now);
+          user.map(User::name), session.isTLSStarted(), now, tx.smtputf8());
       prepared = submission.prepare(data, trace, sink(in), maxSize);
       data.drain();
       Optional<String> refusal = ClientPolicy.domainRefusal(session, prepared.authorDomain(), "From");

@@ -211,8 +211,8 @@ public final class SubmissionServer implements AutoCloseable {
       throw new IllegalArgumentException("a user name may not be empty or contain ':' or spaces: '" + name + "'");
     }
     if (domains.isEmpty()) {
-      throw new IllegalArgumentException("a user needs at least one domain");
+      throw new IllegalArgumentException("--domains: a user needs at least one domain");
     }
-    return Users.line(name, password, domains, 12);
+    return Users.line(name, password, Users.domains(domains, "--domains: "), 12);
   }
 }

@@ -1,12 +1,12 @@
 package dev.signet.smtp;
 
+import dev.signet.config.DomainName;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -22,7 +22,11 @@ final class Users {
   /** An authenticated identity and the domains it may send as. */
   record User(String name, Set<String> domains) {
     boolean mayUse(String domain) {
-      return domains.contains(domain.toLowerCase(Locale.ROOT));
+      try {
+        return domains.contains(DomainName.ascii(domain));
+      } catch (IllegalArgumentException e) {
+        return false; // not a domain name at all (an address literal, say): not one of the user's
+      }
     }
   }
 
@@ -31,7 +35,6 @@ final class Users {
   private static final Pattern NAME = Pattern.compile("[^\\s:]{1,256}");
   // $2a$/$2b$/$2y$, two-digit cost, 53 characters of salt and hash (OpenBSD bcrypt base64).
   private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}");
-  private static final Pattern DOMAIN = Pattern.compile("[^\\s,@]+\\.[^\\s,@]+|[^\\s,@.]+");
   // Checked against when the user is unknown, so a wrong name costs the same time as a wrong password.
   private static final String DUMMY_HASH = OpenBSDBCrypt.generate("2b", "dummy".toCharArray(), new byte[16], 10);
 
@@ -65,15 +68,13 @@ final class Users {
         throw new IOException(where + "the password must be a bcrypt hash ($2b$12$...), "
             + "see `signet user add`");
       }
-      Set<String> domains = new java.util.LinkedHashSet<>();
-      for (String d : parts[2].split(",", -1)) {
-        String domain = d.strip().toLowerCase(Locale.ROOT);
-        if (!DOMAIN.matcher(domain).matches()) {
-          throw new IOException(where + "bad domain '" + d + "'");
-        }
-        domains.add(domain);
+      Set<String> domains;
+      try {
+        domains = Set.copyOf(domains(List.of(parts[2].split(",", -1)), ""));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(where + e.getMessage());
       }
-      if (entries.put(parts[0], new Entry(new User(parts[0], Set.copyOf(domains)), parts[1])) != null) {
+      if (entries.put(parts[0], new Entry(new User(parts[0], domains), parts[1])) != null) {
         throw new IOException(where + "user '" + parts[0] + "' is listed twice");
       }
     }
@@ -95,6 +96,35 @@ final class Users {
     boolean ok = OpenBSDBCrypt.checkPassword(entry == null ? DUMMY_HASH : entry.hash(), secret);
     java.util.Arrays.fill(secret, '\0');
     return ok && entry != null ? Optional.of(entry.user()) : Optional.empty();
+  }
+
+  /**
+   * The domains of a users-file line in their stored form (lowercase A-labels), each checked: an empty
+   * entry, {@code *} or anything else that is not a domain name is refused, since a user may send only
+   * as the domains listed (there are no wildcards).
+   *
+   * @param what prefix of the error message naming the argument or line at fault
+   */
+  static List<String> domains(List<String> given, String what) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String d : given) {
+      String domain = d.strip();
+      if (domain.isEmpty()) {
+        throw new IllegalArgumentException(what + "empty domain in the list (give domains like example.com,example.org)");
+      }
+      if (domain.contains("*")) {
+        throw new IllegalArgumentException(what + "'" + domain + "': wildcards are not supported; list each domain");
+      }
+      try {
+        String ascii = DomainName.ascii(domain);
+        if (!out.contains(ascii)) {
+          out.add(ascii);
+        }
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(what + e.getMessage());
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** A users-file line for {@code name}; {@code cost} is bcrypt's log2 work factor. */

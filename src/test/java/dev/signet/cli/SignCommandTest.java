@@ -3,6 +3,7 @@ package dev.signet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.message.Dkimpy;
 import dev.signet.message.TestKeys;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -98,9 +100,41 @@ class SignCommandTest {
 
   @Test
   void refusedMessageExitsOneWithTheSmtpReply() {
-    assertEquals(1, sign(MESSAGE.replace("Hi Bob.\r\n", "Hi\nBob.\r\n")));
+    assertEquals(1, sign(MESSAGE.replace("Hi Bob.", "x".repeat(999))));
     assertEquals("", output());
-    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("signet sign: 550 5.6.0 bare LF"), err::toString);
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("signet sign: 550 5.6.0 line 5 is longer than 998"),
+        err::toString);
+  }
+
+  @Test
+  void lfLineEndingsAreSignedAndWrittenAsCrlf() throws Exception {
+    // A message as an editor or a Unix tool saves it: LF only.
+    assertEquals(0, sign(MESSAGE.replace("\r\n", "\n")), err::toString);
+    String signed = output();
+    assertTrue(signed.endsWith("\r\n\r\nHi Bob.\r\n"), signed);
+    assertTrue(!signed.replace("\r\n", "").contains("\n") && !signed.replace("\r\n", "").contains("\r"),
+        "CRLF only: " + signed);
+    assertEquals(List.of("ok", "ok"), Dkimpy.verify(out.toByteArray(), keys, dir), signed);
+  }
+
+  @Test
+  void mixedLineEndingsAreNormalizedLikeCrlfInput() throws Exception {
+    String mixed = "From: Alice <alice@example.com>\nTo: bob@example.net\r\nSubject: hello\n\r\nHi Bob.\nBye.\r\n";
+    assertEquals(0, sign(mixed, "--selector", "ed2026"), err::toString);
+    String signed = output();
+    assertTrue(signed.contains("\r\nTo: bob@example.net\r\nSubject: hello\r\n"), signed);
+    assertTrue(signed.endsWith("\r\n\r\nHi Bob.\r\nBye.\r\n"), signed);
+    assertEquals(List.of("ok"), Dkimpy.verify(out.toByteArray(), keys, dir), signed);
+  }
+
+  @Test
+  void whitespaceBeforeTheColonIsRemovedBeforeSigning() throws Exception {
+    // RFC 5322 §4.5 obsolete syntax: Mail::DKIM copes with it, dkimpy cannot parse the header block.
+    String obsolete = MESSAGE.replace("Subject: hello", "Subject  :  hello").replace("To: bob", "To\t: bob");
+    assertEquals(0, sign(obsolete), err::toString);
+    String signed = output();
+    assertTrue(signed.contains("\r\nTo: bob@example.net\r\nSubject:  hello\r\n"), signed);
+    assertEquals(List.of("ok", "ok"), Dkimpy.verify(out.toByteArray(), keys, dir), signed);
   }
 
   @Test

@@ -45,4 +45,45 @@ class UserCommandTest {
         "--users", users.toString(), "--password-stdin"), "a second alice is refused");
     assertEquals(1, Files.readAllLines(users).size());
   }
+
+  private String refusedAdd(String domains) {
+    Path users = dir.resolve("users");
+    java.io.PrintStream saved = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(1, run("s3cret\n", "user", "add", "alice", "--domains", domains,
+          "--users", users.toString(), "--password-stdin"));
+    } finally {
+      System.setErr(saved);
+    }
+    assertFalse(Files.exists(users), "nothing written for a refused user");
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void emptyDomainsAreRefusedNamingTheOption() {
+    String err = refusedAdd("");
+    assertTrue(err.contains("--domains"), err);
+    err = refusedAdd("example.com,,example.net");
+    assertTrue(err.contains("--domains") && err.contains("empty domain"), err);
+  }
+
+  @Test
+  void wildcardDomainIsRefusedNotStoredLiterally() {
+    String err = refusedAdd("*");
+    assertTrue(err.contains("--domains") && err.contains("wildcards are not supported"), err);
+    err = refusedAdd("*.example.com");
+    assertTrue(err.contains("wildcards"), err);
+    err = refusedAdd("bad domain!");
+    assertTrue(err.contains("--domains") && err.contains("bad domain!"), err);
+  }
+
+  @Test
+  void internationalizedDomainIsStoredAsALabels() throws Exception {
+    Path users = dir.resolve("users");
+    assertEquals(0, run("s3cret\n", "user", "add", "bob", "--domains", "Bücher.example",
+        "--users", users.toString(), "--password-stdin"));
+    assertEquals("xn--bcher-kva.example", Files.readAllLines(users).get(0).split(":")[2]);
+  }
 }

@@ -150,6 +150,14 @@ class SignetConfigTest {
   }
 
   @Test
+  void launcherVariablesAreNotConfigKeys() throws Exception {
+    // README: SIGNET_JAVA_OPTS=-Dlogback.configurationFile=conf/logback.xml ./signet serve
+    SignetConfig c = SignetConfig.load(Optional.empty(),
+        Map.of("SIGNET_JAVA_OPTS", "-Dlogback.configurationFile=conf/logback.xml"));
+    assertEquals(SignetConfig.defaults().delivery(), c.delivery());
+  }
+
+  @Test
   void smarthostAsStringOrMap() throws Exception {
     SignetConfig plain = load("delivery:\n  smarthost: smtp.example.net:587\n", Map.of());
     assertEquals(new HostPort("smtp.example.net", 587), plain.delivery().smarthost().orElseThrow().address());

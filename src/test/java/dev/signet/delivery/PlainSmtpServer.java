@@ -1,7 +1,6 @@
 package dev.signet.delivery;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -26,6 +25,8 @@ final class PlainSmtpServer implements AutoCloseable {
   private final List<String> extensions;
   private final boolean silent;
   final List<String> commands = new CopyOnWriteArrayList<>();
+  /** The data of each message received, dot-unstuffed, lines ending in CRLF (read as UTF-8). */
+  final List<String> messages = new CopyOnWriteArrayList<>();
   private final List<Socket> clients = new CopyOnWriteArrayList<>();
   private final Thread thread;
 
@@ -80,10 +81,11 @@ final class PlainSmtpServer implements AutoCloseable {
           }
           case "DATA" -> {
             say(out, "354 go ahead");
-            ByteArrayOutputStream ignored = new ByteArrayOutputStream();
+            StringBuilder message = new StringBuilder();
             for (String data = lines.readLine(); data != null && !data.equals("."); data = lines.readLine()) {
-              ignored.writeBytes(data.getBytes(StandardCharsets.UTF_8));
+              message.append(data.startsWith(".") ? data.substring(1) : data).append("\r\n");
             }
+            messages.add(message.toString());
             say(out, "250 2.0.0 ok");
           }
           case "STAR" -> { // STARTTLS, offered but broken: agree, then answer the handshake with junk
