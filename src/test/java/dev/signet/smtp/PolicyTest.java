@@ -98,6 +98,35 @@ class PolicyTest {
   }
 
   @Test
+  void startTlsDiscardsAnEarlierAuth() throws Exception {
+    // 127.0.0.1 may AUTH in cleartext (loopback) but is not in clients.networks: only AUTH lets it relay.
+    try (TestRelay relay = TestRelay.start(dir, with(TestRelay.tls(dir), "clients.networks: [192.0.2.0/24]",
+        TestRelay.users(dir)));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.hello();
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.startTls();
+      // RFC 3207 §4.2: the server discards what it knew of the client; EHLO again, AUTH again.
+      assertEquals("503 5.5.1 Send EHLO first", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.command("EHLO client.test");
+      assertEquals("530 5.7.0 Authentication required", c.command("MAIL FROM:<app@example.com>"));
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<app@example.com>"));
+    }
+  }
+
+  @Test
+  void authBeforeEhloIsRefused() throws Exception {
+    try (TestRelay relay = TestRelay.start(dir, TestRelay.users(dir));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.read(); // greeting
+      assertEquals("503 5.5.1 Send EHLO first", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.command("EHLO client.test");
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+    }
+  }
+
+  @Test
   void jakartaMailSubmitsWithStartTlsAndAuth() throws Exception {
     try (TestRelay relay = TestRelay.start(dir, with(TestRelay.tls(dir), TestRelay.users(dir)))) {
       Properties p = SubmissionTest.plain(relay.port());
