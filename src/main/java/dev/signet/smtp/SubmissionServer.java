@@ -213,6 +213,6 @@ public final class SubmissionServer implements AutoCloseable {
     if (domains.isEmpty()) {
       throw new IllegalArgumentException("a user needs at least one domain");
     }
-    return Users.line(name, password, domains, 12);
+    return Users.line(name, password, domains, Users.DEFAULT_COST);
   }
 }
