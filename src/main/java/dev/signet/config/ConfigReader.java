@@ -43,8 +43,12 @@ final class ConfigReader {
     DEFAULTS.put("limits.recipients", "100");
     DEFAULTS.put("limits.connections", "200");
     DEFAULTS.put("limits.connections-per-ip", "20");
+    // Of limits.connections, kept for clients.networks; absent = a quarter.
+    DEFAULTS.put("limits.connections-reserved", null);
     // RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.
     DEFAULTS.put("limits.idle-timeout", "5m");
+    // Clients neither in clients.networks nor authenticated yet: strangers do not get to hold a slot for minutes.
+    DEFAULTS.put("limits.unauthenticated-idle-timeout", "30s");
     DEFAULTS.put("limits.session-timeout", "30m");
     DEFAULTS.put("message.bare-line-endings", "reject");
     DEFAULTS.put("dkim.keys", "keys");
@@ -178,13 +182,7 @@ final class ConfigReader {
               optional("listen.smtps", HostPort::parse)),
           tls(),
           new SignetConfig.Clients(list("clients.networks", Cidr::parse), optional("clients.users", Path::of)),
-          new SignetConfig.Limits(
-              required("limits.message-size", ConfigReader::size),
-              required("limits.recipients", ConfigReader::positiveInt),
-              required("limits.connections", ConfigReader::positiveInt),
-              required("limits.connections-per-ip", ConfigReader::positiveInt),
-              required("limits.idle-timeout", ConfigReader::duration),
-              required("limits.session-timeout", ConfigReader::duration)),
+          limits(),
           new SignetConfig.MessagePolicy(
               required("message.bare-line-endings", v -> choice(v, BareLineEndings.class))),
           new SignetConfig.Dkim(
@@ -198,6 +196,24 @@ final class ConfigReader {
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
           new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+    }
+
+    private SignetConfig.Limits limits() {
+      int connections = required("limits.connections", ConfigReader::positiveInt);
+      int reserved = optional("limits.connections-reserved", ConfigReader::nonNegativeInt).orElse(connections / 4);
+      if (reserved >= connections) {
+        throw new ConfigError("limits.connections-reserved", "must be less than limits.connections ("
+            + connections + "), or clients outside clients.networks could never connect");
+      }
+      return new SignetConfig.Limits(
+          required("limits.message-size", ConfigReader::size),
+          required("limits.recipients", ConfigReader::positiveInt),
+          connections,
+          required("limits.connections-per-ip", ConfigReader::positiveInt),
+          reserved,
+          required("limits.idle-timeout", ConfigReader::duration),
+          required("limits.unauthenticated-idle-timeout", ConfigReader::duration),
+          required("limits.session-timeout", ConfigReader::duration));
     }
 
     private SignetConfig.Tls tls() {
@@ -344,6 +360,18 @@ final class ConfigReader {
       // fall through to the message below
     }
     throw new IllegalArgumentException("expected a whole number above zero, got '" + text + "'");
+  }
+
+  static int nonNegativeInt(String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException("expected a whole number, 0 or more, got '" + text + "'");
   }
 
   static int port(String text) {

@@ -42,12 +42,19 @@ public record SignetConfig(
   /** Who may relay: addresses in {@code networks} without AUTH, users from the {@code users} file after AUTH. */
   public record Clients(List<Cidr> networks, Optional<Path> users) {}
 
+  /**
+   * @param connectionsReserved of {@code connections}, the slots only clients in clients.networks may take
+   * @param unauthenticatedIdleTimeout the idle timeout of a session neither from clients.networks nor
+   *     authenticated (yet)
+   */
   public record Limits(
       long messageSize,
       int recipients,
       int connections,
       int connectionsPerIp,
+      int connectionsReserved,
       Duration idleTimeout,
+      Duration unauthenticatedIdleTimeout,
       Duration sessionTimeout) {}
 
   /** How submitted data is checked before signing. */

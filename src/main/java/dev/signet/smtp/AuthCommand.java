@@ -35,8 +35,13 @@ final class AuthCommand extends BaseCommand {
 
   private final Metrics metrics;
 
-  AuthCommand(ClientPolicy policy, AuthThrottle throttle, Metrics metrics) {
+  private final java.util.function.Consumer<Session> authenticated;
+
+  /** @param authenticated told of each session that authenticated (its idle timeout changes) */
+  AuthCommand(ClientPolicy policy, AuthThrottle throttle, Metrics metrics,
+      java.util.function.Consumer<Session> authenticated) {
     super("AUTH", "Authenticate.", "PLAIN|LOGIN [initial-response]");
+    this.authenticated = authenticated;
     this.metrics = metrics;
     this.policy = policy;
     this.throttle = throttle;
@@ -129,6 +134,7 @@ final class AuthCommand extends BaseCommand {
     Optional<User> user = policy.users().verify(name, password);
     if (user.isPresent()) {
       sess.setAuthenticationHandler(new Authenticated(user.get(), sess.getSocket()));
+      authenticated.accept(sess);
       log.info("auth ok: user={} client={} mechanism={}", name, client.getHostAddress(), mechanism);
       sess.sendResponse("235 2.7.0 Authentication successful");
       return;

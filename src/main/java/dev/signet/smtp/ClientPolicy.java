@@ -34,6 +34,11 @@ final class ClientPolicy {
     return tlsAvailable;
   }
 
+  /** In {@code clients.networks}: one of the relay's own applications. */
+  boolean trusted(InetAddress client) {
+    return networks.stream().anyMatch(n -> n.contains(client));
+  }
+
   static InetAddress client(Session session) {
     return session.getRemoteAddress().getAddress();
   }
@@ -62,7 +67,7 @@ final class ClientPolicy {
       return Optional.empty();
     }
     InetAddress client = client(session);
-    if (networks.stream().anyMatch(n -> n.contains(client))) {
+    if (trusted(client)) {
       return Optional.empty();
     }
     if (authOffered(session)) {

@@ -36,7 +36,7 @@ class HostileInputTest {
       assertTrue(c.command("DATA").startsWith("354"));
       String reply = c.command(HEADERS + "a normal message\r\n.");
       assertTrue(reply.startsWith("250 2.0.0 Ok: queued as "), reply);
-      assertEquals("221 Bye", c.command("QUIT"));
+      assertEquals("221 2.0.0 Bye", c.command("QUIT"));
     }
   }
 
