@@ -2,6 +2,9 @@ package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -32,13 +35,35 @@ public final class SmtpSender implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool;
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
+  private final List<InetSocketAddress> listening;
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
+  private static List<InetSocketAddress> listeners(SignetConfig.Listen listen) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (var at : listen.smtps().isPresent() ? List.of(listen.submission(), listen.smtps().get())
+        : List.of(listen.submission())) {
+      try {
+        out.add(new InetSocketAddress(InetAddress.getByName(at.host()), at.port()));
+      } catch (IOException e) {
+        log.warn("cannot resolve listener {} for mail-loop detection: {}", at, e.toString());
+      }
+    }
+    return out;
+  }
+
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*, listen.* to detect loops). */
   public SmtpSender(SignetConfig config) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
+        listeners(config.listen()));
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
+    this(hostname, delivery, resolver, settings, List.of());
+  }
+
+  /** @param listening this relay's own listening sockets: an MX pointing at one of them is a loop */
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      List<InetSocketAddress> listening) {
+    this.listening = List.copyOf(listening);
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
@@ -61,6 +86,19 @@ public final class SmtpSender implements AutoCloseable {
     MessageFile file;
     try {
       file = MessageFile.scan(request.message());
+    } catch (IOException e) {
+      return logged(request, new DeliveryResult(Transaction.deferAll(request,
+          Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
+    }
+    try {
+      int hops = Hops.count(request.message());
+      if (hops > Hops.LIMIT) {
+        // RFC 5321 §6.3: a loop must be broken; RFC 3463 X.4.6 "routing loop detected".
+        Reply reply = Reply.local(554, "5.4.6", "too many hops: " + hops + " Received header fields (limit "
+            + Hops.LIMIT + "), mail loop");
+        return logged(request, new DeliveryResult(request.recipients().stream()
+            .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList()));
+      }
     } catch (IOException e) {
       return logged(request, new DeliveryResult(Transaction.deferAll(request,
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
@@ -94,6 +132,11 @@ public final class SmtpSender implements AutoCloseable {
       if (sockets.aborted()) {
         return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
       }
+      if (listener(route)) {
+        skipped.add(Reply.about(route.name(), 554, "5.4.6", "mail for " + request.domain()
+            + " loops back to myself: " + route + " is this relay's own listener"));
+        continue;
+      }
       SmtpConnection kept = pool.take(route, utf8);
       Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
       if (attempt == null || attempt.tryElsewhere()) {
@@ -125,6 +168,28 @@ public final class SmtpSender implements AutoCloseable {
    * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
    * the mail from going out (as Postfix does at security level "may").
    */
+  /**
+   * Whether {@code route} is one of this relay's listening sockets (an MX record pointing at us): the
+   * message would come straight back. A wildcard listener counts for every local address.
+   */
+  private boolean listener(Route route) {
+    if (!route.connectHost().matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+      return false; // a smarthost's name: its EHLO name tells (SmtpConnection)
+    }
+    try {
+      InetAddress target = InetAddress.getByName(route.connectHost()); // a literal: no lookup
+      for (InetSocketAddress own : listening) {
+        if (own.getPort() == route.port() && (own.getAddress().equals(target) || own.getAddress().isAnyLocalAddress()
+            && (target.isLoopbackAddress() || NetworkInterface.getByInetAddress(target) != null))) {
+          return true;
+        }
+      }
+    } catch (IOException e) {
+      log.debug("cannot compare {} with the listeners: {}", route, e.toString());
+    }
+    return false;
+  }
+
   private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
     try {
       return SmtpConnection.open(route, utf8, hostname, settings, timer, sockets);

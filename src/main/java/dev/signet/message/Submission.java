@@ -33,6 +33,12 @@ public final class Submission {
   }
 
   private static final byte[] CRLF = {'\r', '\n'};
+  /**
+   * The most Received fields a message may hold once this relay added its own: Postfix's
+   * {@code hopcount_limit} (50). A message that comes round a loop gains one per pass, so the loop
+   * ends here instead of when the header block overflows.
+   */
+  static final int MAX_RECEIVED = 50;
 
   private final SignetConfig config;
   private final Signer signer;
@@ -80,6 +86,12 @@ public final class Submission {
     boolean normalize = config.message().bareLineEndings() == SignetConfig.BareLineEndings.NORMALIZE;
     LineReader lines = new LineReader(data, normalize, maxSize);
     HeaderBlock header = HeaderBlock.read(lines);
+    int hops = header.named("Received").size();
+    if (trace.isPresent() && hops >= MAX_RECEIVED) {
+      // RFC 5321 §6.3: a relay must detect and break loops; RFC 3463 X.4.6 "routing loop detected".
+      throw new MessageException(554, "5.4.6", "too many hops: " + hops + " Received header fields (limit "
+          + MAX_RECEIVED + " with this relay's own), mail loop");
+    }
     List<String> mailboxDomains = authorDomains(header);
     String authorDomain = mailboxDomains.get(0);
 
