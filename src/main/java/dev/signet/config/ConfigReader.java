@@ -80,6 +80,7 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.password", null);
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
+    DEFAULTS.put("delivery.address-literals", "reject");
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
   }
 
@@ -240,7 +241,8 @@ final class ConfigReader {
           required("delivery.concurrency", ConfigReader::positiveInt),
           required("delivery.per-domain", ConfigReader::positiveInt),
           smarthost(),
-          required("delivery.tls", v -> choice(v, TlsMode.class)));
+          required("delivery.tls", v -> choice(v, TlsMode.class)),
+          required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)));
     }
 
     private Optional<SignetConfig.Smarthost> smarthost() {

@@ -115,7 +115,18 @@ public record SignetConfig(
       int concurrency,
       int perDomain,
       Optional<Smarthost> smarthost,
-      TlsMode tls) {}
+      TlsMode tls,
+      AddressLiterals addressLiterals) {
+
+    /** Without {@code delivery.address-literals}: its default, reject. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, AddressLiterals.REJECT);
+    }
+  }
+
+  /** Recipients at an address literal ({@code user@[192.0.2.1]}, RFC 5321 §4.1.3): refused (550 5.1.2) or accepted. */
+  public enum AddressLiterals { REJECT, ALLOW }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 

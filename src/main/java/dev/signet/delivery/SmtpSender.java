@@ -132,6 +132,13 @@ public final class SmtpSender implements AutoCloseable {
       if (sockets.aborted()) {
         return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
       }
+      java.util.Optional<String> undialable = literal(route).flatMap(AddressLiteral::undialable);
+      if (undialable.isPresent()) {
+        // Whatever DNS says: an MX at 169.254.169.254 (cloud metadata) or 0.0.0.0 is no mail host.
+        skipped.add(Reply.about(route.name(), 550, "5.4.4", "not connecting to " + route + ": "
+            + route.connectHost() + " is a " + undialable.get() + " address"));
+        continue;
+      }
       if (listener(route)) {
         skipped.add(Reply.about(route.name(), 554, "5.4.6", "mail for " + request.domain()
             + " loops back to myself: " + route + " is this relay's own listener"));
@@ -173,11 +180,11 @@ public final class SmtpSender implements AutoCloseable {
    * message would come straight back. A wildcard listener counts for every local address.
    */
   private boolean listener(Route route) {
-    if (!route.connectHost().matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+    if (literal(route).isEmpty()) {
       return false; // a smarthost's name: its EHLO name tells (SmtpConnection)
     }
+    InetAddress target = literal(route).get();
     try {
-      InetAddress target = InetAddress.getByName(route.connectHost()); // a literal: no lookup
       for (InetSocketAddress own : listening) {
         if (own.getPort() == route.port() && (own.getAddress().equals(target) || own.getAddress().isAnyLocalAddress()
             && (target.isLoopbackAddress() || NetworkInterface.getByInetAddress(target) != null))) {
@@ -188,6 +195,12 @@ public final class SmtpSender implements AutoCloseable {
       log.debug("cannot compare {} with the listeners: {}", route, e.toString());
     }
     return false;
+  }
+
+  /** The address an MX route connects to (the resolver chose it); empty for a smarthost's name. */
+  private static java.util.Optional<InetAddress> literal(Route route) {
+    String host = route.connectHost();
+    return AddressLiteral.parse(host.contains(":") ? "[IPv6:" + host + "]" : "[" + host + "]");
   }
 
   private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {

@@ -121,7 +121,8 @@ public final class SubmissionServer implements AutoCloseable {
     var commands = server.getCommandHandler();
     commands.addCommand(new EnvelopeCommands.Ehlo(config.hostname(), limits.messageSize(), policy));
     commands.addCommand(new EnvelopeCommands.Mail(limits.messageSize(), policy));
-    commands.addCommand(new EnvelopeCommands.Rcpt(limits.recipients()));
+    commands.addCommand(new EnvelopeCommands.Rcpt(limits.recipients(),
+        config.delivery().addressLiterals() == SignetConfig.AddressLiterals.ALLOW));
     commands.addCommand(new AuthCommand(policy, throttle, metrics, limiter::idleTimeout));
     commands.addCommand(new TransportCommands.Quit(limiter));
     if (tls.isPresent()) {
