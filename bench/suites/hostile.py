@@ -180,9 +180,12 @@ known, unknown = [], []
 for i in range(5):
     known.append(auth_time("alice", f"127.0.1.{i + 1}"))
     unknown.append(auth_time("nobody", f"127.0.2.{i + 1}"))
-ratio = statistics.median(known) / statistics.median(unknown)
-check(0.5 < ratio < 2.0, f"AUTH timing: wrong password {statistics.median(known) * 1000:.0f} ms, "
-      f"unknown user {statistics.median(unknown) * 1000:.0f} ms (median ratio {ratio:.2f})")
+# Both replies include the same failure delay (AuthThrottle); the bcrypt check at cost 12 takes about
+# 250 ms, at the old dummy's cost 10 about 65 ms. The fastest runs are what load disturbs least.
+gap = abs(min(known) - min(unknown))
+check(gap < 0.1, f"AUTH timing: wrong password {min(known) * 1000:.0f} ms, unknown user {min(unknown) * 1000:.0f} ms "
+      f"(fastest of 5 each; gap {gap * 1000:.0f} ms, medians {statistics.median(known) * 1000:.0f} / "
+      f"{statistics.median(unknown) * 1000:.0f} ms)")
 
 # -- address literals and hop count
 c = Client()
