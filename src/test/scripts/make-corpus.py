@@ -322,14 +322,14 @@ Message-ID: <23@example.com>
 From has a quoted display name, comments and an upper-case domain.
 """)
 
-msg("24-group-from", """From: Sales Team: alice@example.com, carol@example.com;
+msg("24-two-authors", """From: Alice <alice@example.com>, carol@example.com
 Sender: alice@example.com
 To: undisclosed-recipients:;
 Date: Tue, 24 Nov 2026 10:24:00 +0000
-Subject: Group syntax
+Subject: Two authors
 Message-ID: <24@example.com>
 
-From written with group syntax and a Sender.
+From names two mailboxes, so a Sender says who sent it (RFC 5322 section 3.6.2).
 """)
 
 msg("25-quoted-local-part", """From: "john@doe"@example.com

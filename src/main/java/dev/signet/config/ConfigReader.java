@@ -47,8 +47,12 @@ final class ConfigReader {
     DEFAULTS.put("limits.recipients", "100");
     DEFAULTS.put("limits.connections", "200");
     DEFAULTS.put("limits.connections-per-ip", "20");
+    // Of limits.connections, kept for clients.networks; absent = a quarter.
+    DEFAULTS.put("limits.connections-reserved", null);
     // RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.
     DEFAULTS.put("limits.idle-timeout", "5m");
+    // Clients neither in clients.networks nor authenticated yet: strangers do not get to hold a slot for minutes.
+    DEFAULTS.put("limits.unauthenticated-idle-timeout", "30s");
     DEFAULTS.put("limits.session-timeout", "30m");
     DEFAULTS.put("message.bare-line-endings", "reject");
     DEFAULTS.put("dkim.keys", "keys");
@@ -81,6 +85,7 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
     DEFAULTS.put("delivery.source-addresses", List.of());
+    DEFAULTS.put("delivery.address-literals", "reject");
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
@@ -193,13 +198,7 @@ final class ConfigReader {
               optional("listen.smtps", HostPort::parse)),
           tls(),
           new SignetConfig.Clients(networks(), optional("clients.users", Path::of)),
-          new SignetConfig.Limits(
-              required("limits.message-size", ConfigReader::messageSize),
-              required("limits.recipients", ConfigReader::positiveInt),
-              required("limits.connections", ConfigReader::positiveInt),
-              required("limits.connections-per-ip", ConfigReader::positiveInt),
-              required("limits.idle-timeout", ConfigReader::duration),
-              required("limits.session-timeout", ConfigReader::duration)),
+          limits(),
           new SignetConfig.MessagePolicy(
               required("message.bare-line-endings", v -> choice(v, BareLineEndings.class))),
           new SignetConfig.Dkim(
@@ -247,6 +246,24 @@ final class ConfigReader {
       return expire;
     }
 
+    private SignetConfig.Limits limits() {
+      int connections = required("limits.connections", ConfigReader::positiveInt);
+      int reserved = optional("limits.connections-reserved", ConfigReader::nonNegativeInt).orElse(connections / 4);
+      if (reserved >= connections) {
+        throw new ConfigError("limits.connections-reserved", "must be less than limits.connections ("
+            + connections + "), or clients outside clients.networks could never connect");
+      }
+      return new SignetConfig.Limits(
+          required("limits.message-size", ConfigReader::messageSize),
+          required("limits.recipients", ConfigReader::positiveInt),
+          connections,
+          required("limits.connections-per-ip", ConfigReader::positiveInt),
+          reserved,
+          required("limits.idle-timeout", ConfigReader::duration),
+          required("limits.unauthenticated-idle-timeout", ConfigReader::duration),
+          required("limits.session-timeout", ConfigReader::duration));
+    }
+
     private SignetConfig.Tls tls() {
       SignetConfig.Tls tls = new SignetConfig.Tls(
           optional("tls.certificate", Path::of), optional("tls.key", Path::of));
@@ -272,7 +289,8 @@ final class ConfigReader {
           required("delivery.per-domain", ConfigReader::positiveInt),
           smarthost(),
           required("delivery.tls", v -> choice(v, TlsMode.class)),
-          list("delivery.source-addresses", ConfigReader::ipAddress));
+          list("delivery.source-addresses", ConfigReader::ipAddress),
+          required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)));
     }
 
     private Optional<SignetConfig.Smarthost> smarthost() {
@@ -414,6 +432,18 @@ final class ConfigReader {
       // fall through to the message below
     }
     throw new IllegalArgumentException("expected a whole number above zero, got '" + text + "'");
+  }
+
+  static int nonNegativeInt(String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException("expected a whole number, 0 or more, got '" + text + "'");
   }
 
   static int port(String text) {

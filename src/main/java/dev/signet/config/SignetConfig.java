@@ -81,12 +81,19 @@ public record SignetConfig(
   /** Who may relay: addresses in {@code networks} without AUTH, users from the {@code users} file after AUTH. */
   public record Clients(List<Cidr> networks, Optional<Path> users) {}
 
+  /**
+   * @param connectionsReserved of {@code connections}, the slots only clients in clients.networks may take
+   * @param unauthenticatedIdleTimeout the idle timeout of a session neither from clients.networks nor
+   *     authenticated (yet)
+   */
   public record Limits(
       long messageSize,
       int recipients,
       int connections,
       int connectionsPerIp,
+      int connectionsReserved,
       Duration idleTimeout,
+      Duration unauthenticatedIdleTimeout,
       Duration sessionTimeout) {}
 
   /** How submitted data is checked before signing. */
@@ -148,15 +155,34 @@ public record SignetConfig(
       int perDomain,
       Optional<Smarthost> smarthost,
       TlsMode tls,
-      List<InetAddress> sourceAddresses) {
+      List<InetAddress> sourceAddresses,
+      AddressLiterals addressLiterals) {
 
-    /** Without {@code source-addresses}: the system picks the outgoing address, any family goes. */
+    /** Defaults for the rest: the system picks the outgoing address (any family), literals refused. */
     public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
         TlsMode tls) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of());
     }
+
+    /** With {@code source-addresses}; address literals refused (the default). */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
+        TlsMode tls, List<InetAddress> sourceAddresses) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, sourceAddresses,
+          AddressLiterals.REJECT);
+    }
+
+    /** With {@code delivery.address-literals}; the system picks the outgoing address. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
+        AddressLiterals addressLiterals) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(), addressLiterals);
+    }
   }
+
+  /** Recipients at an address literal ({@code user@[192.0.2.1]}, RFC 5321 §4.1.3): refused (550 5.1.2) or accepted. */
+  public enum AddressLiterals { REJECT, ALLOW }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 

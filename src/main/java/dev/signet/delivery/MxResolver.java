@@ -4,7 +4,6 @@ import dev.signet.config.HostPort;
 import java.net.IDN;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -210,19 +209,11 @@ public final class MxResolver {
   }
 
   private static MxResult addressLiteral(String literal) {
-    // RFC 5321 §4.1.3: user@[192.0.2.1] or user@[IPv6:2001:db8::1] names the host directly.
-    String inner = literal.substring(1, literal.length() - 1);
-    if (inner.regionMatches(true, 0, "IPv6:", 0, 5)) {
-      inner = inner.substring(5);
-    }
-    if (!inner.matches("[0-9.]+|[0-9A-Fa-f:.]+")) {
-      return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid address literal " + literal);
-    }
-    try {
-      return new MxResult.Found(List.of(new MxHost(literal, 0, List.of(InetAddress.getByName(inner)))));
-    } catch (UnknownHostException e) {
-      return new MxResult.PermanentFailure(BAD_DOMAIN, "invalid address literal " + literal);
-    }
+    // RFC 5321 §4.1.3: user@[192.0.2.1] or user@[IPv6:2001:db8::1] names the host directly; parsed
+    // strictly, never looked up (InetAddress.getByName would ask DNS and the hosts file for "dead.beef").
+    return AddressLiteral.parse(literal)
+        .<MxResult>map(a -> new MxResult.Found(List.of(new MxHost(literal, 0, List.of(a)))))
+        .orElseGet(() -> new MxResult.PermanentFailure(BAD_DOMAIN, "invalid address literal " + literal));
   }
 
   private static String hostName(Name name) {

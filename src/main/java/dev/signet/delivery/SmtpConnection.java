@@ -128,18 +128,44 @@ final class SmtpConnection implements AutoCloseable {
     p.put("mail.smtp.quitwait", "false");
     Session session = Session.getInstance(p);
     // Protocol "smtp" even for implicit TLS: the transport reads mail.smtp.* (ssl.enable above does TLS).
+    String[] ehloName = {""};
     SMTPTransport transport = new SMTPTransport(session,
-        new URLName("smtp", route.connectHost(), route.port(), null, null, null));
+        new URLName("smtp", route.connectHost(), route.port(), null, null, null)) {
+      @Override
+      protected boolean ehlo(String domain) throws MessagingException {
+        boolean ok = super.ehlo(domain);
+        if (ok) { // RFC 5321 §4.1.1.1: "250-" Domain, then an optional greeting
+          String response = String.valueOf(getLastServerResponse());
+          ehloName[0] = response.length() > 4 ? response.substring(4).split("\\s", 2)[0] : "";
+        }
+        return ok;
+      }
+    };
+    // The host calls itself by our name: the MX or smarthost leads back here, and the message would
+    // go round until its header overflows. Permanent, as Postfix's "loops back to myself", and
+    // decided before whatever else failed after EHLO (STARTTLS with our own certificate, AUTH).
+    Unusable loop = new Unusable(Reply.about(route.name(), 554, "5.4.6",
+        "mail loops back to myself: " + route + " answers EHLO as " + hostname + ", this relay's own name"));
     try {
       transport.connect(route.connectHost(), route.port(), route.username().orElse(null),
           route.password().orElse(null));
-    } catch (AuthenticationFailedException e) {
-      throw new Unusable(Reply.about(route.name(), 454, "4.7.0",
-          "authentication to " + route + " failed: " + flat(transport.getLastServerResponse())));
-    } catch (MailConnectException e) {
-      throw new Unusable(Reply.about(route.name(), 421, "4.4.1", "cannot connect to " + route + ": " + cause(e)));
     } catch (MessagingException e) {
+      if (ehloName[0].equalsIgnoreCase(hostname)) {
+        close(transport);
+        throw loop;
+      }
+      if (e instanceof AuthenticationFailedException) {
+        throw new Unusable(Reply.about(route.name(), 454, "4.7.0",
+            "authentication to " + route + " failed: " + flat(transport.getLastServerResponse())));
+      }
+      if (e instanceof MailConnectException) {
+        throw new Unusable(Reply.about(route.name(), 421, "4.4.1", "cannot connect to " + route + ": " + cause(e)));
+      }
       throw new Unusable(whyUnusable(route, transport, e));
+    }
+    if (ehloName[0].equalsIgnoreCase(hostname)) {
+      close(transport);
+      throw loop;
     }
     if (route.authenticates() && !transport.supportsExtension("AUTH")) {
       close(transport);

@@ -6,6 +6,8 @@ import java.net.InetAddress;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -42,10 +44,25 @@ public final class SmtpSender implements AutoCloseable {
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
   private final SourceAddresses sources;
   private final Optional<SevenBitConversion> sevenBit;
+  private final List<InetSocketAddress> listening;
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
+  private static List<InetSocketAddress> listeners(SignetConfig.Listen listen) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (var at : listen.smtps().isPresent() ? List.of(listen.submission(), listen.smtps().get())
+        : List.of(listen.submission())) {
+      try {
+        out.add(new InetSocketAddress(InetAddress.getByName(at.host()), at.port()));
+      } catch (IOException e) {
+        log.warn("cannot resolve listener {} for mail-loop detection: {}", at, e.toString());
+      }
+    }
+    return out;
+  }
+
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*, listen.* to detect loops). */
   public SmtpSender(SignetConfig config) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
+        Optional.empty(), listeners(config.listen()));
   }
 
   /**
@@ -54,16 +71,31 @@ public final class SmtpSender implements AutoCloseable {
    */
   public SmtpSender(SignetConfig config, SevenBitConversion sevenBit) {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
-        Optional.of(sevenBit));
+        Optional.of(sevenBit), listeners(config.listen()));
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
-    this(hostname, delivery, resolver, settings, Optional.empty());
+    this(hostname, delivery, resolver, settings, Optional.empty(), List.of());
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<SevenBitConversion> sevenBit) {
+    this(hostname, delivery, resolver, settings, sevenBit, List.of());
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      List<InetSocketAddress> listening) {
+    this(hostname, delivery, resolver, settings, Optional.empty(), listening);
+  }
+
+  /**
+   * @param sevenBit converts 8-bit messages for destinations where no host offers 8BITMIME
+   * @param listening this relay's own listening sockets: an MX pointing at one of them is a loop
+   */
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<SevenBitConversion> sevenBit, List<InetSocketAddress> listening) {
     this.sevenBit = sevenBit;
+    this.listening = List.copyOf(listening);
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
@@ -102,6 +134,19 @@ public final class SmtpSender implements AutoCloseable {
     MessageFile file;
     try {
       file = MessageFile.scan(request.message());
+    } catch (IOException e) {
+      return logged(request, new DeliveryResult(Transaction.deferAll(request,
+          Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
+    }
+    try {
+      int hops = Hops.count(request.message());
+      if (hops > Hops.LIMIT) {
+        // RFC 5321 §6.3: a loop must be broken; RFC 3463 X.4.6 "routing loop detected".
+        Reply reply = Reply.local(554, "5.4.6", "too many hops: " + hops + " Received header fields (limit "
+            + Hops.LIMIT + "), mail loop");
+        return logged(request, new DeliveryResult(request.recipients().stream()
+            .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList()));
+      }
     } catch (IOException e) {
       return logged(request, new DeliveryResult(Transaction.deferAll(request,
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
@@ -197,6 +242,18 @@ public final class SmtpSender implements AutoCloseable {
         // not the next host either
         return Optional.of(new DeliveryResult(Transaction.deferAll(request, STOPPING)));
       }
+      java.util.Optional<String> undialable = literal(route).flatMap(AddressLiteral::undialable);
+      if (undialable.isPresent()) {
+        // Whatever DNS says: an MX at 169.254.169.254 (cloud metadata) or 0.0.0.0 is no mail host.
+        skipped.add(Reply.about(route.name(), 550, "5.4.4", "not connecting to " + route + ": "
+            + route.connectHost() + " is a " + undialable.get() + " address"));
+        continue;
+      }
+      if (listener(route)) {
+        skipped.add(Reply.about(route.name(), 554, "5.4.6", "mail for " + request.domain()
+            + " loops back to myself: " + route + " is this relay's own listener"));
+        continue;
+      }
       SmtpConnection kept = pool.take(route, utf8);
       Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
       if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
@@ -232,6 +289,34 @@ public final class SmtpSender implements AutoCloseable {
    * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
    * the mail from going out (as Postfix does at security level "may").
    */
+  /**
+   * Whether {@code route} is one of this relay's listening sockets (an MX record pointing at us): the
+   * message would come straight back. A wildcard listener counts for every local address.
+   */
+  private boolean listener(Route route) {
+    if (literal(route).isEmpty()) {
+      return false; // a smarthost's name: its EHLO name tells (SmtpConnection)
+    }
+    InetAddress target = literal(route).get();
+    try {
+      for (InetSocketAddress own : listening) {
+        if (own.getPort() == route.port() && (own.getAddress().equals(target) || own.getAddress().isAnyLocalAddress()
+            && (target.isLoopbackAddress() || NetworkInterface.getByInetAddress(target) != null))) {
+          return true;
+        }
+      }
+    } catch (IOException e) {
+      log.debug("cannot compare {} with the listeners: {}", route, e.toString());
+    }
+    return false;
+  }
+
+  /** The address an MX route connects to (the resolver chose it); empty for a smarthost's name. */
+  private static java.util.Optional<InetAddress> literal(Route route) {
+    String host = route.connectHost();
+    return AddressLiteral.parse(host.contains(":") ? "[IPv6:" + host + "]" : "[" + host + "]");
+  }
+
   private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
     try {
       return SmtpConnection.open(route, utf8, hostname, settings, timer, sockets);

@@ -36,18 +36,27 @@ record HeaderSelection(List<String> names, List<HeaderField> fields) {
     }
   }
 
+  /**
+   * The most h= entries for one name. RFC 5322 §3.6 allows most signed fields once; 20 000 To fields
+   * made a 60 KB DKIM-Signature. Beyond this many, the bottom-most instances are signed (those a
+   * verifier selects first, RFC 6376 §5.4.2) and the name is not oversigned.
+   */
+  static final int MAX_INSTANCES = 20;
+
   static HeaderSelection select(List<HeaderField> headers, Policy policy) {
     List<String> names = new ArrayList<>();
     List<HeaderField> fields = new ArrayList<>();
     for (String name : policy.candidates()) {
-      for (int i = headers.size() - 1; i >= 0; i--) { // bottom-up
+      int instances = 0;
+      for (int i = headers.size() - 1; i >= 0 && instances < MAX_INSTANCES; i--) { // bottom-up
         HeaderField field = headers.get(i);
         if (field.name().trim().equalsIgnoreCase(name)) { // names are ASCII (RFC 5322 §3.6.8)
           names.add(name);
           fields.add(field);
+          instances++;
         }
       }
-      if (policy.oversign().contains(name)) {
+      if (policy.oversign().contains(name) && instances < MAX_INSTANCES) {
         names.add(name);
       }
     }

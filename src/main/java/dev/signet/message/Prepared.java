@@ -6,13 +6,17 @@ import java.util.List;
  * The outcome of {@link Submission#prepare}: what was signed, for logs and metrics.
  *
  * @param authorDomain the domain of the (first) From mailbox, lowercased
+ * @param mailboxDomains the domains of every mailbox in From and Sender, the author domain first:
+ *     an authenticated user must own each of them
  * @param messageId the Message-ID field value, as written in the message or as added
  * @param signatures one {@code d=example.com s=rsa2026 a=rsa-sha256} entry per DKIM-Signature; empty
  *     when the message was relayed unsigned ({@code dkim.unsigned: relay})
  * @param size bytes of the signed message: header block plus body
  */
-public record Prepared(String authorDomain, String messageId, List<String> signatures, long size) {
+public record Prepared(String authorDomain, List<String> mailboxDomains, String messageId, List<String> signatures,
+    long size) {
   public Prepared {
+    mailboxDomains = List.copyOf(mailboxDomains);
     signatures = List.copyOf(signatures);
   }
 }

@@ -34,6 +34,12 @@ public final class Submission {
   }
 
   private static final byte[] CRLF = {'\r', '\n'};
+  /**
+   * The most Received fields a message may hold once this relay added its own: Postfix's
+   * {@code hopcount_limit} (50). A message that comes round a loop gains one per pass, so the loop
+   * ends here instead of when the header block overflows.
+   */
+  static final int MAX_RECEIVED = 50;
 
   private final SignetConfig config;
   private final Signer signer;
@@ -106,7 +112,14 @@ public final class Submission {
     boolean normalize = config.message().bareLineEndings() == SignetConfig.BareLineEndings.NORMALIZE;
     LineReader lines = new LineReader(data, normalize, maxSize);
     HeaderBlock header = HeaderBlock.read(lines);
-    String authorDomain = authorDomain(header);
+    int hops = header.named("Received").size();
+    if (trace.isPresent() && hops >= MAX_RECEIVED) {
+      // RFC 5321 §6.3: a relay must detect and break loops; RFC 3463 X.4.6 "routing loop detected".
+      throw new MessageException(554, "5.4.6", "too many hops: " + hops + " Received header fields (limit "
+          + MAX_RECEIVED + " with this relay's own), mail loop");
+    }
+    List<String> mailboxDomains = authorDomains(header);
+    String authorDomain = mailboxDomains.get(0);
 
     List<HeaderField> fields = new ArrayList<>(header.fields());
     if (header.named("Date").isEmpty()) {
@@ -157,12 +170,17 @@ public final class Submission {
     List<String> described = keys.stream()
         .map(k -> "d=" + k.domain() + " s=" + k.selector() + " a=" + k.algorithm().tag())
         .toList();
-    return new Prepared(authorDomain, messageId, signatures.isEmpty() ? List.of() : described,
+    return new Prepared(authorDomain, mailboxDomains, messageId, signatures.isEmpty() ? List.of() : described,
         headerBlock.length + bodySize);
   }
 
-  /** RFC 5322 §3.6: exactly one From; its (first) mailbox names the domain whose keys sign. */
-  private static String authorDomain(HeaderBlock header) throws MessageException {
+  /**
+   * RFC 5322 §3.6: exactly one From, a mailbox-list; its first mailbox names the domain whose keys
+   * sign. §3.6.2: a From with several mailboxes needs a Sender with exactly one.
+   *
+   * @return the domains of every mailbox in From, then Sender's; the first is the author domain
+   */
+  private static List<String> authorDomains(HeaderBlock header) throws MessageException {
     List<HeaderField> from = header.named("From");
     if (from.isEmpty()) {
       throw MessageException.badContent("no From header field (RFC 5322 section 3.6 requires one)");
@@ -170,18 +188,47 @@ public final class Submission {
     if (from.size() > 1) {
       throw MessageException.badContent(from.size() + " From header fields (RFC 5322 section 3.6 allows one)");
     }
-    String value = HeaderBlock.valueOf(from.get(0));
-    String domain = AuthorDomain.of(value).orElseThrow(() -> MessageException.badContent(
-        "no address with a domain in the From header field"));
+    List<String> domains = new ArrayList<>();
+    List<MailboxList.Mailbox> authors = mailboxes("From", from.get(0));
+    authors.forEach(m -> domains.add(aLabels(m.domain())));
+    List<HeaderField> sender = header.named("Sender");
+    if (sender.size() > 1) {
+      throw MessageException.badContent(sender.size() + " Sender header fields (RFC 5322 section 3.6 allows one)");
+    }
+    if (!sender.isEmpty()) {
+      List<MailboxList.Mailbox> senders = mailboxes("Sender", sender.get(0));
+      if (senders.size() != 1) {
+        throw MessageException.badContent("the Sender header field must hold exactly one mailbox (RFC 5322 section 3.6.2)");
+      }
+      domains.add(aLabels(senders.get(0).domain()));
+    } else if (authors.size() > 1) {
+      throw MessageException.badContent("From holds " + authors.size()
+          + " mailboxes: a Sender header field naming the one who sent it is required (RFC 5322 section 3.6.2)");
+    }
+    return List.copyOf(domains);
+  }
+
+  /**
+   * RFC 6376 §3.5 d=, the key lookup and the sender-domain lock use A-labels: a@bücher.example signs
+   * with the keys of xn--bcher-kva.example (RFC 6532 lets the From field itself stay in UTF-8).
+   */
+  private static String aLabels(String domain) {
     if (domain.startsWith("[")) {
       return domain; // an address literal: no keys can name it, dkim.unsigned decides
     }
-    // RFC 6376 §3.5 d= and the key lookup use A-labels: a@bücher.example signs with the keys of
-    // xn--bcher-kva.example (RFC 6532 lets the From field itself stay in UTF-8).
     try {
       return DomainName.ascii(domain);
     } catch (IllegalArgumentException e) {
       return domain; // not a valid IDN: matches no key, so refused (451 4.3.5) or relayed unsigned
+    }
+  }
+
+  private static List<MailboxList.Mailbox> mailboxes(String name, HeaderField field) throws MessageException {
+    try {
+      return MailboxList.parse(HeaderBlock.valueOf(field));
+    } catch (MailboxList.Invalid e) {
+      throw MessageException.badContent("the " + name + " header field is not a valid RFC 5322 mailbox list: "
+          + e.getMessage());
     }
   }
 

@@ -16,11 +16,21 @@ import java.util.function.Supplier;
 /**
  * Serves {@code /metrics} (Prometheus text, or OpenMetrics when the scraper asks for it) and
  * {@code /healthz}: 200 when every registered check passes, 503 naming the failing ones otherwise.
+ * Other endpoints of the same port (an admin API) are added with {@link #route}.
+ *
+ * <p>Anyone who can reach the port must not be able to stall it, since a liveness probe that times
+ * out restarts the relay: every exchange runs on its own virtual thread, so connections that send
+ * half a request and stop hold nothing but themselves, and a request not read in full within
+ * {@link #REQUEST_SECONDS} is closed by the JDK server (its {@code sun.net.httpserver.maxReqTime},
+ * set here unless the operator set it).
  */
 public final class MetricsServer implements AutoCloseable {
 
   /** A named health check: empty = healthy, otherwise the problem. */
   public interface Check extends Supplier<java.util.Optional<String>> {}
+
+  /** Seconds a client has to send its whole request (headers and body). */
+  public static final int REQUEST_SECONDS = 10;
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -32,18 +42,24 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public static MetricsServer start(HostPort listen, Metrics metrics) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 16);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
+    // Read once, when the JDK server's configuration class loads: before the first server is created.
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS));
+    }
+    HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 64);
+    ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("metrics-http-", 0).factory());
     MetricsServer self = new MetricsServer(server, executor);
     server.createContext("/metrics", exchange -> self.metrics(exchange, metrics));
     server.createContext("/healthz", self::health);
     server.setExecutor(executor);
     server.start();
     return self;
+  }
+
+  /** Serves {@code path} (and everything under it) on this port with {@code handler}. */
+  public MetricsServer route(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(path, handler);
+    return this;
   }
 
   /** Adds a check consulted by {@code /healthz}; register before traffic, checks run at each probe. */

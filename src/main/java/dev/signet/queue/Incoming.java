@@ -66,8 +66,7 @@ public final class Incoming implements AutoCloseable {
           throw new IOException("body stream is closed");
         }
         if (!spilled && memory.size() + len > MEMORY_LIMIT) {
-          spill = new BufferedOutputStream(Files.newOutputStream(spillFile, StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE), 65536);
+          spill = new BufferedOutputStream(Channels.newOutputStream(Spool.createPrivate(spillFile)), 65536);
           memory.writeTo(spill);
           memory.reset();
           spilled = true;
@@ -111,7 +110,7 @@ public final class Incoming implements AutoCloseable {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
-    try (FileChannel out = FileChannel.open(messageFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out = Spool.createPrivate(messageFile)) {
       writeFully(out, ByteBuffer.wrap(envelope));
       writeFully(out, ByteBuffer.wrap(headerBlock));
       if (spilled) {

@@ -11,9 +11,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -64,6 +68,39 @@ public final class Spool implements AutoCloseable {
   private final AtomicLong rewrites = new AtomicLong();
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
+  /**
+   * Mail is private: message files 0600 and spool directories 0700, as Postfix keeps its queue
+   * (a local user could otherwise read every message). Where the file system has no POSIX modes
+   * (not Linux), the attribute is left out.
+   */
+  static final FileAttribute<?>[] PRIVATE_FILE = posix("rw-------");
+  static final FileAttribute<?>[] PRIVATE_DIRECTORY = posix("rwx------");
+
+  private static FileAttribute<?>[] posix(String mode) {
+    return java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
+        : new FileAttribute<?>[0];
+  }
+
+  /** Creates {@code file} (which must not exist) as a private file and opens it for writing. */
+  static FileChannel createPrivate(Path file) throws IOException {
+    return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PRIVATE_FILE);
+  }
+
+  /** An existing directory from an older version or made by hand gets 0700 too. */
+  private static void tighten(Path dir) throws IOException {
+    if (PRIVATE_DIRECTORY.length > 0) {
+      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+      if (!mode.equals(PosixFilePermissions.fromString("rwx------"))) {
+        try {
+          Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+          log.warn("spool: cannot make {} private (mode {}): {}", dir, PosixFilePermissions.toString(mode), e.toString());
+        }
+      }
+    }
+  }
+
   /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
   private Spool(Path dir) throws IOException {
     this.tmp = dir.resolve("tmp");
@@ -84,9 +121,11 @@ public final class Spool implements AutoCloseable {
     this.queue = dir.resolve("queue");
     this.corrupt = dir.resolve("corrupt");
     for (Path d : List.of(dir, tmp, queue, corrupt)) {
-      Files.createDirectories(d);
+      Files.createDirectories(d, PRIVATE_DIRECTORY);
+      tighten(d);
     }
-    this.lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    this.lockChannel = FileChannel.open(dir.resolve("lock"),
+        Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), PRIVATE_FILE);
     FileLock held;
     try {
       held = lockChannel.tryLock();
@@ -294,18 +333,30 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * For {@code /healthz}: can a message be received now? Creates and deletes a probe file in tmp/,
-   * where every message starts. Empty = writable, otherwise the problem.
+   * For {@code /healthz}: can a message be received now? Creates a probe file in tmp/, where every
+   * message starts, renames it into queue/, where every accepted message is renamed, and deletes it
+   * there. Empty = both work, otherwise the problem. (Recovery ignores the dot file if a crash leaves it.)
    */
   public java.util.Optional<String> probe() {
     Path file = tmp.resolve(".probe-" + Thread.currentThread().threadId());
+    Path moved = queue.resolve(file.getFileName());
     try {
       Files.deleteIfExists(file);
-      Files.createFile(file);
-      Files.delete(file);
-      return java.util.Optional.empty();
+      Files.createFile(file, PRIVATE_FILE);
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.of("cannot write in " + tmp + ": " + e);
+    }
+    try {
+      Files.move(file, moved, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.delete(moved);
+      return java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // the probe file is a dot file in tmp/, emptied at the next start
+      }
+      return java.util.Optional.of("cannot move messages into " + queue + ": " + e);
     }
   }
 
@@ -337,7 +388,7 @@ public final class Spool implements AutoCloseable {
   }
 
   static void writeSynced(Path file, byte[] bytes) throws IOException {
-    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out = createPrivate(file)) {
       Incoming.writeFully(out, java.nio.ByteBuffer.wrap(bytes));
       out.force(true);
     }
@@ -393,6 +444,10 @@ public final class Spool implements AutoCloseable {
       String name = file.getFileName().toString();
       String id = name.length() > 4 ? name.substring(0, name.length() - 4) : name;
       String suffix = name.substring(id.length());
+      if (name.startsWith(".probe-")) {
+        Files.delete(file); // a /healthz probe cut off by the crash (see probe())
+        continue;
+      }
       boolean known = QueueId.isValid(id) && List.of(".msg", ".env", ".eml").contains(suffix);
       Path msg = queue.resolve(id + ".msg");
       Path eml = queue.resolve(id + ".eml");
@@ -455,7 +510,7 @@ public final class Spool implements AutoCloseable {
       return;
     }
     Path next = tmp.resolve(id + ".msg");
-    try (FileChannel out = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out = createPrivate(next)) {
       Incoming.writeFully(out, java.nio.ByteBuffer.wrap(envelope));
       Incoming.copyFully(eml, Files.size(eml), out);
       out.force(true);

@@ -35,15 +35,24 @@ final class AuthCommand extends BaseCommand {
 
   private final Metrics metrics;
 
-  AuthCommand(ClientPolicy policy, AuthThrottle throttle, Metrics metrics) {
+  private final java.util.function.Consumer<Session> authenticated;
+
+  /** @param authenticated told of each session that authenticated (its idle timeout changes) */
+  AuthCommand(ClientPolicy policy, AuthThrottle throttle, Metrics metrics,
+      java.util.function.Consumer<Session> authenticated) {
     super("AUTH", "Authenticate.", "PLAIN|LOGIN [initial-response]");
+    this.authenticated = authenticated;
     this.metrics = metrics;
     this.policy = policy;
     this.throttle = throttle;
   }
 
-  /** What SubEthaSMTP keeps as the session's identity once AUTH succeeded. */
-  private record Authenticated(User user) implements AuthenticationHandler {
+  /**
+   * What SubEthaSMTP keeps as the session's identity once AUTH succeeded, bound to the socket it was
+   * given on. SubEthaSMTP has no way to forget it; STARTTLS replaces the session's socket, so an
+   * identity from before the handshake no longer counts (RFC 3207 §4.2), see {@link ClientPolicy#user}.
+   */
+  record Authenticated(User user, java.net.Socket socket) implements AuthenticationHandler {
     @Override
     public Optional<String> auth(String clientInput, MessageContext context) {
       throw new IllegalStateException("already authenticated");
@@ -72,7 +81,12 @@ final class AuthCommand extends BaseCommand {
           : "538 5.7.11 Encryption required for requested authentication mechanism"); // RFC 4954 §6
       return;
     }
-    if (sess.isAuthenticated()) {
+    if (sess.getHelo().isEmpty()) {
+      // RFC 4954 §4: AUTH is an extension announced by EHLO; before it (or after STARTTLS reset the session) there is none.
+      sess.sendResponse("503 5.5.1 Send EHLO first");
+      return;
+    }
+    if (ClientPolicy.user(sess).isPresent()) {
       sess.sendResponse("503 5.5.1 Already authenticated");
       return;
     }
@@ -119,7 +133,8 @@ final class AuthCommand extends BaseCommand {
     }
     Optional<User> user = policy.users().verify(name, password);
     if (user.isPresent()) {
-      sess.setAuthenticationHandler(new Authenticated(user.get()));
+      sess.setAuthenticationHandler(new Authenticated(user.get(), sess.getSocket()));
+      authenticated.accept(sess);
       log.info("auth ok: user={} client={} mechanism={}", name, client.getHostAddress(), mechanism);
       sess.sendResponse("235 2.7.0 Authentication successful");
       return;

@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.subethamail.smtp.AuthenticationHandler;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -35,6 +34,11 @@ final class ClientPolicy {
     return tlsAvailable;
   }
 
+  /** In {@code clients.networks}: one of the relay's own applications. */
+  boolean trusted(InetAddress client) {
+    return networks.stream().anyMatch(n -> n.contains(client));
+  }
+
   static InetAddress client(Session session) {
     return session.getRemoteAddress().getAddress();
   }
@@ -44,20 +48,26 @@ final class ClientPolicy {
     return !users.isEmpty() && (session.isTLSStarted() || local.test(client(session)));
   }
 
+  /**
+   * The authenticated user, if AUTH succeeded on the session's current socket. RFC 3207 §4.2: after
+   * STARTTLS the server discards what it knew from the client, AUTH included; the handshake swaps the
+   * socket, so an identity given before it no longer matches.
+   */
   static Optional<User> user(Session session) {
     return session.getAuthenticationHandler()
-        .map(AuthenticationHandler::getIdentity)
-        .filter(User.class::isInstance)
-        .map(User.class::cast);
+        .filter(AuthCommand.Authenticated.class::isInstance)
+        .map(AuthCommand.Authenticated.class::cast)
+        .filter(a -> a.socket() == session.getSocket())
+        .map(AuthCommand.Authenticated::user);
   }
 
   /** Empty if the session may submit mail now; otherwise the reply refusing MAIL. */
   Optional<String> relayRefusal(Session session) {
-    if (session.isAuthenticated()) {
+    if (user(session).isPresent()) {
       return Optional.empty();
     }
     InetAddress client = client(session);
-    if (networks.stream().anyMatch(n -> n.contains(client))) {
+    if (trusted(client)) {
       return Optional.empty();
     }
     if (authOffered(session)) {

@@ -1,5 +1,6 @@
 package dev.signet.smtp;
 
+import dev.signet.delivery.AddressLiteral;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,10 +149,13 @@ final class EnvelopeCommands {
 
   static final class Rcpt extends BaseCommand {
     private final int maxRecipients;
+    private final boolean literals;
 
-    Rcpt(int maxRecipients) {
+    /** @param literals accept recipients at address literals ({@code delivery.address-literals: allow}) */
+    Rcpt(int maxRecipients, boolean literals) {
       super("RCPT", "Specifies a recipient.", "TO:<recipient>");
       this.maxRecipients = maxRecipients;
+      this.literals = literals;
     }
 
     @Override
@@ -172,6 +176,11 @@ final class EnvelopeCommands {
         }
         if (!transaction.smtputf8() && !path.ascii()) {
           throw new RejectException(553, "5.6.7 Non-ASCII address needs the SMTPUTF8 parameter on MAIL");
+        }
+        if (!literals && AddressLiteral.is(path.domain())) {
+          // Applications send to domains; a literal skips DNS, MTA-STS and DANE. RFC 3463 X.1.2: bad destination system.
+          throw new RejectException(550, "5.1.2 Recipients at address literals are not accepted"
+              + " (delivery.address-literals: reject)");
         }
         if (sess.getRecipientCount() >= maxRecipients) {
           // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client sends the rest later.

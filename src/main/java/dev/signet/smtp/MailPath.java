@@ -1,5 +1,6 @@
 package dev.signet.smtp;
 
+import dev.signet.delivery.AddressLiteral;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -137,8 +138,8 @@ record MailPath(String address, Map<String, String> parameters) {
   }
 
   private static boolean validDomain(String domain) {
-    if (domain.startsWith("[") && domain.endsWith("]")) {
-      return domain.substring(1, domain.length() - 1).matches("[0-9.]+|IPv6:[0-9A-Fa-f:.]+");
+    if (AddressLiteral.is(domain)) {
+      return AddressLiteral.parse(domain).isPresent(); // RFC 5321 §4.1.3, strictly
     }
     for (String label : domain.split("\\.", -1)) {
       if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")

@@ -93,7 +93,12 @@ final class MessageReceiver implements MessageHandlerFactory {
           user.map(User::name), session.isTLSStarted(), now, tx.smtputf8());
       prepared = submission.prepare(data, trace, sink(in), maxSize);
       data.drain();
-      Optional<String> refusal = ClientPolicy.domainRefusal(session, prepared.authorDomain(), "From");
+      // Every mailbox in From and Sender, not only the one whose domain signs: a second author
+      // (From: app@example.com, ceo@victim.test) would otherwise ride on example.com's signature.
+      Optional<String> refusal = Optional.empty();
+      for (String domain : prepared.mailboxDomains()) {
+        refusal = refusal.or(() -> ClientPolicy.domainRefusal(session, domain, "From/Sender"));
+      }
       if (refusal.isPresent()) {
         reply = refusal.get(); // known only now; the message is discarded (closing `in`)
       } else {

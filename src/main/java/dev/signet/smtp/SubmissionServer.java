@@ -63,8 +63,7 @@ public final class SubmissionServer implements AutoCloseable {
     Users users = config.clients().users().isPresent() ? Users.load(config.clients().users().get()) : Users.none();
     this.policy = new ClientPolicy(config.clients().networks(), users, tls.isPresent(), local);
     SignetConfig.Limits limits = config.limits();
-    this.limiter = new ConnectionLimiter(limits.connections(), limits.connectionsPerIp(), limits.sessionTimeout(),
-        metrics);
+    this.limiter = new ConnectionLimiter(limits, policy::trusted, metrics);
     this.receiver = new MessageReceiver(submission, spool, limits.messageSize(), metrics, clock);
   }
 
@@ -122,8 +121,13 @@ public final class SubmissionServer implements AutoCloseable {
     var commands = server.getCommandHandler();
     commands.addCommand(new EnvelopeCommands.Ehlo(config.hostname(), limits.messageSize(), policy));
     commands.addCommand(new EnvelopeCommands.Mail(limits.messageSize(), policy));
-    commands.addCommand(new EnvelopeCommands.Rcpt(limits.recipients()));
-    commands.addCommand(new AuthCommand(policy, throttle, metrics));
+    commands.addCommand(new EnvelopeCommands.Rcpt(limits.recipients(),
+        config.delivery().addressLiterals() == SignetConfig.AddressLiterals.ALLOW));
+    commands.addCommand(new AuthCommand(policy, throttle, metrics, limiter::idleTimeout));
+    commands.addCommand(new TransportCommands.Quit(limiter));
+    if (tls.isPresent()) {
+      commands.addCommand(new TransportCommands.StartTls(limiter));
+    }
     commands.addCommand(new DataCommands.Data(receiver));
     commands.addCommand(new DataCommands.Chunk(receiver));
     server.start();
@@ -213,6 +217,6 @@ public final class SubmissionServer implements AutoCloseable {
     if (domains.isEmpty()) {
       throw new IllegalArgumentException("--domains: a user needs at least one domain");
     }
-    return Users.line(name, password, Users.domains(domains, "--domains: "), 12);
+    return Users.line(name, password, Users.domains(domains, "--domains: "), Users.DEFAULT_COST);
   }
 }

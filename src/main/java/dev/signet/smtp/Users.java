@@ -35,17 +35,38 @@ final class Users {
   private static final Pattern NAME = Pattern.compile("[^\\s:]{1,256}");
   // $2a$/$2b$/$2y$, two-digit cost, 53 characters of salt and hash (OpenBSD bcrypt base64).
   private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}");
-  // Checked against when the user is unknown, so a wrong name costs the same time as a wrong password.
-  private static final String DUMMY_HASH = OpenBSDBCrypt.generate("2b", "dummy".toCharArray(), new byte[16], 10);
+  /** The cost `signet user add` writes; the dummy's cost when there are no users. */
+  static final int DEFAULT_COST = 12;
 
   private final Map<String, Entry> entries;
+  // Checked against when the user is unknown, so a wrong name costs the same time as a wrong password:
+  // at the cost most stored hashes use (bcrypt time doubles with each step of the cost).
+  private final String dummyHash;
 
   private Users(Map<String, Entry> entries) {
     this.entries = entries;
+    Map<Integer, Long> costs = entries.values().stream()
+        .collect(java.util.stream.Collectors.groupingBy(e -> cost(e.hash()), java.util.stream.Collectors.counting()));
+    int cost = costs.entrySet().stream().max(Map.Entry.<Integer, Long>comparingByValue()
+        .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(DEFAULT_COST);
+    byte[] salt = new byte[16];
+    new java.security.SecureRandom().nextBytes(salt);
+    // Without users there is no AUTH (502), so no dummy to spend start-up time on.
+    this.dummyHash = entries.isEmpty() ? null : OpenBSDBCrypt.generate("2b", "dummy".toCharArray(), salt, cost);
   }
 
   static Users none() {
     return new Users(Map.of());
+  }
+
+  /** The log2 work factor of a {@code $2b$NN$...} hash. */
+  static int cost(String bcryptHash) {
+    return Integer.parseInt(bcryptHash.substring(4, 6));
+  }
+
+  /** The cost of the hash an unknown user name is checked against. */
+  int dummyCost() {
+    return dummyHash == null ? DEFAULT_COST : cost(dummyHash);
   }
 
   static Users load(Path file) throws IOException {
@@ -91,9 +112,12 @@ final class Users {
 
   /** The user if the password matches its bcrypt hash. Takes bcrypt time whether or not the name exists. */
   Optional<User> verify(String name, String password) {
+    if (entries.isEmpty()) {
+      return Optional.empty();
+    }
     Entry entry = entries.get(name);
     char[] secret = password.toCharArray();
-    boolean ok = OpenBSDBCrypt.checkPassword(entry == null ? DUMMY_HASH : entry.hash(), secret);
+    boolean ok = OpenBSDBCrypt.checkPassword(entry == null ? dummyHash : entry.hash(), secret);
     java.util.Arrays.fill(secret, '\0');
     return ok && entry != null ? Optional.of(entry.user()) : Optional.empty();
   }

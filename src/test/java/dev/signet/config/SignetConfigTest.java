@@ -67,6 +67,17 @@ class SignetConfigTest {
   }
 
   @Test
+  void aQuarterOfTheConnectionsIsReservedForTheNetworksUnlessSet() throws Exception {
+    SignetConfig.Limits defaults = SignetConfig.defaults().limits();
+    assertEquals(50, defaults.connectionsReserved());
+    assertEquals(java.time.Duration.ofSeconds(30), defaults.unauthenticatedIdleTimeout());
+    assertEquals(0, load("limits.connections-reserved: 0\n", Map.of()).limits().connectionsReserved());
+    ConfigException e = refused("limits:\n  connections: 10\n  connections-reserved: 10\n");
+    assertTrue(e.getMessage().contains("limits.connections-reserved: must be less than limits.connections (10)"),
+        e.getMessage());
+  }
+
+  @Test
   void dottedKeysAtTopLevelAreAccepted() throws Exception {
     SignetConfig c = load("delivery.port: 2526\n", Map.of());
     assertEquals(2526, c.delivery().port());

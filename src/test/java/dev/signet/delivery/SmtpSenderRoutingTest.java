@@ -165,4 +165,27 @@ class SmtpSenderRoutingTest {
     RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
     assertEquals("4.3.0", deferred.reply().status());
   }
+
+  /** DNS may say anything: these are no mail hosts, and a permanent failure rather than five days of retries. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"169.254.169.254", "0.0.0.0", "224.0.0.1", "255.255.255.255"})
+  void anMxAtAnUndialableAddressIsNeverConnected(String address) {
+    fixture.mx("dest.test", 10, "mx.dest.test", address);
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.failed().size(), result.toString());
+    String text = result.failed().get(0).reply().text();
+    assertTrue(text.startsWith("not connecting to mx.dest.test") && text.contains(address + " is a"), text);
+  }
+
+  @Test
+  void invalidAddressLiteralsAreNeverResolved() {
+    for (String literal : List.of("[IPv6:dead.beef]", "[127.1]", "[2130706433]", "[0]")) {
+      DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@" + literal));
+      assertEquals(1, result.failed().size(), literal + ": " + result);
+      assertTrue(result.failed().get(0).reply().text().contains("invalid address literal " + literal),
+          result.failed().get(0).reply().text());
+    }
+  }
 }

@@ -138,6 +138,23 @@ class SignerTest {
   }
 
   @Test
+  void oneNameGetsAtMost20EntriesInH() {
+    List<HeaderField> headers = new java.util.ArrayList<>();
+    headers.add(HeaderField.of("From: a\r\n"));
+    for (int i = 0; i < 30; i++) {
+      headers.add(HeaderField.of("To: r" + i + "@example.org\r\n"));
+    }
+    headers.add(HeaderField.of("Cc: c@example.org\r\n"));
+    HeaderSelection selection = HeaderSelection.select(headers,
+        HeaderSelection.Policy.of(List.of("From", "To", "Cc"), List.of("From", "To", "Cc")));
+    assertEquals(20, selection.names().stream().filter("to"::equals).count());
+    assertEquals("To: r29@example.org\r\n", new String(selection.fields().get(1).raw(),
+        java.nio.charset.StandardCharsets.US_ASCII), "the bottom-most first");
+    assertEquals(List.of("cc", "cc"), selection.names().subList(selection.names().size() - 2, selection.names().size()),
+        "names under the cap are still oversigned");
+  }
+
+  @Test
   void rsaKeyUnder1024BitsIsRefused() throws Exception {
     Path file = Fixtures.installKey(keysDir, "rsa512.pem", "weak/rsa512.pem");
     PemKeys.Loaded weak = PemKeys.read(file);

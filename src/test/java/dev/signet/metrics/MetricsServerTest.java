@@ -49,6 +49,30 @@ class MetricsServerTest {
     return Double.parseDouble(m.group(1));
   }
 
+  /** Connections that send half a request and stop once took both worker threads, and /healthz with them. */
+  @Test
+  void idleHalfRequestsDoNotStallTheHealthCheck() throws Exception {
+    List<java.net.Socket> idle = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 50; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
+        s.getOutputStream().write("GET /metrics HTTP/1.1\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        idle.add(s);
+      }
+      HttpClient quick = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build();
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r = quick.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+            + "/healthz")).timeout(java.time.Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+      }
+    } finally {
+      for (java.net.Socket s : idle) {
+        s.close();
+      }
+    }
+  }
+
   @Test
   void countersAppearUnderTheDesignNames() throws Exception {
     metrics.received(Metrics.Received.ACCEPTED);

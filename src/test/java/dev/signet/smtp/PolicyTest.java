@@ -18,6 +18,8 @@ import java.util.Properties;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Who may relay, AUTH only under TLS (or from loopback), users only with their domains. */
 class PolicyTest {
@@ -96,6 +98,35 @@ class PolicyTest {
   }
 
   @Test
+  void startTlsDiscardsAnEarlierAuth() throws Exception {
+    // 127.0.0.1 may AUTH in cleartext (loopback) but is not in clients.networks: only AUTH lets it relay.
+    try (TestRelay relay = TestRelay.start(dir, with(TestRelay.tls(dir), "clients.networks: [192.0.2.0/24]",
+        TestRelay.users(dir)));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.hello();
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.startTls();
+      // RFC 3207 §4.2: the server discards what it knew of the client; EHLO again, AUTH again.
+      assertEquals("503 5.5.1 Send EHLO first", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.command("EHLO client.test");
+      assertEquals("530 5.7.0 Authentication required", c.command("MAIL FROM:<app@example.com>"));
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<app@example.com>"));
+    }
+  }
+
+  @Test
+  void authBeforeEhloIsRefused() throws Exception {
+    try (TestRelay relay = TestRelay.start(dir, TestRelay.users(dir));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.read(); // greeting
+      assertEquals("503 5.5.1 Send EHLO first", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      c.command("EHLO client.test");
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+    }
+  }
+
+  @Test
   void jakartaMailSubmitsWithStartTlsAndAuth() throws Exception {
     try (TestRelay relay = TestRelay.start(dir, with(TestRelay.tls(dir), TestRelay.users(dir)))) {
       Properties p = SubmissionTest.plain(relay.port());
@@ -146,10 +177,59 @@ class PolicyTest {
       assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<app@Example.COM>"));
       c.command("RCPT TO:<bob@example.org>");
       c.command("DATA");
-      assertEquals("550 5.7.1 From domain other.org is not allowed for user alice",
+      assertEquals("550 5.7.1 From/Sender domain other.org is not allowed for user alice",
           c.command("From: boss@other.org\r\nSubject: s\r\n\r\nx\r\n."));
       assertEquals(List.of(), relay.queued());
       assertEquals(List.of(), relay.files("tmp"));
+    }
+  }
+
+  /** The security probe's forms: each once got 250 and a d=example.com signature for alice. */
+  @ParameterizedTest(name = "From: {0}")
+  @ValueSource(strings = {
+      "app@example.com, ceo@victim.test",
+      "x: app@example.com, ceo@victim.test;",
+      "<app@example.com> <ceo@victim.test>",
+      "<app@example.com> ceo@victim.test",
+      "ceo\\@victim.test@example.com",
+  })
+  void everyFromMailboxIsCheckedAndOnlyMailboxListsPass(String from) throws Exception {
+    try (TestRelay relay = TestRelay.start(dir, ONLY_LOCALHOST, TestRelay.users(dir));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.hello();
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<app@example.com>"));
+      c.command("RCPT TO:<bob@example.org>");
+      c.command("DATA");
+      String reply = c.command("From: " + from + "\r\nSubject: s\r\n\r\nx\r\n.");
+      assertTrue(reply.startsWith("550 5.6.0 the From header field is not a valid RFC 5322 mailbox list")
+          || reply.startsWith("550 5.6.0 From holds 2 mailboxes: a Sender header field naming the one who sent it"
+          + " is required"), reply);
+      assertEquals(List.of(), relay.queued());
+    }
+  }
+
+  @Test
+  void aSenderDoesNotLetAForeignAuthorThrough() throws Exception {
+    try (TestRelay relay = TestRelay.start(dir, ONLY_LOCALHOST, TestRelay.users(dir));
+         SmtpClient c = new SmtpClient(relay.port())) {
+      c.hello();
+      assertEquals("235 2.7.0 Authentication successful", c.command("AUTH PLAIN " + plain("alice", TestRelay.PASSWORD)));
+      String[][] cases = {
+          {"From: app@example.com, ceo@victim.test\r\nSender: app@example.com",
+              "550 5.7.1 From/Sender domain victim.test is not allowed for user alice"},
+          {"From: app@example.com\r\nSender: ceo@victim.test",
+              "550 5.7.1 From/Sender domain victim.test is not allowed for user alice"},
+          {"From: app@example.com, Boss <boss@example.com>\r\nSender: app@example.com", "250 2.0.0"},
+      };
+      for (String[] t : cases) {
+        assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<app@example.com>"));
+        c.command("RCPT TO:<bob@example.org>");
+        c.command("DATA");
+        String reply = c.command(t[0] + "\r\nSubject: s\r\n\r\nx\r\n.");
+        assertTrue(reply.startsWith(t[1]), t[0] + " -> " + reply);
+      }
+      assertEquals(1, relay.queued().size());
     }
   }
 
