@@ -10,7 +10,8 @@
 # hostname. The broken set: a different DKIM key; SPF not authorizing the address and ending in ?all;
 # two SPF records; more than 10 DNS-querying terms; DMARC adkim=s with subdomain signing, aspf=s with
 # another envelope domain and an unauthorized rua; a From domain without a key; PTR missing, PTR
-# forward-confirming to another name, PTR not forward-confirmed.
+# forward-confirming to another name, PTR not forward-confirmed. And (c): the example in README.md is
+# what the command prints for the records the README describes.
 #
 # usage: .ci/dns-doctor.sh target/signet.jar      (needs dnsmasq-base, python3)
 set -euo pipefail
@@ -227,6 +228,52 @@ fixes = [l.strip()[3:] for l in lines if l.strip().startswith("-> ")]
 assert fixes == [f["fix"] for f in findings if f["fix"] is not None], fixes
 failed = sum(1 for f in findings if not f["ok"])
 assert lines[-1] == "%d of %d checks failed: publish or change the records shown" % (failed, len(findings)), lines[-1]
+PY
+
+echo "== (c) the README's example, byte for byte"
+readme="$(dirname "${BASH_SOURCE[0]}")/../README.md"
+signet keygen --domain example.com --selector rsa2026 --keys "$work/readme-keys" > "$work/rsa2026.zone" 2>> "$work/keygen.err"
+cat > "$work/readme.conf" <<EOF
+txt-record=rsa2026._domainkey.example.com,$(txt_strings "$work/rsa2026.zone")
+txt-record=example.com,"v=spf1 ip4:192.0.2.1 -all"
+txt-record=news.example.com,"v=spf1 ip4:192.0.2.25 -all"
+txt-record=mail.example.com,"v=spf1 a -all"
+txt-record=_dmarc.example.com,"v=DMARC1; p=reject; adkim=s; rua=mailto:dmarc-reports@example.com"
+address=/mail.example.com/192.0.2.25
+local=/2.0.192.in-addr.arpa/
+EOF
+start_dns "$work/readme.conf"
+cat > "$work/signet.yaml" <<YAML
+hostname: mail.example.com
+dkim:
+  keys: $work/readme-keys
+  subdomains: true
+delivery:
+  dns: [127.0.0.1:$dns_port]
+  source-addresses: [192.0.2.25]
+YAML
+signet dns --check --config "$work/signet.yaml" --from example.com,news.example.com > "$work/readme.txt" || true
+signet dns --check --json --config "$work/signet.yaml" --from example.com,news.example.com > "$work/readme.json" || true
+stop_dns
+# The block under the command's line in README.md, up to the closing fence.
+"$python" - "$readme" "$work/readme-expected.txt" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+start = lines.index("$ ./signet dns --check --from example.com,news.example.com") + 1
+end = lines.index("```", start)
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(lines[start:end]) + "\n")
+PY
+if cmp -s "$work/readme-expected.txt" "$work/readme.txt"; then
+  check "README's dns --check example is the real output" true
+else
+  diff "$work/readme-expected.txt" "$work/readme.txt" || true
+  check "README's dns --check example is the real output" false
+fi
+check "README's --json element is a line of the real --json output" "$python" - "$readme" "$work/readme.json" <<'PY'
+import sys
+shown = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if l.startswith('{"check": "ptr", "name": "192.0.2.25"')]
+real = [l.strip().rstrip(",") for l in open(sys.argv[2], encoding="utf-8").read().split("\n")]
+sys.exit(0 if len(shown) == 1 and shown[0] in real else 1)
 PY
 
 echo "dns-doctor: $passed passed, $failed failed"
