@@ -166,6 +166,7 @@ cat > "$work/expected.tsv" <<'EOF'
 dkim	ci._domainkey.example.com.	MISMATCH: the published key differs from the key on disk	DKIM
 spf	example.com.	127.0.0.3 gets neutral, not pass: the record does not authorize this source address	example.com. IN TXT "v=spf1 ip4:192.0.2.1 ip4:127.0.0.1 ip4:127.0.0.2 ip4:127.0.0.3 ~all"
 spf	example.com.	ends in ?all: anyone may pass as this domain; end with -all or ~all	example.com. IN TXT "v=spf1 ip4:192.0.2.1 ~all"
+spf	bounces.example.com.	127.0.0.3 gets permerror, not pass: the record does not authorize this source address	bounces.example.com. IN TXT "v=spf1 ip4:127.0.0.1 ip4:127.0.0.2 ip4:127.0.0.3 ~all"
 spf	relay.example.com.	2 SPF records (RFC 7208 §3.2 allows one; receivers return permerror): merge them into one	relay.example.com. IN TXT "v=spf1 ip4:127.0.0.1 ip4:127.0.0.2 ip4:127.0.0.3 ~all"
 spf	bounces.example.com.	11 DNS-querying terms with includes (RFC 7208 §4.6.4 allows 10; receivers return permerror): replace includes by ip4:/ip6: terms	bounces.example.com. IN TXT "v=spf1 ip4:127.0.0.1 ip4:127.0.0.2 ip4:127.0.0.3 ~all"
 dmarc	_dmarc.example.com.	adkim=s but mail from news.example.com is signed d=example.com (dkim.subdomains): strict alignment fails; relax it	_dmarc.example.com. IN TXT "v=DMARC1; p=quarantine; adkim=r; aspf=s; rua=mailto:dmarc@reports.example.net"
