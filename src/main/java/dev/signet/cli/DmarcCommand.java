@@ -4,9 +4,7 @@ import dev.signet.config.SignetConfig;
 import dev.signet.dmarc.DailyReport;
 import dev.signet.dmarc.DmarcReports;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,9 +59,7 @@ final class DmarcCommand implements Callable<Integer> {
           if (file.equals("-")) {
             outcomes.addAll(reports.stream("stdin", System.in));
           } else {
-            try (InputStream in = Files.newInputStream(Path.of(file))) {
-              outcomes.addAll(reports.stream(file, in));
-            }
+            outcomes.addAll(reports.file(Path.of(file)));
           }
         }
         if (dir != null) {

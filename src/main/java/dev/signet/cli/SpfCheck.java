@@ -100,7 +100,9 @@ final class SpfCheck {
       }
     }
     if (!failing.isEmpty()) {
-      String fixed = withAddresses(record, failing);
+      // Over the lookup limit every receiver gets permerror whatever terms are added: publish the
+      // plain record (the same fix as the lookup count's line).
+      String fixed = terms > MAX_LOOKUP_TERMS ? suggested : withAddresses(record, failing);
       // one fix for all the addresses, on the last of their lines
       Diagnosis last = out.remove(out.size() - 1);
       out.add(new Diagnosis(last.check(), last.name(), false, last.detail(),

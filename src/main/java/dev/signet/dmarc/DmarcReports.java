@@ -11,12 +11,14 @@ import jakarta.mail.Store;
 import jakarta.mail.URLName;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.search.FlagTerm;
+import jakarta.mail.util.SharedFileInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -77,7 +79,11 @@ public final class DmarcReports {
     return new Outcome.Stored(source, summary);
   }
 
-  /** A stream holding either a report file or a whole mail message (RFC 5322) with reports attached. */
+  /**
+   * A stream holding either a report file or a whole mail message (RFC 5322) with reports attached. A
+   * report is parsed as it streams; a message is first copied to a temporary file and parsed there
+   * ({@link #message(String, Path)}), so a large one never sits in the heap.
+   */
   public List<Outcome> stream(String source, InputStream raw) throws IOException {
     BufferedInputStream in = new BufferedInputStream(raw, 8192);
     in.mark(64);
@@ -86,10 +92,26 @@ public final class DmarcReports {
     if (looksLikeReport(head)) {
       return List.of(report(source, in));
     }
+    Path copy = Files.createTempFile("signet-dmarc-", ".eml"); // owner-only: it may hold anyone's mail
     try {
-      return message(source, new MimeMessage(Session.getInstance(new Properties()), in));
-    } catch (MessagingException e) {
-      return List.of(new Outcome.Malformed(source, "neither a report nor a mail message: " + e.getMessage()));
+      Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+      return message(source, copy);
+    } finally {
+      Files.deleteIfExists(copy);
+    }
+  }
+
+  /** One file holding either a report or a mail message with reports attached; a message is parsed in place. */
+  public List<Outcome> file(Path file) throws IOException {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(64);
+    }
+    if (!looksLikeReport(head)) {
+      return message(file.toString(), file);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      return List.of(report(file.toString(), in));
     }
   }
 
@@ -102,11 +124,26 @@ public final class DmarcReports {
     files.sort(null);
     List<Outcome> out = new ArrayList<>();
     for (Path file : files) {
-      try (InputStream in = Files.newInputStream(file)) {
-        out.addAll(stream(file.toString(), in));
-      }
+      out.addAll(file(file));
     }
     return out;
+  }
+
+  /**
+   * A mail message in a file. Over a {@link SharedFileInputStream} Angus reads only the header block
+   * into memory; each body part becomes a window on the file (MimeMessage and MimeMultipart parse a
+   * SharedInputStream by offsets), and an attachment is decoded as it streams into the report parser.
+   * Over any other stream MimeMessage would copy the whole message into a byte array.
+   */
+  private List<Outcome> message(String source, Path file) throws IOException {
+    SharedFileInputStream in = new SharedFileInputStream(file.toFile());
+    try {
+      return message(source, new MimeMessage(Session.getInstance(new Properties()), in));
+    } catch (MessagingException e) {
+      return List.of(new Outcome.Malformed(source, "neither a report nor a mail message: " + e.getMessage()));
+    } finally {
+      in.close();
+    }
   }
 
   /**

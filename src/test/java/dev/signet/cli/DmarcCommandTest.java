@@ -117,15 +117,14 @@ class DmarcCommandTest {
     assertTrue(run.out().contains("stored     stdin/google.com!example.com!1764979200!1765065599.xml.gz"), run.out());
   }
 
-  @Test
-  void aFiftyMegabyteReportIsReadInASmallHeap() throws Exception {
-    Path big = dir.resolve("big.xml");
+  /** Writes a report of at least {@code bytes} bytes of XML, one message per record; returns the records. */
+  private static long bigReport(Path file, long bytes) throws Exception {
     long records = 0;
-    try (BufferedWriter w = Files.newBufferedWriter(big)) {
+    try (BufferedWriter w = Files.newBufferedWriter(file)) {
       w.write("<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>"
           + "<email>noreply-dmarc-support@google.com</email><report_id>big-1</report_id>"
           + "<date_range><begin>1764979200</begin><end>1765065599</end></date_range></report_metadata>");
-      while (Files.size(big) < 50L * 1000 * 1000 || records == 0) {
+      while (Files.size(file) < bytes || records == 0) {
         for (int i = 0; i < 1000; i++, records++) {
           w.write("<record><row><source_ip>198.51." + (records / 250 % 250) + "." + (records % 250)
               + "</source_ip><count>1</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim>"
@@ -137,15 +136,83 @@ class DmarcCommandTest {
       }
       w.write("</feedback>");
     }
-    // A JVM with 32 MB of heap: a parser holding the document (a DOM of 50 MB of XML) would not fit.
+    return records;
+  }
+
+  /**
+   * {@code signet dmarc ingest ARGS} in a JVM with 32 MB of heap, stdin from {@code stdin} (or none),
+   * its temporary files in {@code <dir>/jvm-tmp}.
+   */
+  private String ingestInSmallHeap(Path stdin, String... args) throws Exception {
+    Path tmp = Files.createDirectories(dir.resolve("jvm-tmp"));
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx32m", "-cp", System.getProperty("java.class.path"), "dev.signet.cli.Main",
-        "dmarc", "ingest", "--config", config().toString(), big.toString()));
-    Process java = new ProcessBuilder(command).redirectErrorStream(true).start();
+        "-Xmx32m", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), "dev.signet.cli.Main", "dmarc", "ingest"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    if (stdin != null) {
+      builder.redirectInput(stdin.toFile());
+    }
+    Process java = builder.start();
     String out = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, java.waitFor(), out);
+    return out;
+  }
+
+  @Test
+  void aFiftyMegabyteReportIsReadInASmallHeap() throws Exception {
+    Path big = dir.resolve("big.xml");
+    long records = bigReport(big, 50L * 1000 * 1000);
+    // A JVM with 32 MB of heap: a parser holding the document (a DOM of 50 MB of XML) would not fit.
+    String out = ingestInSmallHeap(null, "--config", config().toString(), big.toString());
     assertTrue(out.contains("stored") && out.contains(records + " messages"), out);
     assertTrue(Files.size(big) >= 50_000_000L);
+  }
+
+  @Test
+  void aFiftyMegabyteReportMailIsReadInASmallHeapFromStdinAndFromAFile() throws Exception {
+    // The report as a receiver mails it: a text part and the XML attached in base64, 50 MB in all.
+    Path xml = dir.resolve("big.xml");
+    long records = bigReport(xml, 38L * 1000 * 1000);
+    Path eml = dir.resolve("big.eml");
+    try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(eml))) {
+      out.write(("""
+          From: noreply-dmarc-support@google.com\r
+          To: dmarc@example.com\r
+          Subject: Report domain: example.com Submitter: google.com Report-ID: big-1\r
+          MIME-Version: 1.0\r
+          Content-Type: multipart/mixed; boundary="b1"\r
+          \r
+          --b1\r
+          Content-Type: text/plain\r
+          \r
+          This is an aggregate report from google.com.\r
+          --b1\r
+          Content-Type: text/xml; name="google.com!example.com!1764979200!1765065599.xml"\r
+          Content-Disposition: attachment; filename="google.com!example.com!1764979200!1765065599.xml"\r
+          Content-Transfer-Encoding: base64\r
+          \r
+          """).getBytes(StandardCharsets.US_ASCII));
+      try (var base64 = java.util.Base64.getMimeEncoder().wrap(new java.io.FilterOutputStream(out) {
+        @Override
+        public void close() throws java.io.IOException {
+          flush(); // the encoder's close writes its last bytes; the message goes on after them
+        }
+      })) {
+        Files.copy(xml, base64);
+      }
+      out.write("\r\n--b1--\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    Files.delete(xml);
+    assertTrue(Files.size(eml) >= 50_000_000L, "message size " + Files.size(eml));
+
+    // A message is parsed where it lies (a file) or where stdin was copied to: never in the heap.
+    String out = ingestInSmallHeap(eml, "--config", config().toString(), "-", eml.toString());
+    String attachment = "/google.com!example.com!1764979200!1765065599.xml";
+    assertTrue(out.contains("stored     stdin" + attachment + ": google.com report big-1, " + records + " messages"), out);
+    assertTrue(out.contains("duplicate  " + eml + attachment + ": google.com report big-1 already stored"), out);
+    try (var left = Files.list(dir.resolve("jvm-tmp"))) {
+      assertEquals(List.of(), left.toList(), "the copy of stdin is deleted");
+    }
   }
 
   @Test

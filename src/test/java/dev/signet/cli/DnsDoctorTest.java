@@ -139,6 +139,20 @@ class DnsDoctorTest {
   }
 
   @Test
+  void anAddressFailingARecordOverTheLookupLimitIsFixedByAPlainRecordNotByAddingToIt() {
+    StringBuilder terms = new StringBuilder();
+    for (int i = 0; i < 11; i++) {
+      terms.append(" a:h").append(i).append(".example.com");
+      dns.add("h" + i + ".example.com. 300 IN A 192.0.2." + (i + 1));
+    }
+    replace("example.com", "example.com. 300 IN TXT \"v=spf1" + terms + " -all\"");
+    Run run = check();
+    failed(run, "11 DNS-querying terms");
+    assertTrue(failed(run, "127.0.0.5 gets permerror").endsWith("-> example.com. IN TXT \"v=spf1 ip4:127.0.0.5 ~all\""),
+        run.out());
+  }
+
+  @Test
   void moreThanTwoVoidLookupsAreAnError() {
     replace("example.com",
         "example.com. 300 IN TXT \"v=spf1 a:nx1.example.com a:nx2.example.com a:nx3.example.com ip4:127.0.0.5 -all\"");
