@@ -108,7 +108,22 @@ public record SignetConfig(
       int concurrency,
       int perDomain,
       Optional<Smarthost> smarthost,
-      TlsMode tls) {}
+      TlsMode tls,
+      Map<String, TlsLevel> tlsPolicy,
+      Optional<Path> caFile,
+      MtaStsMode mtaSts) {
+
+    public Delivery {
+      tlsPolicy = Map.copyOf(tlsPolicy);
+    }
+
+    /** The settings before the delivery-security keys: no per-domain policy, JDK roots, MTA-STS enforced. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, Map.of(),
+          Optional.empty(), MtaStsMode.ENFORCE);
+    }
+  }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 
@@ -116,6 +131,16 @@ public record SignetConfig(
   public enum SmarthostTls { OPPORTUNISTIC, REQUIRED, IMPLICIT }
 
   public enum TlsMode { OPPORTUNISTIC, REQUIRED }
+
+  /**
+   * Per-domain TLS levels ({@code delivery.tls-policy}), as Postfix's smtp_tls_security_level: plaintext
+   * only; STARTTLS if offered; STARTTLS required; STARTTLS with a certificate that chains to a trusted
+   * root and names the MX host; DANE (RFC 7672) required.
+   */
+  public enum TlsLevel { NONE, OPPORTUNISTIC, ENCRYPT, VERIFY, DANE }
+
+  /** {@code delivery.mta-sts}: obey each domain's policy, treat every policy as "testing", or ignore MTA-STS. */
+  public enum MtaStsMode { ENFORCE, TESTING_ONLY, OFF }
 
   public record Metrics(HostPort listen) {}
 
