@@ -78,7 +78,7 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
-      sender = new SmtpSender(c);
+      sender = new SmtpSender(c, metrics);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();

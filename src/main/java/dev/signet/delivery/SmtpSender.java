@@ -1,9 +1,11 @@
 package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.metrics.Metrics;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,22 +34,55 @@ public final class SmtpSender implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool;
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
+  private final TlsPolicies policies;
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
-  public SmtpSender(SignetConfig config) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*), without metrics. */
+  public SmtpSender(SignetConfig config) throws IOException {
+    this(config, null);
+  }
+
+  /**
+   * A sender for the relay configured by {@code config}, counting TLS policy results in {@code metrics}.
+   *
+   * @throws IOException if delivery.ca-file cannot be read or the MTA-STS cache under spool.dir cannot be opened
+   */
+  public SmtpSender(SignetConfig config, Metrics metrics) throws IOException {
+    this(config, metrics, caFile(config.delivery()));
+  }
+
+  private SmtpSender(SignetConfig config, Metrics metrics, PeerTrust trust) throws IOException {
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
+        SenderSettings.rfc5321().withMxTrust(trust),
+        MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust), metrics);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
+    this(hostname, delivery, resolver, settings, Optional.empty(), null);
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<MtaSts> mtaSts, Metrics metrics) {
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
     this.settings = settings;
+    this.policies = new TlsPolicies(delivery, mtaSts, settings.mxTrust(), metrics);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
     long sweep = Math.max(100, settings.reuseIdle().toMillis());
     timer.scheduleWithFixedDelay(() -> pool.closeIdle(settings), sweep, sweep, TimeUnit.MILLISECONDS);
+    mtaSts.ifPresent(sts -> timer.scheduleWithFixedDelay(
+        () -> Thread.ofVirtual().name("signet-mta-sts-refresh").start(sts::refreshDue),
+        MtaSts.REFRESH.toMillis(), MtaSts.REFRESH.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private static PeerTrust caFile(SignetConfig.Delivery delivery) throws IOException {
+    try {
+      return PeerTrust.load(delivery.caFile());
+    } catch (IOException e) {
+      throw new IOException("delivery.ca-file " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -66,11 +101,16 @@ public final class SmtpSender implements AutoCloseable {
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
     }
     List<Route> routes;
+    TlsPolicy policy = TlsPolicy.byDefault(SignetConfig.TlsLevel.OPPORTUNISTIC);
+    List<Reply> skipped = new ArrayList<>();
     if (delivery.smarthost().isPresent()) {
       routes = List.of(smarthost(delivery.smarthost().get()));
     } else {
       switch (resolver.lookup(request.domain())) {
-        case MxResult.Found found -> routes = mxRoutes(found);
+        case MxResult.Found found -> {
+          policy = policies.forDomain(request.domain());
+          routes = mxRoutes(request.domain(), found, policy, skipped);
+        }
         case MxResult.PermanentFailure failure -> {
           int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
           Reply reply = Reply.local(code, failure.status(), failure.reason());
@@ -84,12 +124,12 @@ public final class SmtpSender implements AutoCloseable {
         }
       }
     }
-    return logged(request, attempt(request, file, routes));
+    return logged(request, policy, attempt(request, file, routes, policy, skipped));
   }
 
-  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes) {
+  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes, TlsPolicy policy,
+      List<Reply> skipped) {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
-    List<Reply> skipped = new ArrayList<>();
     for (Route route : routes) {
       if (sockets.aborted()) {
         return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
@@ -103,10 +143,12 @@ public final class SmtpSender implements AutoCloseable {
         try {
           fresh = open(route, utf8);
         } catch (SmtpConnection.Unusable e) {
-          log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
-          skipped.add(e.reply());
+          Reply why = policies.failed(request.domain(), policy, route, e.reply());
+          log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
+          skipped.add(why);
           continue;
         }
+        policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
         attempt = run(fresh, request, file, utf8);
       }
       if (attempt.tryElsewhere()) {
@@ -167,12 +209,23 @@ public final class SmtpSender implements AutoCloseable {
         : new RecipientOutcome.Deferred(r, summary)).toList();
   }
 
-  private List<Route> mxRoutes(MxResult.Found found) {
-    Route.Tls tls = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? Route.Tls.REQUIRED : Route.Tls.OPPORTUNISTIC;
+  /**
+   * The addresses of the MX hosts {@code policy} allows, secured as it asks; the hosts it excludes
+   * go to {@code skipped} with the reason (RFC 8461 §4.1).
+   */
+  private List<Route> mxRoutes(String domain, MxResult.Found found, TlsPolicy policy, List<Reply> skipped) {
     List<Route> routes = new ArrayList<>();
     for (MxHost host : found.hosts()) {
+      if (policy.stsRefuses(host.name())) {
+        Reply refused = policies.refusedHost(domain, policy, host.name());
+        if (!policy.allows(host.name())) {
+          skipped.add(refused);
+          continue;
+        }
+      }
       for (var address : host.addresses()) {
-        routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls));
+        routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), policy.routeTls(),
+            policy.verify(), policy.label()));
       }
     }
     return routes;
@@ -186,18 +239,27 @@ public final class SmtpSender implements AutoCloseable {
     };
     // A smarthost is a named, configured peer: its certificate is verified (unlike MX hosts).
     return new Route(smarthost.address().host(), smarthost.address().host(), smarthost.address().port(), tls,
-        true, smarthost.username(), smarthost.password());
+        true, smarthost.username(), smarthost.password(), Route.SMARTHOST);
+  }
+
+  private DeliveryResult logged(DeliveryRequest request, TlsPolicy policy, DeliveryResult result) {
+    return logged(request, delivery.smarthost().isPresent() ? Route.SMARTHOST : policy.label(), result);
   }
 
   private static DeliveryResult logged(DeliveryRequest request, DeliveryResult result) {
+    return logged(request, "none", result);
+  }
+
+  /** One line per recipient, with the TLS policy that applied ("none" when no session was tried). */
+  private static DeliveryResult logged(DeliveryRequest request, String policy, DeliveryResult result) {
     for (RecipientOutcome o : result.outcomes()) {
       String kind = switch (o) {
         case RecipientOutcome.Delivered d -> "delivered";
         case RecipientOutcome.Deferred d -> "deferred";
         case RecipientOutcome.Failed f -> "failed";
       };
-      log.info("id={} to=<{}> result={} relay={} status={} reply=\"{}\"", request.id(), o.recipient(), kind,
-          o.reply().remoteMta().orElse("none"), o.reply().status(), o.reply().text());
+      log.info("id={} to=<{}> result={} relay={} tls-policy={} status={} reply=\"{}\"", request.id(), o.recipient(),
+          kind, o.reply().remoteMta().orElse("none"), policy, o.reply().status(), o.reply().text());
     }
     return result;
   }

@@ -19,5 +19,10 @@
  * <p>Inside: {@code SmtpConnection} (one SMTP session over Angus's SMTPTransport), {@code Transaction}
  * (MAIL/RCPT/DATA with per-recipient replies), {@code RawMessage} (the file's bytes, never re-encoded),
  * {@code ConnectionPool} (kept connections per host).
+ *
+ * <p>Delivery security: {@code TlsPolicies} decides per recipient domain how its sessions must be
+ * secured ({@code TlsPolicy}: the operator's delivery.tls-policy entry, else the domain's MTA-STS policy
+ * from {@code MtaSts}, cached on disk, else opportunistic TLS); {@code PeerTrust} holds the roots
+ * (JDK + delivery.ca-file) that verify MX hosts and MTA-STS policy hosts by name.
  */
 package dev.signet.delivery;

@@ -212,9 +212,9 @@ public final class ScriptedMx implements AutoCloseable {
           if (data == null) {
             return; // dropped (or the client went away) mid-DATA
           }
-          if (send(out, ".", "250 2.0.0 queued")) {
-            received.add(new Received(from, List.copyOf(recipients), data, protocol, sni));
-          }
+          // Recorded before the reply goes out: a client that saw 250 finds the message here.
+          Received r = new Received(from, List.copyOf(recipients), data, protocol, sni);
+          send(out, ".", "250 2.0.0 queued", () -> received.add(r));
           from = null;
           recipients.clear();
         }
@@ -235,6 +235,11 @@ public final class ScriptedMx implements AutoCloseable {
 
   /** Sends the scripted reply for {@code command} (or {@code normal}); true if it was a 2xx/3xx. */
   private boolean send(OutputStream out, String command, String normal) throws IOException {
+    return send(out, command, normal, () -> { });
+  }
+
+  /** As {@link #send(OutputStream, String, String)}, running {@code onSuccess} before a 2xx/3xx goes out. */
+  private boolean send(OutputStream out, String command, String normal, Runnable onSuccess) throws IOException {
     Duration delay = delays.get(command);
     if (delay != null) {
       try {
@@ -245,9 +250,13 @@ public final class ScriptedMx implements AutoCloseable {
       }
     }
     String reply = replies.getOrDefault(command, normal);
+    boolean ok = reply.charAt(0) == '2' || reply.charAt(0) == '3';
+    if (ok) {
+      onSuccess.run();
+    }
     out.write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
-    return reply.charAt(0) == '2' || reply.charAt(0) == '3';
+    return ok;
   }
 
   /** The message up to CRLF.CRLF, dot-unstuffed (RFC 5321 §4.5.2); null if the session ended first. */
