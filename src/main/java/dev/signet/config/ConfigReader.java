@@ -81,6 +81,8 @@ final class ConfigReader {
     DEFAULTS.put("delivery.tls-policy", Map.of()); // domain -> none|opportunistic|encrypt|verify|dane
     DEFAULTS.put("delivery.ca-file", null);
     DEFAULTS.put("delivery.mta-sts", "enforce");
+    DEFAULTS.put("delivery.dane", "on");
+    DEFAULTS.put("delivery.dnssec.trust-anchor", null); // default: the IANA root anchors in the jar
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
   }
 
@@ -232,7 +234,9 @@ final class ConfigReader {
           required("delivery.tls", v -> choice(v, TlsMode.class)),
           tlsPolicy(),
           optional("delivery.ca-file", Path::of),
-          required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)));
+          required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)),
+          required("delivery.dane", ConfigReader::bool),
+          optional("delivery.dnssec.trust-anchor", Path::of));
     }
 
     /** {@code delivery.tls-policy}: a YAML map, or from the environment "a.example=verify,b.example=none". */

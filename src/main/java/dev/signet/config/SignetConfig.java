@@ -111,17 +111,19 @@ public record SignetConfig(
       TlsMode tls,
       Map<String, TlsLevel> tlsPolicy,
       Optional<Path> caFile,
-      MtaStsMode mtaSts) {
+      MtaStsMode mtaSts,
+      boolean dane,
+      Optional<Path> trustAnchor) {
 
     public Delivery {
       tlsPolicy = Map.copyOf(tlsPolicy);
     }
 
-    /** The settings before the delivery-security keys: no per-domain policy, JDK roots, MTA-STS enforced. */
+    /** The settings before the delivery-security keys: no per-domain policy, JDK roots, MTA-STS enforced, DANE on. */
     public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, Map.of(),
-          Optional.empty(), MtaStsMode.ENFORCE);
+          Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -10,9 +11,14 @@ import java.util.Optional;
  * @param verify check the certificate chain and the name: always for the smarthost; for an MX when its
  *     domain's TLS policy asks for it ({@link TlsPolicy}), else MX TLS is opportunistic (RFC 7435)
  * @param policy which TLS policy chose {@code tls} and {@code verify} (a {@link TlsPolicy#label})
+ * @param tlsa with {@code verify}: the DANE TLSA records that authenticate the host instead of WebPKI
  */
 record Route(String name, String connectHost, int port, Tls tls, boolean verify,
-    Optional<String> username, Optional<String> password, String policy) {
+    Optional<String> username, Optional<String> password, String policy, List<Dane.Tlsa> tlsa) {
+
+  Route {
+    tlsa = List.copyOf(tlsa);
+  }
 
   static final String SMARTHOST = "smarthost";
 
@@ -28,12 +34,18 @@ record Route(String name, String connectHost, int port, Tls tls, boolean verify,
   }
 
   static Route mx(String name, String address, int port, Tls tls, boolean verify, String policy) {
-    return new Route(name, address, port, tls, verify, Optional.empty(), Optional.empty(), policy);
+    return new Route(name, address, port, tls, verify, Optional.empty(), Optional.empty(), policy, List.of());
+  }
+
+  /** An MX that DANE authenticates by {@code tlsa} (none usable = TLS required, not authenticated). */
+  static Route dane(String name, String address, int port, List<Dane.Tlsa> tlsa) {
+    return new Route(name, address, port, Tls.REQUIRED, !tlsa.isEmpty(), Optional.empty(), Optional.empty(),
+        TlsPolicy.DANE, tlsa);
   }
 
   /** The same host without TLS. */
   Route plaintext() {
-    return new Route(name, connectHost, port, Tls.NONE, verify, username, password, policy);
+    return new Route(name, connectHost, port, Tls.NONE, verify, username, password, policy, tlsa);
   }
 
   boolean smarthost() {

@@ -116,7 +116,9 @@ final class SmtpConnection implements AutoCloseable {
     }
     p.put("mail.smtp.socketFactory.fallback", "false");
     p.put("mail.smtp.ssl.socketFactory", capture.tls(!route.verify() ? UNVERIFIED_TLS
-        : route.smarthost() ? settings.smarthostTls() : settings.mxTrust().verifying(route.name())));
+        : route.smarthost() ? settings.smarthostTls()
+        : !route.tlsa().isEmpty() ? Dane.verifying(route.name(), route.tlsa())
+        : settings.mxTrust().verifying(route.name())));
     p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
     // Per-recipient replies: every RCPT result comes back as a chained exception; send to the
     // accepted recipients even when others are refused.

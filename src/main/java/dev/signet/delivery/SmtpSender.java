@@ -53,20 +53,21 @@ public final class SmtpSender implements AutoCloseable {
   private SmtpSender(SignetConfig config, Metrics metrics, PeerTrust trust) throws IOException {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
         SenderSettings.rfc5321().withMxTrust(trust),
-        MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust), metrics);
+        MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust),
+        Dane.forRelay(config.delivery()), metrics);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
-    this(hostname, delivery, resolver, settings, Optional.empty(), null);
+    this(hostname, delivery, resolver, settings, Optional.empty(), Optional.empty(), null);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
-      Optional<MtaSts> mtaSts, Metrics metrics) {
+      Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics) {
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
     this.settings = settings;
-    this.policies = new TlsPolicies(delivery, mtaSts, settings.mxTrust(), metrics);
+    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
@@ -75,6 +76,9 @@ public final class SmtpSender implements AutoCloseable {
     mtaSts.ifPresent(sts -> timer.scheduleWithFixedDelay(
         () -> Thread.ofVirtual().name("signet-mta-sts-refresh").start(sts::refreshDue),
         MtaSts.REFRESH.toMillis(), MtaSts.REFRESH.toMillis(), TimeUnit.MILLISECONDS));
+    dane.ifPresent(d -> timer.scheduleWithFixedDelay(
+        () -> Thread.ofVirtual().name("signet-dnssec-probe").start(d::probe),
+        Dane.PROBE.toMillis(), Dane.PROBE.toMillis(), TimeUnit.MILLISECONDS));
   }
 
   private static PeerTrust caFile(SignetConfig.Delivery delivery) throws IOException {
@@ -109,7 +113,7 @@ public final class SmtpSender implements AutoCloseable {
       switch (resolver.lookup(request.domain())) {
         case MxResult.Found found -> {
           policy = policies.forDomain(request.domain());
-          routes = mxRoutes(request.domain(), found, policy, skipped);
+          routes = policies.routes(request.domain(), found, policy, delivery.port(), skipped);
         }
         case MxResult.PermanentFailure failure -> {
           int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
@@ -209,28 +213,6 @@ public final class SmtpSender implements AutoCloseable {
         : new RecipientOutcome.Deferred(r, summary)).toList();
   }
 
-  /**
-   * The addresses of the MX hosts {@code policy} allows, secured as it asks; the hosts it excludes
-   * go to {@code skipped} with the reason (RFC 8461 §4.1).
-   */
-  private List<Route> mxRoutes(String domain, MxResult.Found found, TlsPolicy policy, List<Reply> skipped) {
-    List<Route> routes = new ArrayList<>();
-    for (MxHost host : found.hosts()) {
-      if (policy.stsRefuses(host.name())) {
-        Reply refused = policies.refusedHost(domain, policy, host.name());
-        if (!policy.allows(host.name())) {
-          skipped.add(refused);
-          continue;
-        }
-      }
-      for (var address : host.addresses()) {
-        routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), policy.routeTls(),
-            policy.verify(), policy.label()));
-      }
-    }
-    return routes;
-  }
-
   private static Route smarthost(SignetConfig.Smarthost smarthost) {
     Route.Tls tls = switch (smarthost.tls()) {
       case OPPORTUNISTIC -> Route.Tls.OPPORTUNISTIC;
@@ -239,7 +221,7 @@ public final class SmtpSender implements AutoCloseable {
     };
     // A smarthost is a named, configured peer: its certificate is verified (unlike MX hosts).
     return new Route(smarthost.address().host(), smarthost.address().host(), smarthost.address().port(), tls,
-        true, smarthost.username(), smarthost.password(), Route.SMARTHOST);
+        true, smarthost.username(), smarthost.password(), Route.SMARTHOST, List.of());
   }
 
   private DeliveryResult logged(DeliveryRequest request, TlsPolicy policy, DeliveryResult result) {

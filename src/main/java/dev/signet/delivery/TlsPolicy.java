@@ -16,22 +16,25 @@ import java.util.Optional;
  * @param sts the MTA-STS policy behind it, if any
  * @param reportOnly MTA-STS testing: deliver at {@code level}, but check and report what the policy
  *     would have refused (RFC 8461 §5: "testing")
+ * @param configured from delivery.tls-policy: overrides discovery (MTA-STS, and DANE unless the level is dane)
  */
-record TlsPolicy(TlsLevel level, String label, Optional<MtaSts.Applied> sts, boolean reportOnly) {
+record TlsPolicy(TlsLevel level, String label, Optional<MtaSts.Applied> sts, boolean reportOnly,
+    boolean configured) {
 
   static final String MTA_STS = "mta-sts";
+  static final String DANE = "dane";
 
   static TlsPolicy configured(TlsLevel level) {
-    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false);
+    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, true);
   }
 
   /** Where nothing is configured or published: opportunistic, or encrypt under {@code delivery.tls: required}. */
   static TlsPolicy byDefault(TlsLevel level) {
-    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false);
+    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, false);
   }
 
   static TlsPolicy mtaSts(MtaSts.Applied applied, boolean testing, TlsLevel testingLevel) {
-    return new TlsPolicy(testing ? testingLevel : TlsLevel.VERIFY, MTA_STS, Optional.of(applied), testing);
+    return new TlsPolicy(testing ? testingLevel : TlsLevel.VERIFY, MTA_STS, Optional.of(applied), testing, false);
   }
 
   /** Whether mail may go to MX host {@code name} (RFC 8461 §4.1; in testing mode every host may). */

@@ -190,6 +190,15 @@ public final class Metrics {
     }
   }
 
+  /**
+   * Registers {@code signet_dnssec_available}: 1 when DNSSEC validates through delivery.dns (DANE in
+   * force), 0 when the resolvers strip or break it (DANE left out), -1 before the first check.
+   */
+  public void dnssecAvailable(java.util.function.IntSupplier state) {
+    Gauge.builder("signet.dnssec.available", state::getAsInt)
+        .description("Whether DNSSEC validates through the configured resolvers (DANE usable)").register(registry);
+  }
+
   /** The registry, for binders of other stages (e.g. executor metrics). */
   public MeterRegistry registry() {
     return registry;

@@ -30,6 +30,19 @@ class DeliverySecurityConfigTest {
     assertEquals(MtaStsMode.ENFORCE, d.mtaSts());
     assertEquals(Optional.empty(), d.caFile());
     assertEquals(Map.of(), d.tlsPolicy());
+    assertTrue(d.dane());
+    assertEquals(Optional.empty(), d.trustAnchor());
+  }
+
+  @Test
+  void daneAndItsTrustAnchorAreSettable() throws Exception {
+    SignetConfig c = load("delivery:\n  dane: off\n  dnssec:\n    trust-anchor: /etc/signet/anchors.txt\n", Map.of());
+    assertEquals(false, c.delivery().dane());
+    assertEquals(Optional.of(Path.of("/etc/signet/anchors.txt")), c.delivery().trustAnchor());
+    SignetConfig e = load("", Map.of("SIGNET_DELIVERY_DANE", "off",
+        "SIGNET_DELIVERY_DNSSEC_TRUST_ANCHOR", "/anchors.txt"));
+    assertEquals(false, e.delivery().dane());
+    assertEquals(Optional.of(Path.of("/anchors.txt")), e.delivery().trustAnchor());
   }
 
   @Test
@@ -42,9 +55,10 @@ class DeliverySecurityConfigTest {
             Example.NET: verify
             legacy.example.: none
             partner.example: encrypt
+            secure.example: dane
         """, Map.of());
     assertEquals(Map.of("example.net", TlsLevel.VERIFY, "legacy.example", TlsLevel.NONE,
-        "partner.example", TlsLevel.ENCRYPT), c.delivery().tlsPolicy());
+        "partner.example", TlsLevel.ENCRYPT, "secure.example", TlsLevel.DANE), c.delivery().tlsPolicy());
     assertEquals(MtaStsMode.TESTING_ONLY, c.delivery().mtaSts());
     assertEquals(Optional.of(Path.of("/etc/signet/roots.pem")), c.delivery().caFile());
   }

@@ -73,14 +73,15 @@ class MtaStsDeliveryTest {
   private SmtpSender sender(MtaStsMode mode, Map<String, TlsLevel> tlsPolicy) throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
     SignetConfig.Delivery delivery = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(), mode);
+        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(), mode,
+        false, Optional.empty());
     MxResolver.Settings quick = new MxResolver.Settings(Duration.ofMillis(500), 1);
     MtaStsDns dns = new MtaStsDns(List.of(fixture.dns.address()), quick);
     MtaSts sts = new MtaSts(dns::txt, new PolicyFetcher(trust, dns::addresses, policyHost.port(),
         Duration.ofSeconds(2)), tmp.resolve("spool/mta-sts"), Clock.systemUTC());
     return fixture.track(new SmtpSender("relay.signet.test", delivery,
         new MxResolver(List.of(fixture.dns.address()), quick, new Random()),
-        DeliveryFixture.fast(null).withMxTrust(trust), Optional.of(sts), metrics));
+        DeliveryFixture.fast(null).withMxTrust(trust), Optional.of(sts), Optional.empty(), metrics));
   }
 
   private SmtpSender sender() throws Exception {
