@@ -82,6 +82,16 @@ final class MtaSts {
   private final Path dir;
   private final Clock clock;
   private final Map<String, Applied> cache = new ConcurrentHashMap<>();
+  /** Fetches that failed, by domain: not tried again for the same id before {@link #RETRY_FETCH} passed. */
+  private final Map<String, Failed> failed = new ConcurrentHashMap<>();
+
+  private record Failed(String id, Instant until) {}
+
+  /**
+   * How long a failed fetch is not repeated for the same id: a domain whose policy host is down must
+   * not cost every delivery attempt a connect timeout.
+   */
+  static final Duration RETRY_FETCH = Duration.ofMinutes(5);
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   /**
@@ -114,6 +124,10 @@ final class MtaSts {
     if (cached != null && cached.id().equals(found.id())) {
       return Optional.of(cached);
     }
+    Failed recent = failed.get(d);
+    if (recent != null && recent.id().equals(found.id()) && recent.until().isAfter(clock.instant())) {
+      return Optional.ofNullable(cached); // fetched in vain a moment ago
+    }
     return refresh(d, found.id());
   }
 
@@ -135,10 +149,12 @@ final class MtaSts {
         text = fetcher.fetch(domain);
         policy = MtaStsPolicy.parse(text);
       } catch (PolicyFetcher.Failure e) {
+        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH)));
         log.warn("mta-sts domain={} id={} fetch failed ({}): {}{}", domain, id, e.resultType, e.getMessage(),
             cached == null ? "" : "; keeping the cached policy id=" + cached.id());
         return Optional.ofNullable(cached);
       } catch (MtaStsPolicy.Invalid e) {
+        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH)));
         log.warn("mta-sts domain={} id={} policy invalid (sts-policy-invalid): {}{}", domain, id, e.getMessage(),
             cached == null ? "" : "; keeping the cached policy id=" + cached.id());
         return Optional.ofNullable(cached);
@@ -149,6 +165,7 @@ final class MtaSts {
         log.info("mta-sts domain={} id={} mode=none: policy dropped", domain, id);
         return Optional.empty();
       }
+      failed.remove(domain);
       Applied applied = new Applied(domain, id, policy, clock.instant());
       store(applied, text);
       log.info("mta-sts domain={} id={} mode={} mx={} max_age={} fetched", domain, id,

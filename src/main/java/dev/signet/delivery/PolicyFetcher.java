@@ -84,6 +84,9 @@ final class PolicyFetcher {
     try (Socket tcp = new Socket()) {
       tcp.connect(new InetSocketAddress(address, port), millis);
       tcp.setSoTimeout(millis);
+      // A server that sends a byte now and then must not hold the delivery that waits for the policy:
+      // the whole exchange gets twice the timeout.
+      long deadline = System.nanoTime() + 2 * timeout.toNanos();
       try (SSLSocket tls = (SSLSocket) trust.verifying(host).createSocket(tcp, host, port, true)) {
         tls.startHandshake();
         OutputStream out = tls.getOutputStream();
@@ -91,9 +94,34 @@ final class PolicyFetcher {
             + "\r\nUser-Agent: Signet\r\nAccept: text/plain\r\nConnection: close\r\n\r\n")
             .getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        return read(host, new java.io.BufferedInputStream(tls.getInputStream()));
+        return read(host, new java.io.BufferedInputStream(bounded(tls.getInputStream(), tcp, deadline, millis)));
       }
     }
+  }
+
+  /** Each read waits at most until {@code deadline} (System.nanoTime), by the socket's read timeout. */
+  private static InputStream bounded(InputStream in, Socket tcp, long deadline, int perRead) {
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        limit();
+        return super.read();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        limit();
+        return super.read(b, off, len);
+      }
+
+      private void limit() throws IOException {
+        long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          throw new java.net.SocketTimeoutException("policy fetch took too long");
+        }
+        tcp.setSoTimeout((int) Math.min(left, perRead));
+      }
+    };
   }
 
   private static String read(String host, InputStream in) throws IOException, Failure {

@@ -159,8 +159,8 @@ final class TlsPolicies {
     MtaStsPolicy sts = policy.sts().orElseThrow().policy();
     String text = host + " is not an MX host allowed by the " + policy.describe(domain) + ": mx "
         + String.join(", ", sts.mx());
-    if (metrics != null) {
-      metrics.deliveryTls(policy.label(), false);
+    if (metrics != null && !policy.reportOnly()) {
+      metrics.deliveryTls(policy.label(), false); // in testing mode the session counts once, in opened()
     }
     log.warn("tls domain={} host={} policy={} result=failed type=mx-mismatch: {}{}", domain, host, policy.label(),
         text, policy.reportOnly() ? " (testing: delivering anyway)" : "");
@@ -175,7 +175,10 @@ final class TlsPolicies {
     boolean ok = true;
     String detail = "";
     if (policy.reportOnly() && route.policy().equals(policy.label())) {
-      if (session.isEmpty()) {
+      if (policy.stsRefuses(route.name())) {
+        ok = false;
+        detail = " type=mx-mismatch";
+      } else if (session.isEmpty()) {
         ok = false;
         detail = " type=starttls-not-supported";
       } else {

@@ -98,6 +98,19 @@ class MtaStsCacheTest {
   }
 
   @Test
+  void aFailedFetchIsNotRepeatedForEveryDeliveryButRetriedLater() {
+    host.serve(PATH, "text/html", "<html>maintenance</html>");
+    assertTrue(sts.policy("dest.test").isEmpty());
+    assertTrue(sts.policy("dest.test").isEmpty());
+    assertEquals(1, host.requests(), "the second delivery does not fetch again");
+
+    host.serve(PATH, "text/plain", "version: STSv1\nmode: enforce\nmx: mx.dest.test\nmax_age: 1000\n");
+    now = now.plus(MtaSts.RETRY_FETCH).plusSeconds(1);
+    assertTrue(sts.policy("dest.test").isPresent());
+    assertEquals(2, host.requests());
+  }
+
+  @Test
   void countsArePerMode() {
     sts.policy("dest.test");
     assertEquals(1, sts.counts().get(MtaStsPolicy.Mode.ENFORCE));

@@ -57,10 +57,11 @@ public final class ScriptedMx implements AutoCloseable {
   private volatile SSLContext tls;
   private volatile boolean dropInData;
   private volatile boolean closed;
+  private final Thread acceptor;
 
   private ScriptedMx(ServerSocket server) {
     this.server = server;
-    Thread.ofVirtual().name("scripted-mx-accept").start(this::acceptLoop);
+    this.acceptor = Thread.ofPlatform().daemon().name("scripted-mx-accept").start(this::acceptLoop);
   }
 
   /** Listens on {@code address}:{@code port} (port 0 = any free port). */
@@ -113,12 +114,18 @@ public final class ScriptedMx implements AutoCloseable {
     return handshakes.get();
   }
 
+  /** Stops listening and ends every session; on return the port is free to bind again. */
   @Override
   public void close() throws IOException {
     closed = true;
     server.close();
     for (Socket s : open) {
       s.close();
+    }
+    try {
+      acceptor.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
