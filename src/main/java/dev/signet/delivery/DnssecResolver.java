@@ -96,7 +96,11 @@ public final class DnssecResolver {
       throws IOException {
     byte[] text;
     if (trustAnchor.isPresent()) {
-      text = Files.readAllBytes(trustAnchor.get());
+      try {
+        text = Files.readAllBytes(trustAnchor.get());
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IOException(trustAnchor.get() + ": no such file", e);
+      }
     } else {
       try (InputStream in = DnssecResolver.class.getResourceAsStream("/dnssec/root-anchors.txt")) {
         if (in == null) {

@@ -72,6 +72,8 @@ final class PeerTrust {
     Collection<? extends Certificate> extra;
     try (InputStream in = Files.newInputStream(caFile.get())) {
       extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException(caFile.get() + ": no such file", e);
     } catch (CertificateException e) {
       throw new IOException(caFile.get() + ": not PEM certificates: " + e.getMessage(), e);
     }

@@ -128,7 +128,9 @@ public final class SmtpSender implements AutoCloseable {
         }
       }
     }
-    return logged(request, policy, attempt(request, file, routes, policy, skipped));
+    // DANE decides per MX host: name it in the log line when it secured any of the hosts tried.
+    String label = routes.stream().anyMatch(r -> r.policy().equals(TlsPolicy.DANE)) ? TlsPolicy.DANE : policy.label();
+    return logged(request, label, attempt(request, file, routes, policy, skipped));
   }
 
   private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes, TlsPolicy policy,
@@ -224,16 +226,16 @@ public final class SmtpSender implements AutoCloseable {
         true, smarthost.username(), smarthost.password(), Route.SMARTHOST, List.of());
   }
 
-  private DeliveryResult logged(DeliveryRequest request, TlsPolicy policy, DeliveryResult result) {
-    return logged(request, delivery.smarthost().isPresent() ? Route.SMARTHOST : policy.label(), result);
+  private DeliveryResult logged(DeliveryRequest request, String label, DeliveryResult result) {
+    return logOutcomes(request, delivery.smarthost().isPresent() ? Route.SMARTHOST : label, result);
   }
 
   private static DeliveryResult logged(DeliveryRequest request, DeliveryResult result) {
-    return logged(request, "none", result);
+    return logOutcomes(request, "none", result);
   }
 
   /** One line per recipient, with the TLS policy that applied ("none" when no session was tried). */
-  private static DeliveryResult logged(DeliveryRequest request, String policy, DeliveryResult result) {
+  private static DeliveryResult logOutcomes(DeliveryRequest request, String policy, DeliveryResult result) {
     for (RecipientOutcome o : result.outcomes()) {
       String kind = switch (o) {
         case RecipientOutcome.Delivered d -> "delivered";
