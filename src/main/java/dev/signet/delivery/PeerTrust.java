@@ -204,6 +204,9 @@ final class PeerTrust {
       if (m.startsWith("No subject alternative") || m.startsWith("No name matching")) {
         return new Failure("certificate-host-mismatch", detail);
       }
+      if (t instanceof java.security.cert.CertPathBuilderException) {
+        return new Failure("certificate-not-trusted", detail); // no path to a trusted root
+      }
     }
     return new Failure("validation-failure", detail);
   }
