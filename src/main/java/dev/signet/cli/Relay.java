@@ -19,6 +19,7 @@ import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,11 +89,11 @@ final class Relay implements AutoCloseable {
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
       // and signed again with the same keys (see SevenBit).
       SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
-      sender = new SmtpSender(c, (message, out) -> {
+      sender = new SmtpSender(c, metrics, Optional.of((message, out) -> {
         try (java.io.InputStream in = message.open()) {
           out.write(sevenBit.convert(in));
         }
-      });
+      }));
       scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys), Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();

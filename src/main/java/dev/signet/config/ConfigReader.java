@@ -2,7 +2,9 @@ package dev.signet.config;
 
 import dev.signet.config.SignetConfig.BareLineEndings;
 import dev.signet.config.SignetConfig.Canonicalization;
+import dev.signet.config.SignetConfig.MtaStsMode;
 import dev.signet.config.SignetConfig.SmarthostTls;
+import dev.signet.config.SignetConfig.TlsLevel;
 import dev.signet.config.SignetConfig.TlsMode;
 import dev.signet.config.SignetConfig.UnsignedPolicy;
 import java.io.InputStream;
@@ -86,6 +88,11 @@ final class ConfigReader {
     DEFAULTS.put("delivery.tls", "opportunistic");
     DEFAULTS.put("delivery.source-addresses", List.of());
     DEFAULTS.put("delivery.address-literals", "reject");
+    DEFAULTS.put("delivery.tls-policy", Map.of()); // domain -> none|opportunistic|encrypt|verify|dane
+    DEFAULTS.put("delivery.ca-file", null);
+    DEFAULTS.put("delivery.mta-sts", "enforce");
+    DEFAULTS.put("delivery.dane", "on");
+    DEFAULTS.put("delivery.dnssec.trust-anchor", null); // default: the IANA root anchors in the jar
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
@@ -290,7 +297,53 @@ final class ConfigReader {
           smarthost(),
           required("delivery.tls", v -> choice(v, TlsMode.class)),
           list("delivery.source-addresses", ConfigReader::ipAddress),
-          required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)));
+          required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)),
+          tlsPolicy(),
+          optional("delivery.ca-file", Path::of),
+          required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)),
+          required("delivery.dane", ConfigReader::bool),
+          optional("delivery.dnssec.trust-anchor", Path::of));
+    }
+
+    /** {@code delivery.tls-policy}: a YAML map, or from the environment "a.example=verify,b.example=none". */
+    private Map<String, TlsLevel> tlsPolicy() {
+      String key = "delivery.tls-policy";
+      Object raw = values.get(key);
+      Map<String, String> entries = new LinkedHashMap<>();
+      if (raw instanceof Map<?, ?> map) {
+        map.forEach((k, v) -> entries.put(String.valueOf(k), v == null ? "" : String.valueOf(v)));
+      } else if (raw != null) {
+        String text = raw.toString().trim();
+        if (text.startsWith("{") && text.endsWith("}")) {
+          text = text.substring(1, text.length() - 1);
+        }
+        for (String item : text.split(",")) {
+          if (item.isBlank()) {
+            continue;
+          }
+          String[] pair = item.split("[=:]", 2);
+          if (pair.length != 2) {
+            throw new ConfigError(key, "expected domain=level pairs like example.net=verify, got '" + item.trim() + "'");
+          }
+          entries.put(pair[0].trim(), pair[1].trim());
+        }
+      }
+      Map<String, TlsLevel> policy = new LinkedHashMap<>();
+      for (Map.Entry<String, String> e : entries.entrySet()) {
+        String domain = e.getKey().trim().toLowerCase(Locale.ROOT);
+        if (domain.endsWith(".")) {
+          domain = domain.substring(0, domain.length() - 1);
+        }
+        if (domain.isEmpty() || !domain.matches("[\\p{L}\\p{N}_.-]+")) {
+          throw new ConfigError(key, "not a domain: '" + e.getKey() + "'");
+        }
+        try {
+          policy.put(domain, choice(e.getValue(), TlsLevel.class));
+        } catch (IllegalArgumentException ex) {
+          throw new ConfigError(key + "." + e.getKey(), ex.getMessage());
+        }
+      }
+      return Map.copyOf(policy);
     }
 
     private Optional<SignetConfig.Smarthost> smarthost() {
@@ -509,7 +562,7 @@ final class ConfigReader {
     }
     List<String> names = new ArrayList<>();
     for (E constant : type.getEnumConstants()) {
-      names.add(constant.name().toLowerCase(Locale.ROOT));
+      names.add(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
     }
     throw new IllegalArgumentException("expected one of " + String.join(", ", names) + ", got '" + text + "'");
   }

@@ -156,28 +156,51 @@ public record SignetConfig(
       Optional<Smarthost> smarthost,
       TlsMode tls,
       List<InetAddress> sourceAddresses,
-      AddressLiterals addressLiterals) {
+      AddressLiterals addressLiterals,
+      Map<String, TlsLevel> tlsPolicy,
+      Optional<Path> caFile,
+      MtaStsMode mtaSts,
+      boolean dane,
+      Optional<Path> trustAnchor) {
 
-    /** Defaults for the rest: the system picks the outgoing address (any family), literals refused. */
+    public Delivery {
+      sourceAddresses = List.copyOf(sourceAddresses);
+      tlsPolicy = Map.copyOf(tlsPolicy);
+    }
+
+    /**
+     * Defaults for the rest: the system picks the outgoing address (any family), literals refused, no
+     * per-domain TLS policy, JDK roots, MTA-STS enforced, DANE on.
+     */
     public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
         TlsMode tls) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of());
     }
 
-    /** With {@code source-addresses}; address literals refused (the default). */
+    /** With {@code source-addresses}; the rest at its defaults. */
     public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
         TlsMode tls, List<InetAddress> sourceAddresses) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, sourceAddresses,
-          AddressLiterals.REJECT);
+          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty());
     }
 
-    /** With {@code delivery.address-literals}; the system picks the outgoing address. */
+    /** With {@code delivery.address-literals}; the rest at its defaults. */
     public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
         AddressLiterals addressLiterals) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(), addressLiterals);
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(), addressLiterals,
+          Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty());
+    }
+
+    /** With the delivery-security keys; the rest at its defaults. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
+        Map<String, TlsLevel> tlsPolicy, Optional<Path> caFile, MtaStsMode mtaSts, boolean dane,
+        Optional<Path> trustAnchor) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(),
+          AddressLiterals.REJECT, tlsPolicy, caFile, mtaSts, dane, trustAnchor);
     }
   }
 
@@ -190,6 +213,16 @@ public record SignetConfig(
   public enum SmarthostTls { OPPORTUNISTIC, REQUIRED, IMPLICIT }
 
   public enum TlsMode { OPPORTUNISTIC, REQUIRED }
+
+  /**
+   * Per-domain TLS levels ({@code delivery.tls-policy}), as Postfix's smtp_tls_security_level: plaintext
+   * only; STARTTLS if offered; STARTTLS required; STARTTLS with a certificate that chains to a trusted
+   * root and names the MX host; DANE (RFC 7672) required.
+   */
+  public enum TlsLevel { NONE, OPPORTUNISTIC, ENCRYPT, VERIFY, DANE }
+
+  /** {@code delivery.mta-sts}: obey each domain's policy, treat every policy as "testing", or ignore MTA-STS. */
+  public enum MtaStsMode { ENFORCE, TESTING_ONLY, OFF }
 
   public record Metrics(HostPort listen) {}
 

@@ -221,7 +221,7 @@ public final class MxResolver {
     return s.isEmpty() ? "." : s;
   }
 
-  private static Resolver resolver(List<HostPort> servers, Settings settings) {
+  static Resolver resolver(List<HostPort> servers, Settings settings) {
     List<Resolver> resolvers = new ArrayList<>();
     for (HostPort server : servers) {
       SimpleResolver simple = new SimpleResolver(new InetSocketAddress(server.host(), server.port()));

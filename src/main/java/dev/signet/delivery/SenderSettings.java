@@ -16,9 +16,20 @@ import javax.net.ssl.SSLSocketFactory;
  * @param reuseIdle how long an idle connection is kept for the next message to the same host
  * @param reuseMessages how many messages one connection carries at most
  * @param smarthostTls TLS towards the smarthost, with the trust anchors to verify it against
+ * @param mxTrust the roots that authenticate MX hosts whose TLS policy asks for verification
  */
 record SenderSettings(Duration connect, Duration greeting, Duration command, Duration dataBlock,
-    Duration dataEnd, Duration reuseIdle, int reuseMessages, SSLSocketFactory smarthostTls) {
+    Duration dataEnd, Duration reuseIdle, int reuseMessages, SSLSocketFactory smarthostTls, PeerTrust mxTrust) {
+
+  SenderSettings(Duration connect, Duration greeting, Duration command, Duration dataBlock,
+      Duration dataEnd, Duration reuseIdle, int reuseMessages, SSLSocketFactory smarthostTls) {
+    this(connect, greeting, command, dataBlock, dataEnd, reuseIdle, reuseMessages, smarthostTls, PeerTrust.jdk());
+  }
+
+  SenderSettings withMxTrust(PeerTrust trust) {
+    return new SenderSettings(connect, greeting, command, dataBlock, dataEnd, reuseIdle, reuseMessages,
+        smarthostTls, trust);
+  }
 
   static SenderSettings rfc5321() {
     return new SenderSettings(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofMinutes(5),

@@ -109,14 +109,18 @@ final class SmtpConnection implements AutoCloseable {
     // Never send credentials in the clear: with AUTH configured, STARTTLS becomes mandatory.
     p.put("mail.smtp.starttls.required",
         String.valueOf(!implicit && (route.tls() == Route.Tls.REQUIRED || route.authenticates())));
-    p.put("mail.smtp.ssl.checkserveridentity", String.valueOf(route.verify()));
+    // An MX is verified against its MX name (we connect to its address) by PeerTrust, in the handshake.
+    p.put("mail.smtp.ssl.checkserveridentity", String.valueOf(route.verify() && route.smarthost()));
     if (!implicit) {
       p.put("mail.smtp.socketFactory", capture.plain());
     }
     p.put("mail.smtp.socketFactory.fallback", "false");
     // delivery.source-addresses: Angus binds the socket to this local address before connecting.
     route.source().ifPresent(a -> p.put("mail.smtp.localaddress", a.getHostAddress()));
-    p.put("mail.smtp.ssl.socketFactory", capture.tls(route.verify() ? settings.smarthostTls() : UNVERIFIED_TLS));
+    p.put("mail.smtp.ssl.socketFactory", capture.tls(!route.verify() ? UNVERIFIED_TLS
+        : route.smarthost() ? settings.smarthostTls()
+        : !route.tlsa().isEmpty() ? Dane.verifying(route.name(), route.tlsa())
+        : settings.mxTrust().verifying(route.name())));
     p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
     // Per-recipient replies: every RCPT result comes back as a chained exception; send to the
     // accepted recipients even when others are refused.
@@ -216,6 +220,11 @@ final class SmtpConnection implements AutoCloseable {
 
   String extensionParameter(String extension) {
     return transport.getExtensionParameter(extension);
+  }
+
+  /** The TLS session (implicit or after STARTTLS), if any. */
+  java.util.Optional<javax.net.ssl.SSLSession> tlsSession() {
+    return socket.tlsSession();
   }
 
   /** Whether the session runs over TLS (implicit or after STARTTLS). */

@@ -1,6 +1,7 @@
 package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.metrics.Metrics;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.io.OutputStream;
@@ -45,6 +46,7 @@ public final class SmtpSender implements AutoCloseable {
   private final SourceAddresses sources;
   private final Optional<SevenBitConversion> sevenBit;
   private final List<InetSocketAddress> listening;
+  private final TlsPolicies policies;
 
   private static List<InetSocketAddress> listeners(SignetConfig.Listen listen) {
     List<InetSocketAddress> out = new ArrayList<>();
@@ -59,19 +61,29 @@ public final class SmtpSender implements AutoCloseable {
     return out;
   }
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*, listen.* to detect loops). */
-  public SmtpSender(SignetConfig config) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
-        Optional.empty(), listeners(config.listen()));
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*, listen.*), without metrics. */
+  public SmtpSender(SignetConfig config) throws IOException {
+    this(config, null, Optional.empty());
   }
 
   /**
-   * A sender that converts 8-bit messages with {@code sevenBit} for destinations where no host offers
-   * 8BITMIME (without one, such messages fail there with 554 5.6.3).
+   * A sender for the relay configured by {@code config}: hostname, delivery.*, listen.* (to detect loops).
+   *
+   * @param metrics counts TLS policy results; null = none
+   * @param sevenBit converts 8-bit messages for destinations where no host offers 8BITMIME (without
+   *     one, such messages fail there with 554 5.6.3)
+   * @throws IOException if delivery.ca-file cannot be read or the MTA-STS cache under spool.dir cannot be opened
    */
-  public SmtpSender(SignetConfig config, SevenBitConversion sevenBit) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
-        Optional.of(sevenBit), listeners(config.listen()));
+  public SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit) throws IOException {
+    this(config, metrics, sevenBit, caFile(config.delivery()));
+  }
+
+  private SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit, PeerTrust trust)
+      throws IOException {
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
+        SenderSettings.rfc5321().withMxTrust(trust),
+        MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust),
+        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()));
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
@@ -88,12 +100,24 @@ public final class SmtpSender implements AutoCloseable {
     this(hostname, delivery, resolver, settings, Optional.empty(), listening);
   }
 
+  private SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<SevenBitConversion> sevenBit, List<InetSocketAddress> listening) {
+    this(hostname, delivery, resolver, settings, Optional.empty(), Optional.empty(), null, sevenBit, listening);
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics) {
+    this(hostname, delivery, resolver, settings, mtaSts, dane, metrics, Optional.empty(), List.of());
+  }
+
   /**
+   * @param mtaSts MTA-STS policies (RFC 8461), if on; {@code dane} DANE (RFC 7672), if on
    * @param sevenBit converts 8-bit messages for destinations where no host offers 8BITMIME
    * @param listening this relay's own listening sockets: an MX pointing at one of them is a loop
    */
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
-      Optional<SevenBitConversion> sevenBit, List<InetSocketAddress> listening) {
+      Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
+      List<InetSocketAddress> listening) {
     this.sevenBit = sevenBit;
     this.listening = List.copyOf(listening);
     this.hostname = hostname;
@@ -101,11 +125,26 @@ public final class SmtpSender implements AutoCloseable {
     this.resolver = resolver;
     this.settings = settings;
     this.sources = new SourceAddresses(delivery.sourceAddresses());
+    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
     long sweep = Math.max(100, settings.reuseIdle().toMillis());
     timer.scheduleWithFixedDelay(() -> pool.closeIdle(settings), sweep, sweep, TimeUnit.MILLISECONDS);
+    mtaSts.ifPresent(sts -> timer.scheduleWithFixedDelay(
+        () -> Thread.ofVirtual().name("signet-mta-sts-refresh").start(sts::refreshDue),
+        MtaSts.REFRESH.toMillis(), MtaSts.REFRESH.toMillis(), TimeUnit.MILLISECONDS));
+    dane.ifPresent(d -> timer.scheduleWithFixedDelay(
+        () -> Thread.ofVirtual().name("signet-dnssec-probe").start(d::probe),
+        Dane.PROBE.toMillis(), Dane.PROBE.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private static PeerTrust caFile(SignetConfig.Delivery delivery) throws IOException {
+    try {
+      return PeerTrust.load(delivery.caFile());
+    } catch (IOException e) {
+      throw new IOException("delivery.ca-file " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -152,17 +191,21 @@ public final class SmtpSender implements AutoCloseable {
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
     }
     List<Route> routes;
+    TlsPolicy policy = TlsPolicy.byDefault(SignetConfig.TlsLevel.OPPORTUNISTIC);
+    List<Reply> skipped = new ArrayList<>();
     if (delivery.smarthost().isPresent()) {
       routes = List.of(smarthost(delivery.smarthost().get(), sources.first()));
     } else {
       switch (resolver.lookup(request.domain())) {
         case MxResult.Found found -> {
-          routes = mxRoutes(request.domain(), found);
-          if (routes.isEmpty()) {
+          policy = policies.forDomain(request.domain());
+          List<Route> secured = policies.routes(request.domain(), found, policy, delivery.port(), skipped);
+          routes = sources.routes(request.domain(), secured);
+          if (!secured.isEmpty() && routes.isEmpty()) {
             // RFC 3463 X.4.4: unable to route. Temporary: the MX records or the configuration may change.
-            return logged(request, new DeliveryResult(Transaction.deferAll(request, Reply.local(451, "4.4.4",
-                "no MX address of " + request.domain() + " is reachable from delivery.source-addresses ("
-                    + sources.families() + " only)"))));
+            return logged(request, policy.label(), new DeliveryResult(Transaction.deferAll(request,
+                Reply.local(451, "4.4.4", "no MX address of " + request.domain()
+                    + " is reachable from delivery.source-addresses (" + sources.families() + " only)"))));
           }
         }
         case MxResult.PermanentFailure failure -> {
@@ -178,19 +221,21 @@ public final class SmtpSender implements AutoCloseable {
         }
       }
     }
-    return logged(request, attempt(request, file, routes));
+    // DANE decides per MX host: name it in the log line when it secured any of the hosts tried.
+    String label = routes.stream().anyMatch(r -> r.policy().equals(TlsPolicy.DANE)) ? TlsPolicy.DANE : policy.label();
+    return logged(request, label, attempt(request, file, routes, policy, skipped));
   }
 
-  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes) {
-    List<Reply> skipped = new ArrayList<>();
+  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes, TlsPolicy policy,
+      List<Reply> skipped) {
     List<Route> without8bit = new ArrayList<>();
-    Optional<DeliveryResult> sent = attempt(request, file, routes, skipped, without8bit);
+    Optional<DeliveryResult> sent = attempt(request, file, routes, policy, skipped, without8bit);
     if (sent.isPresent()) {
       return sent.get();
     }
     if (!without8bit.isEmpty() && sevenBit.isPresent() && !sockets.aborted()) {
       // RFC 6152 §3: no host offers 8BITMIME; the hosts that lacked only that get the message in 7 bits.
-      sent = converted(request, without8bit, skipped);
+      sent = converted(request, without8bit, policy, skipped);
       if (sent.isPresent()) {
         return sent.get();
       }
@@ -199,7 +244,8 @@ public final class SmtpSender implements AutoCloseable {
   }
 
   /** The message converted to 7 bits (and signed again) in a temporary file, to {@code routes}. */
-  private Optional<DeliveryResult> converted(DeliveryRequest request, List<Route> routes, List<Reply> skipped) {
+  private Optional<DeliveryResult> converted(DeliveryRequest request, List<Route> routes, TlsPolicy policy,
+      List<Reply> skipped) {
     Path temporary = null;
     try {
       temporary = Files.createTempFile("signet-7bit-", ".eml"); // mode 0600
@@ -214,7 +260,7 @@ public final class SmtpSender implements AutoCloseable {
       }
       log.info("id={} to={}: no host offers 8BITMIME; sending the message converted to 7 bits and signed again",
           request.id(), request.domain());
-      return attempt(sevenBitRequest, file, routes, skipped, new ArrayList<>());
+      return attempt(sevenBitRequest, file, routes, policy, skipped, new ArrayList<>());
     } catch (IOException e) {
       skipped.add(Reply.local(554, "5.6.3", "message has 8-bit content, no host of " + request.domain()
           + " offers 8BITMIME, and it could not be converted to 7 bits: " + e.getMessage()));
@@ -235,14 +281,14 @@ public final class SmtpSender implements AutoCloseable {
    * {@code without8bit} collects the hosts that lacked only 8BITMIME).
    */
   private Optional<DeliveryResult> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
-      List<Reply> skipped, List<Route> without8bit) {
+      TlsPolicy policy, List<Reply> skipped, List<Route> without8bit) {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     for (Route route : routes) {
       if (sockets.aborted()) {
         // not the next host either
         return Optional.of(new DeliveryResult(Transaction.deferAll(request, STOPPING)));
       }
-      java.util.Optional<String> undialable = literal(route).flatMap(AddressLiteral::undialable);
+      java.util.Optional<String> undialable = route.address().flatMap(AddressLiteral::undialable);
       if (undialable.isPresent()) {
         // Whatever DNS says: an MX at 169.254.169.254 (cloud metadata) or 0.0.0.0 is no mail host.
         skipped.add(Reply.about(route.name(), 550, "5.4.4", "not connecting to " + route + ": "
@@ -263,10 +309,12 @@ public final class SmtpSender implements AutoCloseable {
         try {
           fresh = open(route, utf8);
         } catch (SmtpConnection.Unusable e) {
-          log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
-          skipped.add(e.reply());
+          Reply why = policies.failed(request.domain(), policy, route, e.reply());
+          log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
+          skipped.add(why);
           continue;
         }
+        policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
         attempt = run(fresh, request, file, utf8);
       }
       if (attempt.tryElsewhere()) {
@@ -285,19 +333,14 @@ public final class SmtpSender implements AutoCloseable {
   }
 
   /**
-   * Connects; when opportunistic STARTTLS fails in the handshake, once more in plaintext: with
-   * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
-   * the mail from going out (as Postfix does at security level "may").
-   */
-  /**
    * Whether {@code route} is one of this relay's listening sockets (an MX record pointing at us): the
    * message would come straight back. A wildcard listener counts for every local address.
    */
   private boolean listener(Route route) {
-    if (literal(route).isEmpty()) {
+    if (route.address().isEmpty()) {
       return false; // a smarthost's name: its EHLO name tells (SmtpConnection)
     }
-    InetAddress target = literal(route).get();
+    InetAddress target = route.address().get();
     try {
       for (InetSocketAddress own : listening) {
         if (own.getPort() == route.port() && (own.getAddress().equals(target) || own.getAddress().isAnyLocalAddress()
@@ -311,12 +354,11 @@ public final class SmtpSender implements AutoCloseable {
     return false;
   }
 
-  /** The address an MX route connects to (the resolver chose it); empty for a smarthost's name. */
-  private static java.util.Optional<InetAddress> literal(Route route) {
-    String host = route.connectHost();
-    return AddressLiteral.parse(host.contains(":") ? "[IPv6:" + host + "]" : "[" + host + "]");
-  }
-
+  /**
+   * Connects; when opportunistic STARTTLS fails in the handshake, once more in plaintext: with
+   * opportunistic TLS plaintext is acceptable, so a broken TLS stack at the receiver must not keep
+   * the mail from going out (as Postfix does at security level "may").
+   */
   private SmtpConnection open(Route route, boolean utf8) throws SmtpConnection.Unusable {
     try {
       return SmtpConnection.open(route, utf8, hostname, settings, timer, sockets);
@@ -359,21 +401,6 @@ public final class SmtpSender implements AutoCloseable {
         : new RecipientOutcome.Deferred(r, summary)).toList();
   }
 
-  /** Every MX address in order, but only those of a family {@code delivery.source-addresses} has. */
-  private List<Route> mxRoutes(String domain, MxResult.Found found) {
-    Route.Tls tls = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? Route.Tls.REQUIRED : Route.Tls.OPPORTUNISTIC;
-    List<Route> routes = new ArrayList<>();
-    for (MxHost host : found.hosts()) {
-      for (var address : host.addresses()) {
-        if (sources.reaches(address)) {
-          routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls,
-              sources.pick(domain, address)));
-        }
-      }
-    }
-    return routes;
-  }
-
   private static Route smarthost(SignetConfig.Smarthost smarthost, Optional<InetAddress> source) {
     Route.Tls tls = switch (smarthost.tls()) {
       case OPPORTUNISTIC -> Route.Tls.OPPORTUNISTIC;
@@ -382,18 +409,27 @@ public final class SmtpSender implements AutoCloseable {
     };
     // A smarthost is a named, configured peer: its certificate is verified (unlike MX hosts).
     return new Route(smarthost.address().host(), smarthost.address().host(), smarthost.address().port(), tls,
-        true, smarthost.username(), smarthost.password(), source);
+        true, smarthost.username(), smarthost.password(), Route.SMARTHOST, List.of(), source);
+  }
+
+  private DeliveryResult logged(DeliveryRequest request, String label, DeliveryResult result) {
+    return logOutcomes(request, delivery.smarthost().isPresent() ? Route.SMARTHOST : label, result);
   }
 
   private static DeliveryResult logged(DeliveryRequest request, DeliveryResult result) {
+    return logOutcomes(request, "none", result);
+  }
+
+  /** One line per recipient, with the TLS policy that applied ("none" when no session was tried). */
+  private static DeliveryResult logOutcomes(DeliveryRequest request, String policy, DeliveryResult result) {
     for (RecipientOutcome o : result.outcomes()) {
       String kind = switch (o) {
         case RecipientOutcome.Delivered d -> "delivered";
         case RecipientOutcome.Deferred d -> "deferred";
         case RecipientOutcome.Failed f -> "failed";
       };
-      log.info("id={} to=<{}> result={} relay={} status={} reply=\"{}\"", request.id(), o.recipient(), kind,
-          o.reply().remoteMta().orElse("none"), o.reply().status(), o.reply().text());
+      log.info("id={} to=<{}> result={} relay={} tls-policy={} status={} reply=\"{}\"", request.id(), o.recipient(),
+          kind, o.reply().remoteMta().orElse("none"), policy, o.reply().status(), o.reply().text());
     }
     return result;
   }

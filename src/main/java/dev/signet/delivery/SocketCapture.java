@@ -56,6 +56,7 @@ final class SocketCapture {
   private Socket socket; // guarded by this
   private boolean aborted; // guarded by this
   private volatile boolean tls;
+  private volatile javax.net.ssl.SSLSocket tlsSocket;
 
   private SocketCapture(Registry registry) {
     this.registry = registry;
@@ -126,7 +127,11 @@ final class SocketCapture {
       public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
         keep(s); // implicit TLS: Angus made the TCP socket itself
         SocketCapture.this.tls = true;
-        return tls.createSocket(s, host, port, autoClose);
+        Socket layered = tls.createSocket(s, host, port, autoClose);
+        if (layered instanceof javax.net.ssl.SSLSocket ssl) {
+          tlsSocket = ssl;
+        }
+        return layered;
       }
 
       @Override
@@ -164,6 +169,12 @@ final class SocketCapture {
   /** Whether TLS was layered over the socket (implicit TLS or STARTTLS). */
   boolean tls() {
     return tls;
+  }
+
+  /** The TLS session over the socket, once the handshake is done. */
+  java.util.Optional<javax.net.ssl.SSLSession> tlsSession() {
+    javax.net.ssl.SSLSocket ssl = tlsSocket;
+    return ssl == null ? java.util.Optional.empty() : java.util.Optional.of(ssl.getSession());
   }
 
   /** Sets the read timeout for the next phase; a TLS layer over the socket reads through it. */

@@ -57,6 +57,21 @@ final class SourceAddresses {
     return Optional.of(candidates.get(index));
   }
 
+  /**
+   * The MX routes of {@code domain} this relay may use, each bound to its source address: routes to a
+   * family the list lacks are left out.
+   */
+  List<Route> routes(String domain, List<Route> routes) {
+    if (any()) {
+      return routes;
+    }
+    List<Route> usable = new java.util.ArrayList<>();
+    for (Route route : routes) {
+      route.address().filter(this::reaches).ifPresent(to -> usable.add(route.from(pick(domain, to))));
+    }
+    return List.copyOf(usable);
+  }
+
   /** For a smarthost (a name, its family unknown before connecting): the first address configured. */
   Optional<InetAddress> first() {
     return v4.isEmpty() ? v6.stream().findFirst() : Optional.of(v4.get(0));

@@ -21,5 +21,10 @@
  * {@code ConnectionPool} (kept connections per host). The one exception to "never re-encoded": 8-bit
  * mail for a destination where no host offers 8BITMIME, converted to 7 bits and signed again by a
  * {@link dev.signet.delivery.SevenBitConversion} the relay supplies (RFC 6152 §3).
+ *
+ * <p>Delivery security: {@code TlsPolicies} decides per recipient domain how its sessions must be
+ * secured ({@code TlsPolicy}: the operator's delivery.tls-policy entry, else the domain's MTA-STS policy
+ * from {@code MtaSts}, cached on disk, else opportunistic TLS); {@code PeerTrust} holds the roots
+ * (JDK + delivery.ca-file) that verify MX hosts and MTA-STS policy hosts by name.
  */
 package dev.signet.delivery;

@@ -167,6 +167,47 @@ public final class Metrics {
         .baseUnit("seconds").description("Age of the oldest message waiting in the spool").register(registry);
   }
 
+  /**
+   * Labels of {@code signet_delivery_tls_total{policy}}: which TLS policy applied to a session (the
+   * levels of delivery.tls-policy, a domain's MTA-STS policy, DANE, the smarthost).
+   */
+  private static final java.util.Set<String> TLS_POLICIES = java.util.Set.of(
+      "none", "opportunistic", "encrypt", "verify", "dane", "mta-sts", "smarthost");
+
+  /**
+   * {@code signet_delivery_tls_total{policy,result}}: one outbound session judged by its TLS policy;
+   * {@code ok} = the policy was met, {@code failed} = it was not (the host was skipped, or, for a
+   * policy in testing mode, the failure was reported and the mail went anyway).
+   */
+  public void deliveryTls(String policy, boolean ok) {
+    if (!TLS_POLICIES.contains(policy)) {
+      throw new IllegalArgumentException("not a TLS policy label: " + policy);
+    }
+    Counter.builder("signet.delivery.tls").tag("policy", policy).tag("result", ok ? "ok" : "failed")
+        .description("Outbound SMTP sessions by TLS policy and whether the policy was met")
+        .register(registry).increment();
+  }
+
+  /**
+   * Registers {@code signet_mta_sts_policies{mode}}: cached, unexpired MTA-STS policies of recipient
+   * domains by mode ({@code enforce}, {@code testing}), read from {@code count} at scrape time.
+   */
+  public void mtaStsPolicies(java.util.function.ToIntFunction<String> count) {
+    for (String mode : java.util.List.of("enforce", "testing")) {
+      Gauge.builder("signet.mta.sts.policies", () -> count.applyAsInt(mode)).tag("mode", mode)
+          .description("Cached MTA-STS policies of recipient domains by mode").register(registry);
+    }
+  }
+
+  /**
+   * Registers {@code signet_dnssec_available}: 1 when DNSSEC validates through delivery.dns (DANE in
+   * force), 0 when the resolvers strip or break it (DANE left out), -1 before the first check.
+   */
+  public void dnssecAvailable(java.util.function.IntSupplier state) {
+    Gauge.builder("signet.dnssec.available", state::getAsInt)
+        .description("Whether DNSSEC validates through the configured resolvers (DANE usable)").register(registry);
+  }
+
   /** The registry, for binders of other stages (e.g. executor metrics). */
   public MeterRegistry registry() {
     return registry;

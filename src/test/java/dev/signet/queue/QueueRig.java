@@ -53,6 +53,7 @@ final class QueueRig implements AutoCloseable {
   int perDomain = 2;
   int concurrency = 10;
   Optional<Duration> delayWarning = Optional.empty();
+  java.util.Map<String, SignetConfig.TlsLevel> tlsPolicy = java.util.Map.of();
   dev.signet.metrics.Metrics metrics;
   Spool spool;
   SmtpSender sender;
@@ -78,7 +79,8 @@ final class QueueRig implements AutoCloseable {
   SignetConfig config() {
     SignetConfig d = SignetConfig.defaults();
     SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
-        delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC);
+        delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC, tlsPolicy,
+        Optional.empty(), SignetConfig.MtaStsMode.ENFORCE, true, Optional.empty());
     return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
         d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics());
   }

@@ -179,6 +179,25 @@ class SchedulerBounceTest {
   }
 
   @Test
+  void aTlsPolicyFailureAtMaxAgeBouncesNamingThePolicy() throws Exception {
+    rig.maxAge = Duration.ofSeconds(1);
+    rig.retry = List.of(Duration.ofMillis(200));
+    rig.tlsPolicy = java.util.Map.of("dest.test", dev.signet.config.SignetConfig.TlsLevel.VERIFY);
+    Wiser senderMx = rig.wiser("127.0.0.6");
+    Wiser plaintextOnly = rig.wiser("127.0.0.5"); // no STARTTLS: the policy cannot be met
+    rig.mx("dest.test", 10, "127.0.0.5");
+    rig.startRelay(reports);
+
+    Envelope sent = rig.send("app@example.com", "late@dest.test");
+
+    await("report delivered", WAIT, () -> senderMx.getMessages().size() == 1);
+    assertEquals(0, plaintextOnly.getMessages().size(), "never delivered in plaintext");
+    String diagnostic = parse(senderMx.getMessages().get(0)).field(0, "Diagnostic-Code");
+    assertTrue(diagnostic.contains("TLS policy verify for dest.test: TLS is required"), diagnostic);
+    assertEquals(null, rig.onDisk(sent.id()));
+  }
+
+  @Test
   void aDelayWarningGoesOutOncePerMessage() throws Exception {
     rig.delayWarning = java.util.Optional.of(Duration.ofMillis(300));
     rig.retry = List.of(Duration.ofMillis(100));

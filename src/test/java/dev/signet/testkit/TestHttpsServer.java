@@ -1,0 +1,78 @@
+package dev.signet.testkit;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An HTTPS server for tests (the JDK's HttpsServer) on a free port of 127.0.0.1, presenting a
+ * certificate from {@link TestCa}: each path answers with a chosen status, media type and body.
+ * Unknown paths get 404.
+ */
+public final class TestHttpsServer implements AutoCloseable {
+
+  private record Answer(int status, String contentType, String body, Map<String, String> headers) {}
+
+  private final HttpsServer server;
+  private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+  private final AtomicInteger requests = new AtomicInteger();
+
+  private TestHttpsServer(HttpsServer server) {
+    this.server = server;
+  }
+
+  public static TestHttpsServer start(TestCa.Leaf certificate) throws IOException {
+    HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    server.setHttpsConfigurator(new HttpsConfigurator(certificate.serverContext()));
+    TestHttpsServer s = new TestHttpsServer(server);
+    server.createContext("/", exchange -> {
+      s.requests.incrementAndGet();
+      Answer a = s.answers.get(exchange.getRequestURI().getPath());
+      if (a == null) {
+        a = new Answer(404, "text/plain", "not found", Map.of());
+      }
+      byte[] body = a.body().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", a.contentType());
+      a.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+      exchange.sendResponseHeaders(a.status(), body.length == 0 ? -1 : body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    return s;
+  }
+
+  /** Serve {@code body} at {@code path} with status 200 and {@code contentType}. */
+  public TestHttpsServer serve(String path, String contentType, String body) {
+    answers.put(path, new Answer(200, contentType, body, Map.of()));
+    return this;
+  }
+
+  /** Answer {@code path} with {@code status} and extra headers (e.g. a redirect's Location). */
+  public TestHttpsServer answer(String path, int status, Map<String, String> headers) {
+    answers.put(path, new Answer(status, "text/plain", "", headers));
+    return this;
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Requests served so far. */
+  public int requests() {
+    return requests.get();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
