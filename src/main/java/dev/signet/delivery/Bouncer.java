@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import dev.signet.events.BounceRules;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
 import org.eclipse.angus.mail.dsn.MessageHeaders;
 import org.eclipse.angus.mail.dsn.MultipartReport;
@@ -48,11 +49,18 @@ public final class Bouncer {
 
   private final String hostname;
   private final Clock clock;
+  private final BounceRules rules;
   private final Session session = Session.getInstance(new Properties());
 
   public Bouncer(String hostname, Clock clock) {
+    this(hostname, clock, BounceRules.shipped());
+  }
+
+  /** @param rules classify each recipient's failure; the class is shown beside its reply */
+  public Bouncer(String hostname, Clock clock, BounceRules rules) {
     this.hostname = hostname;
     this.clock = clock;
+    this.rules = rules;
   }
 
   /**
@@ -98,7 +106,7 @@ public final class Bouncer {
         status.addRecipientDSN(perRecipient(o, retryUntil));
         text.append('<').append(o.recipient()).append(">: ")
             .append(o.reply().remoteMta().map(h -> "host " + h + " said: ").orElse(""))
-            .append(o.reply().text()).append("\r\n");
+            .append(o.reply().text()).append(" (").append(bounceClass(o.reply())).append(")\r\n");
       }
       MultipartReport report = new MultipartReport(text.toString(), status);
       report.setReturnedMessage(new OriginalHeaders(originalHeaders(original.message())));
@@ -142,6 +150,9 @@ public final class Bouncer {
     h.addHeader("Final-Recipient", "rfc822; " + o.recipient());
     h.addHeader("Action", o instanceof RecipientOutcome.Failed ? "failed" : "delayed");
     h.addHeader("Status", o.reply().status());
+    // RFC 3464 §2.3: an extension field (the Status stays bare for strict parsers): the class an
+    // application can act on; the human-readable part shows it as a comment beside the reply.
+    h.addHeader("X-Signet-Bounce-Class", bounceClass(o.reply()));
     Reply reply = o.reply();
     reply.remoteMta().ifPresent(host -> h.addHeader("Remote-MTA", "dns; " + host));
     if (reply.remoteMta().isPresent() && reply.text().matches("^\\d{3}.*")) {
@@ -153,6 +164,10 @@ public final class Bouncer {
     h.addHeader("Last-Attempt-Date", date(clock.instant()));
     retryUntil.ifPresent(until -> h.addHeader("Will-Retry-Until", date(until)));
     return h;
+  }
+
+  private String bounceClass(Reply reply) {
+    return rules.classify(reply.status(), reply.text()).label();
   }
 
   /**
