@@ -62,7 +62,8 @@ final class SignCommand implements Callable<Integer> {
     SignetConfig.Dkim settings = new SignetConfig.Dkim(keysDir, d.headers(), d.oversign(), d.canonicalization(),
         d.expire(), d.subdomains(), SignetConfig.UnsignedPolicy.REJECT);
     SignetConfig cfg = new SignetConfig(loaded.hostname(), loaded.listen(), loaded.tls(), loaded.clients(),
-        loaded.limits(), loaded.message(), settings, loaded.spool(), loaded.delivery(), loaded.metrics());
+        loaded.limits(), loaded.message(), settings, loaded.spool(), loaded.delivery(), loaded.metrics(),
+        loaded.feedback());
 
     KeyRing ring;
     try {

@@ -77,6 +77,12 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
+    DEFAULTS.put("events.webhooks", List.of()); // a list of maps {url, secret, types}: see Feedback
+    DEFAULTS.put("events.max-age", "24h");
+    DEFAULTS.put("events.bounce-rules", null);
+    DEFAULTS.put("suppression.ttl", "30d");
+    DEFAULTS.put("suppression.action", "refuse");
+    DEFAULTS.put("suppression.classes", List.of("invalid-recipient"));
   }
 
   private ConfigReader() {}
@@ -163,11 +169,16 @@ final class ConfigReader {
     }
   }
 
-  private static final class Builder {
+  static final class Builder {
     private final Map<String, Object> values;
 
     Builder(Map<String, Object> values) {
       this.values = values;
+    }
+
+    /** The value of {@code key} as given (YAML tree or environment string); null when absent. */
+    Object raw(String key) {
+      return values.get(key);
     }
 
     SignetConfig build() {
@@ -197,7 +208,8 @@ final class ConfigReader {
               required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
-          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)));
+          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
+          FeedbackSettings.read(this));
     }
 
     private SignetConfig.Tls tls() {
@@ -249,11 +261,11 @@ final class ConfigReader {
           required("delivery.smarthost.tls", v -> choice(v, SmarthostTls.class))));
     }
 
-    private <T> T required(String key, Function<String, T> parser) {
+    <T> T required(String key, Function<String, T> parser) {
       return optional(key, parser).orElseThrow(() -> new ConfigError(key, "a value is required"));
     }
 
-    private <T> Optional<T> optional(String key, Function<String, T> parser) {
+    <T> Optional<T> optional(String key, Function<String, T> parser) {
       Object raw = values.get(key);
       if (raw == null) {
         return Optional.empty();
@@ -268,7 +280,7 @@ final class ConfigReader {
       }
     }
 
-    private <T> List<T> list(String key, Function<String, T> parser) {
+    <T> List<T> list(String key, Function<String, T> parser) {
       Object raw = values.get(key);
       List<String> items = new ArrayList<>();
       if (raw instanceof List<?> list) {

@@ -27,7 +27,8 @@ public record SignetConfig(
     Dkim dkim,
     Spool spool,
     Delivery delivery,
-    Metrics metrics) {
+    Metrics metrics,
+    Feedback feedback) {
 
   /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
   public record Listen(HostPort submission, Optional<HostPort> smtps) {}
@@ -118,6 +119,32 @@ public record SignetConfig(
   public enum TlsMode { OPPORTUNISTIC, REQUIRED }
 
   public record Metrics(HostPort listen) {}
+
+  /** What the relay tells applications after the 250: delivery events and the suppression list. */
+  public record Feedback(Events events, Suppression suppression) {}
+
+  /**
+   * @param webhooks where events are POSTed
+   * @param maxAge how long an event is retried towards a webhook (and kept in the event store)
+   * @param bounceRules the bounce classification rules file; empty = the shipped rules
+   */
+  public record Events(List<Webhook> webhooks, Duration maxAge, Optional<Path> bounceRules) {}
+
+  /**
+   * One webhook.
+   *
+   * @param types the event types sent to it; empty = all
+   */
+  public record Webhook(java.net.URI url, String secret, List<String> types) {}
+
+  /**
+   * @param ttl how long an address stays suppressed after a hard bounce
+   * @param action what a message to a suppressed address gets: refused at RCPT, or accepted and bounced
+   * @param classes the bounce classes whose hard bounces suppress the address
+   */
+  public record Suppression(Duration ttl, SuppressionAction action, List<String> classes) {}
+
+  public enum SuppressionAction { REFUSE, EVENT }
 
   /** The embedded defaults: what {@code serve} runs with when no config file is given. */
   public static SignetConfig defaults() {

@@ -186,7 +186,7 @@ class QueueCommandTest {
         SignetConfig cfg = new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(),
             d.message(), d.dkim(), new SignetConfig.Spool(spoolDir), new SignetConfig.Delivery(List.of(dns.address()),
             port, List.of(Duration.ofHours(1)), Duration.ofDays(5), Optional.empty(), 10, 10, Optional.empty(),
-            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics());
+            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics(), d.feedback());
         try (Spool spool = Spool.open(spoolDir); SmtpSender sender = new SmtpSender(cfg)) {
           Scheduler scheduler = new Scheduler(cfg, spool, sender::deliver, (m, f, p) -> {
             throw new java.io.IOException("no bounce expected");
