@@ -3,6 +3,7 @@ package dev.signet.cli;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.dkim.KeyRing;
+import dev.signet.events.Events;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.message.Submission;
@@ -41,10 +42,12 @@ final class Relay implements AutoCloseable {
   private final Scheduler scheduler;
   final SubmissionServer server;
   private final MetricsServer metricsServer;
+  final Events events;
   private boolean stopped;
 
   private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
-      SubmissionServer server, MetricsServer metricsServer) {
+      SubmissionServer server, MetricsServer metricsServer, Events events) {
+    this.events = events;
     this.metrics = metrics;
     this.keys = keys;
     this.spool = spool;
@@ -73,23 +76,25 @@ final class Relay implements AutoCloseable {
     } catch (IOException e) {
       throw new IOException("spool.dir " + c.spool().dir() + ": " + e.getMessage(), e);
     }
+    Events events = null;
     SmtpSender sender = null;
     Scheduler scheduler = null;
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
+      events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
       sender = new SmtpSender(c);
-      scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
-      server = new SubmissionServer(c, submission, spool, metrics);
+      scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics, events);
+      server = new SubmissionServer(c, submission, spool, metrics, events);
       server.start();
       scheduler.start();
       keys.watch(KEY_WATCH_DEBOUNCE);
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer);
+      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events);
     } catch (IOException | RuntimeException e) {
-      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
+      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events).close();
       throw e;
     }
   }
@@ -150,6 +155,9 @@ final class Relay implements AutoCloseable {
       sender.close();
     }
     keys.close();
+    if (events != null) {
+      events.close(); // after the scheduler: its last outcomes' events are stored
+    }
     try {
       spool.close();
     } catch (IOException e) {

@@ -5,6 +5,8 @@ import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
+import dev.signet.events.BounceRules;
+import dev.signet.events.Events;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -97,7 +99,14 @@ public final class Scheduler {
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Clock clock, Metrics metrics) {
-    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock)), clock, metrics);
+    this(config, spool, delivery, clock, metrics, null);
+  }
+
+  /** The same, reporting every recipient's state changes to {@code events} (may be null). */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Clock clock, Metrics metrics, Events events) {
+    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock,
+        events == null ? BounceRules.shipped() : events.rules())), clock, metrics, events);
   }
 
   /**
@@ -107,13 +116,19 @@ public final class Scheduler {
    */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Reports reports, Clock clock, Metrics metrics) {
+    this(config, spool, delivery, reports, clock, metrics, null);
+  }
+
+  /** @param events where recipients' state changes are reported; null = nowhere */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Reports reports, Clock clock, Metrics metrics, Events events) {
     this.hostname = config.hostname();
     this.spool = spool;
     this.controlDir = Control.dir(spool.dir());
     this.clock = clock;
     this.reports = reports;
     this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
-        metrics, locks);
+        metrics, locks, new Feedback(events));
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
     if (metrics != null) {
       metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);

@@ -148,10 +148,12 @@ final class EnvelopeCommands {
 
   static final class Rcpt extends BaseCommand {
     private final int maxRecipients;
+    private final SuppressionGate suppression;
 
-    Rcpt(int maxRecipients) {
+    Rcpt(int maxRecipients, SuppressionGate suppression) {
       super("RCPT", "Specifies a recipient.", "TO:<recipient>");
       this.maxRecipients = maxRecipients;
+      this.suppression = suppression;
     }
 
     @Override
@@ -176,6 +178,11 @@ final class EnvelopeCommands {
         if (sess.getRecipientCount() >= maxRecipients) {
           // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client sends the rest later.
           throw new RejectException(452, "4.5.3 Too many recipients (limit " + maxRecipients + ")");
+        }
+        Optional<String> suppressed = suppression.refusal(transaction.sender(), path.address());
+        if (suppressed.isPresent()) {
+          sess.sendResponse(suppressed.get()); // a suppressed address: no MX is ever asked
+          return;
         }
         transaction.recipient(path.address());
         sess.addRecipient(path.address());
