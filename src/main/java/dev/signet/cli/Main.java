@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       KeygenCommand.class,
       SignCommand.class,
       QueueCommand.class,
+      SuppressionCommand.class,
       DnsCommand.class,
       UserCommand.class,
       CommandLine.HelpCommand.class

@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import dev.signet.events.BounceRules;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -99,6 +100,8 @@ final class QueueCommand implements Callable<Integer> {
     @Override
     void run() throws IOException {
       QueueControl control = control();
+      ConfigOption chosen = config.file != null ? config : parent.config;
+      BounceRules rules = BounceRules.load(chosen.load().feedback().events().bounceRules());
       Envelope e = control.envelope(id);
       String headers = control.headers(id);
       Instant now = Instant.now();
@@ -112,8 +115,9 @@ final class QueueCommand implements Callable<Integer> {
         out.printf("signature  %s%n", signature);
       }
       for (Recipient r : e.recipients()) {
-        out.printf("recipient  <%s> %s attempts=%d next=%s reply=\"%s\"%n", r.address(), r.state(), r.attempts(),
-            r.nextAttempt().map(Instant::toString).orElse("-"), r.lastReply());
+        out.printf("recipient  <%s> %s attempts=%d next=%s class=%s reply=\"%s\"%n", r.address(), r.state(),
+            r.attempts(), r.nextAttempt().map(Instant::toString).orElse("-"),
+            QueueControl.bounceClass(r, rules).orElse("-"), r.lastReply());
       }
       out.println();
       out.print(headers);

@@ -179,6 +179,11 @@ public record SignetConfig(
     }
   }
 
+  /** A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options. */
+  public static Duration duration(String text) {
+    return ConfigReader.duration(text);
+  }
+
   static String defaultHostname() {
     try {
       String name = InetAddress.getLocalHost().getCanonicalHostName();

@@ -1,5 +1,8 @@
 package dev.signet.queue;
 
+import dev.signet.delivery.Reply;
+import dev.signet.events.BounceClass;
+import dev.signet.events.BounceRules;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -151,6 +154,21 @@ public final class QueueControl {
     boolean withdrawn = Files.deleteIfExists(dir.resolve(name + Control.REQUEST));
     throw new IOException("the running relay did not answer within " + wait.toSeconds() + " s"
         + (withdrawn ? " (request withdrawn)" : " (it may still act on the request)"));
+  }
+
+  /**
+   * The bounce class of a recipient's last reply (failed, or deferred at least once) under
+   * {@code rules}; empty for a recipient delivered or not tried yet.
+   */
+  public static Optional<String> bounceClass(Envelope.Recipient r, BounceRules rules) {
+    if (r.state() == Envelope.State.DELIVERED || r.lastReply().isEmpty()) {
+      return Optional.empty();
+    }
+    if (Replies.isExpiry(r.lastReply())) {
+      return Optional.of(BounceClass.EXPIRED.label());
+    }
+    Reply reply = Replies.parse(r.lastReply());
+    return Optional.of(rules.classify(reply.status(), reply.text()).label());
   }
 
   private static String checked(String id) throws UnknownMessageException {

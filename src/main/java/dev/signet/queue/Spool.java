@@ -47,7 +47,7 @@ public final class Spool implements AutoCloseable {
   }
 
   /** {@link #open} found the lock held: a relay is running on this spool. */
-  static final class InUse extends IOException {
+  public static final class InUse extends IOException {
     InUse(String message) {
       super(message);
     }

@@ -120,7 +120,7 @@ class QueueCommandTest {
       assertEquals(0, run.exit(), run.err());
       assertTrue(run.out().contains("sender     <>\n"), run.out());
       assertTrue(run.out().contains("recipient  <c@other.test> PENDING attempts=1 next="), run.out());
-      assertTrue(run.out().contains("reply=\"421 4.4.1 cannot connect\""), run.out());
+      assertTrue(run.out().contains("class=connection-failure reply=\"421 4.4.1 cannot connect\""), run.out());
       assertTrue(run.out().contains("Subject: hello queue"), run.out());
       assertFalse(run.out().contains("Hello\r\n"), "the body is not shown");
     }
