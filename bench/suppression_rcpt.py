@@ -121,7 +121,7 @@ def main():
         config = os.path.join(work, "signet.yaml")
         with open(config, "w") as f:
             f.write("hostname: bench.test\nlisten.submission: 127.0.0.1:%d\nmetrics.listen: 127.0.0.1:%d\n"
-                    "dkim.keys: %s/keys\nspool.dir: %s/spool\nlimits.recipients: 100\n"
+                    "admin.listen: 127.0.0.1:0\ndkim.keys: %s/keys\nspool.dir: %s/spool\nlimits.recipients: 100\n"
                     % (free_port(), free_port(), work, work))
         suppressed = ["user%d@bulk%d.example" % (i, i % 1000) for i in range(args.entries)]
         fresh = ["fresh%d@bulk%d.example" % (i, i % 1000) for i in range(args.rcpts)]

@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import dev.signet.admin.AdminServer;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.dkim.KeyRing;
@@ -43,11 +44,13 @@ final class Relay implements AutoCloseable {
   final SubmissionServer server;
   private final MetricsServer metricsServer;
   final Events events;
+  private final AdminServer admin;
   private boolean stopped;
 
   private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
-      SubmissionServer server, MetricsServer metricsServer, Events events) {
+      SubmissionServer server, MetricsServer metricsServer, Events events, AdminServer admin) {
     this.events = events;
+    this.admin = admin;
     this.metrics = metrics;
     this.keys = keys;
     this.spool = spool;
@@ -81,26 +84,32 @@ final class Relay implements AutoCloseable {
     Scheduler scheduler = null;
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
+    AdminServer admin = null;
     try {
       events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
       sender = new SmtpSender(c);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics, events);
       server = new SubmissionServer(c, submission, spool, metrics, events);
+      admin = AdminServer.start(c, spool, scheduler, events); // before "listening": scripts wait for that line
       server.start();
       scheduler.start();
       keys.watch(KEY_WATCH_DEBOUNCE);
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events);
+      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin);
     } catch (IOException | RuntimeException e) {
-      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events).close();
+      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin).close();
       throw e;
     }
   }
 
   int submissionPort() {
     return server.addresses().get(0).getPort();
+  }
+
+  int adminPort() {
+    return admin.port();
   }
 
   int metricsPort() {
@@ -127,6 +136,9 @@ final class Relay implements AutoCloseable {
         return;
       }
       stopped = true;
+    }
+    if (admin != null) {
+      admin.close(); // first: no queue command may act on a stopping scheduler
     }
     Thread deliveries = scheduler == null ? null : Thread.ofPlatform().name("signet-stop-deliveries").start(() -> {
       try {

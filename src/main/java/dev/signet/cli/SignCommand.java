@@ -63,7 +63,7 @@ final class SignCommand implements Callable<Integer> {
         d.expire(), d.subdomains(), SignetConfig.UnsignedPolicy.REJECT);
     SignetConfig cfg = new SignetConfig(loaded.hostname(), loaded.listen(), loaded.tls(), loaded.clients(),
         loaded.limits(), loaded.message(), settings, loaded.spool(), loaded.delivery(), loaded.metrics(),
-        loaded.feedback());
+        loaded.feedback(), loaded.admin());
 
     KeyRing ring;
     try {

@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.signet.config.SignetConfig;
 import dev.signet.events.Suppressions;
 import dev.signet.queue.Spool;
@@ -9,16 +10,20 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * What {@code signet suppression} does to a relay's list: with no relay running, it takes the
  * spool's lock (so no relay starts meanwhile) and changes the files under {@code <spool>/suppressions/}
- * directly; a running relay owns them, and is asked through its admin API.
+ * directly; a running relay owns them, and is asked through its admin API ({@link AdminClient}).
  */
 abstract class SuppressionControl {
   static SuppressionControl of(SignetConfig config) throws IOException {
-    return new Direct(config.spool().dir());
+    Optional<AdminClient> api = AdminClient.ofRunningRelay(config);
+    return api.isPresent() ? new ViaApi(api.get()) : new Direct(config.spool().dir());
   }
 
   abstract boolean viaRelay();
@@ -29,6 +34,58 @@ abstract class SuppressionControl {
   abstract int add(List<String> addresses, Duration ttl, String reason) throws IOException, InterruptedException;
 
   abstract boolean remove(String address) throws IOException, InterruptedException;
+
+  /** A running relay, through its admin API. */
+  static final class ViaApi extends SuppressionControl {
+    private final AdminClient api;
+
+    ViaApi(AdminClient api) {
+      this.api = api;
+    }
+
+    @Override
+    boolean viaRelay() {
+      return true;
+    }
+
+    @Override
+    List<Suppressions.Entry> list() throws IOException, InterruptedException {
+      List<Suppressions.Entry> out = new ArrayList<>();
+      for (int offset = 0; ; ) {
+        JsonNode page = api.get("suppressions?offset=" + offset + "&limit=100000");
+        for (JsonNode e : page.get("suppressions")) {
+          out.add(new Suppressions.Entry(e.get("address").asText(), Instant.parse(e.get("since").asText()),
+              Instant.parse(e.get("until").asText()), e.get("reason").asText()));
+        }
+        offset += page.get("suppressions").size();
+        if (page.get("suppressions").isEmpty() || offset >= page.get("total").asInt()) {
+          return out;
+        }
+      }
+    }
+
+    @Override
+    int add(List<String> addresses, Duration ttl, String reason) throws IOException, InterruptedException {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("addresses", addresses);
+      body.put("ttl", ttl.toSeconds() + "s");
+      body.put("reason", reason);
+      return api.post("suppressions", body).get("added").asInt();
+    }
+
+    @Override
+    boolean remove(String address) throws IOException, InterruptedException {
+      try {
+        api.delete("suppressions/" + AdminClient.encode(address));
+        return true;
+      } catch (AdminClient.ApiFailure e) {
+        if (e.status == 404) {
+          return false;
+        }
+        throw e;
+      }
+    }
+  }
 
   /** The files of a stopped relay's spool. */
   static final class Direct extends SuppressionControl {

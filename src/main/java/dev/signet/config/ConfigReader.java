@@ -83,6 +83,9 @@ final class ConfigReader {
     DEFAULTS.put("suppression.ttl", "30d");
     DEFAULTS.put("suppression.action", "refuse");
     DEFAULTS.put("suppression.classes", List.of("invalid-recipient"));
+    DEFAULTS.put("admin.listen", "127.0.0.1:9466");
+    DEFAULTS.put("admin.token", null);
+    DEFAULTS.put("admin.token-file", null);
   }
 
   private ConfigReader() {}
@@ -209,7 +212,8 @@ final class ConfigReader {
           new SignetConfig.Spool(required("spool.dir", Path::of)),
           delivery(),
           new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
-          FeedbackSettings.read(this));
+          FeedbackSettings.read(this),
+          FeedbackSettings.admin(this));
     }
 
     private SignetConfig.Tls tls() {

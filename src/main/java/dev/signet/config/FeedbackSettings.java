@@ -1,7 +1,12 @@
 package dev.signet.config;
 
 import dev.signet.config.ConfigReader.ConfigError;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.util.Optional;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +19,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 /**
- * The {@code events.*} and {@code suppression.*} keys. {@code events.webhooks} is the one setting
+ * The {@code events.*}, {@code suppression.*} and {@code admin.*} keys. {@code events.webhooks} is the one setting
  * that is a list of maps; from the environment ({@code SIGNET_EVENTS_WEBHOOKS}) it is the same list in
  * YAML flow style: {@code [{url: https://app.example/hook, secret: s3cret, types: [bounced]}]}.
  */
@@ -39,6 +44,43 @@ final class FeedbackSettings {
         b.required("suppression.action", v -> ConfigReader.choice(v, SignetConfig.SuppressionAction.class)),
         b.list("suppression.classes", v -> oneOf(v, BOUNCE_CLASSES, "bounce class")));
     return new SignetConfig.Feedback(events, suppression);
+  }
+
+  /** {@code admin.*}: a listener off loopback needs a token (else anyone who reaches it runs the queue). */
+  static SignetConfig.Admin admin(ConfigReader.Builder b) {
+    HostPort listen = b.required("admin.listen", HostPort::parse);
+    Optional<String> token = b.optional("admin.token", String::strip);
+    Optional<Path> file = b.optional("admin.token-file", Path::of);
+    if (token.isPresent() && file.isPresent()) {
+      throw new ConfigError("admin.token-file", "give admin.token or admin.token-file, not both");
+    }
+    if (file.isPresent()) {
+      try {
+        token = Files.readAllLines(file.get()).stream().map(String::strip).filter(l -> !l.isEmpty()).findFirst();
+      } catch (IOException e) {
+        throw new ConfigError("admin.token-file", file.get() + ": cannot read: " + e.getMessage());
+      }
+      if (token.isEmpty()) {
+        throw new ConfigError("admin.token-file", file.get() + " holds no token");
+      }
+    }
+    if (token.isPresent() && token.get().length() < 16) {
+      throw new ConfigError(file.isPresent() ? "admin.token-file" : "admin.token",
+          "expected a token of at least 16 characters (e.g. openssl rand -hex 32)");
+    }
+    if (token.isEmpty() && !loopback(listen.host())) {
+      throw new ConfigError("admin.listen", listen + " is not a loopback address: set admin.token or admin.token-file "
+          + "so that the API is not open to anyone who can reach it");
+    }
+    return new SignetConfig.Admin(listen, token);
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static List<SignetConfig.Webhook> webhooks(Object raw) {

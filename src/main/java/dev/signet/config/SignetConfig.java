@@ -28,7 +28,8 @@ public record SignetConfig(
     Spool spool,
     Delivery delivery,
     Metrics metrics,
-    Feedback feedback) {
+    Feedback feedback,
+    Admin admin) {
 
   /** Where the relay listens. {@code smtps} is the optional implicit-TLS listener. */
   public record Listen(HostPort submission, Optional<HostPort> smtps) {}
@@ -145,6 +146,19 @@ public record SignetConfig(
   public record Suppression(Duration ttl, SuppressionAction action, List<String> classes) {}
 
   public enum SuppressionAction { REFUSE, EVENT }
+
+  /**
+   * The HTTP admin API.
+   *
+   * @param token the bearer token every request must carry ({@code admin.token}, or the first line
+   *     of {@code admin.token-file}); without one, the API answers only on a loopback listener
+   */
+  public record Admin(HostPort listen, Optional<String> token) {
+    @Override
+    public String toString() {
+      return "Admin[listen=" + listen + ", token=" + (token.isPresent() ? "(set)" : "(none)") + "]";
+    }
+  }
 
   /** The embedded defaults: what {@code serve} runs with when no config file is given. */
   public static SignetConfig defaults() {

@@ -134,7 +134,7 @@ public final class Suppressions implements AutoCloseable {
   }
 
   /** The key an address is stored under. */
-  static String key(String address) {
+  public static String key(String address) {
     return address.toLowerCase(Locale.ROOT);
   }
 

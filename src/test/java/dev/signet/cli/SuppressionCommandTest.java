@@ -54,6 +54,24 @@ class SuppressionCommandTest {
   }
 
   @Test
+  void withARunningRelayTheCommandsGoThroughItsAdminApi() throws Exception {
+    OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
+    Path config = OpsRig.config(dir, null, 25);
+    try (Relay relay = OpsRig.start(config)) {
+      OpsRig.Run add = signet(config, "add", "late@dest.test");
+      assertEquals(0, add.exit(), add.err());
+      assertEquals("suppressed 1 address (by the running relay)\n", add.out());
+      assertTrue(OpsRig.send(relay.submissionPort(), "app@example.com", OpsRig.message("app@example.com", "x"),
+          "late@dest.test").startsWith("550 5.1.1 <late@dest.test>: suppressed since"), "in force at once");
+      assertTrue(signet(config, "list").out().startsWith("late@dest.test  since="));
+      assertEquals("removed late@dest.test (by the running relay)\n", signet(config, "remove", "late@dest.test").out());
+      OpsRig.Run again = signet(config, "remove", "late@dest.test");
+      assertEquals(1, again.exit());
+      assertTrue(again.err().contains("not suppressed: late@dest.test"), again.err());
+    }
+  }
+
+  @Test
   void withActionEventASuppressedRecipientIsAcceptedAndBouncedWithoutAskingTheMx() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
     int mxPort = OpsRig.freePort();

@@ -23,5 +23,6 @@ class ExampleConfigTest {
     assertEquals(defaults.delivery(), example.delivery());
     assertEquals(defaults.metrics(), example.metrics());
     assertEquals(defaults.feedback(), example.feedback());
+    assertEquals(defaults.admin(), example.admin());
   }
 }

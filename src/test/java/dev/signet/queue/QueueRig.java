@@ -80,7 +80,7 @@ final class QueueRig implements AutoCloseable {
     SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
         delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC);
     return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
-        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics(), d.feedback());
+        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics(), d.feedback(), d.admin());
   }
 
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
