@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  */
 final class EventStore implements AutoCloseable {
   private static final long SEGMENT_BYTES = 16L << 20;
+  private final long segmentBytes;
   private static final String SUFFIX = ".log";
 
   /** Where a reader stands: byte {@code offset} in segment {@code segment}. */
@@ -56,14 +57,20 @@ final class EventStore implements AutoCloseable {
   /** The position after the last byte written (not necessarily synced); set under {@link #lock}. */
   private volatile Position tail;
 
-  private EventStore(Path dir) {
+  private EventStore(Path dir, long segmentBytes) {
     this.dir = dir;
+    this.segmentBytes = segmentBytes;
     this.cursors = dir.resolve("cursors");
   }
 
   /** Opens (creating) the store in {@code dir} and cuts a torn last line left by a crash. */
   static EventStore open(Path dir) throws IOException {
-    EventStore store = new EventStore(dir);
+    return open(dir, SEGMENT_BYTES);
+  }
+
+  /** @param segmentBytes a segment this long is closed and the next begun (small in tests) */
+  static EventStore open(Path dir, long segmentBytes) throws IOException {
+    EventStore store = new EventStore(dir, segmentBytes);
     Files.createDirectories(store.cursors);
     TreeSet<Long> segments = store.segments();
     long last = segments.isEmpty() ? 0 : segments.last();
@@ -113,7 +120,7 @@ final class EventStore implements AutoCloseable {
     FileChannel channel;
     lock.lock();
     try {
-      if (written >= SEGMENT_BYTES) {
+      if (written >= segmentBytes) {
         rotate();
       }
       channel = current;
@@ -178,6 +185,23 @@ final class EventStore implements AutoCloseable {
   }
 
   /**
+   * Where to start reading for events from {@code since} on: the first segment last written at or
+   * after it (segments are written in time order, so the ones before hold only older events).
+   */
+  Position startAt(Instant since) throws IOException {
+    for (long s : segments()) {
+      try {
+        if (!Files.getLastModifiedTime(segment(s)).toInstant().isBefore(since)) {
+          return new Position(s, 0);
+        }
+      } catch (NoSuchFileException e) {
+        // removed by cleanup meanwhile
+      }
+    }
+    return new Position(currentSegment, 0);
+  }
+
+  /**
    * Up to {@code max} durable events from {@code from} on (fewer when the durable end comes first).
    * A position inside a segment that was removed moves to the next segment still there.
    */
@@ -188,13 +212,14 @@ final class EventStore implements AutoCloseable {
     while (out.size() < max && at.compareTo(end) < 0) {
       Path file = segment(at.segment());
       long limit = at.segment() == end.segment() ? end.offset() : Long.MAX_VALUE;
+      boolean gone = false;
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         limit = Math.min(limit, ch.size());
         at = readLines(ch, at, limit, max, out);
       } catch (NoSuchFileException e) {
-        // removed by cleanup: continue at the next segment there is
+        gone = true; // removed by cleanup: continue at the next segment there is
       }
-      if (out.size() < max && at.segment() < end.segment() && at.offset() >= limit) {
+      if (out.size() < max && at.segment() < end.segment() && (gone || at.offset() >= limit)) {
         Long next = segments().higher(at.segment());
         at = new Position(next == null ? end.segment() : next, 0);
       } else if (out.size() < max) {

@@ -135,7 +135,7 @@ public final class Events implements AutoCloseable {
   /** The stored events from {@code since} on (oldest first), at most {@code max}: for the admin API. */
   public List<String> recent(Instant since, int max) throws IOException {
     List<String> out = new ArrayList<>();
-    EventStore.Position at = store.start();
+    EventStore.Position at = store.startAt(since);
     for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty() && out.size() < max;
         page = store.read(at, 1000)) {
       for (EventStore.Stored s : page) {

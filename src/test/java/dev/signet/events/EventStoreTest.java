@@ -54,6 +54,32 @@ class EventStoreTest {
   }
 
   @Test
+  void readersFollowAcrossSegmentsAndCleanupKeepsWhatAReaderStillNeeds() throws Exception {
+    try (EventStore store = EventStore.open(dir, 1000)) {
+      EventStore.Position start = store.end();
+      for (int i = 0; i < 20; i++) {
+        store.append(List.of(event("r" + i + "@x.test")));
+      }
+      long segments = Files.list(dir).filter(p -> p.toString().endsWith(".log")).count();
+      assertTrue(segments >= 5, "rotated into " + segments + " segments");
+      List<EventStore.Stored> all = store.read(start, 100);
+      assertEquals(20, all.size());
+      for (int i = 0; i < 20; i++) {
+        assertTrue(all.get(i).json().contains("\"r" + i + "@x.test\""), all.get(i).json());
+      }
+      EventStore.Position reader = all.get(11).next(); // a webhook that got 12 events
+      assertTrue(store.removeBefore(reader, Instant.now().plusSeconds(60)) > 0);
+      assertEquals(List.of(), store.read(reader, 100).stream().map(EventStore.Stored::json)
+          .filter(j -> j.contains("\"r3@x.test\"")).toList());
+      assertEquals(8, store.read(reader, 100).size(), "the reader still gets all it has not had");
+      // A position inside a removed segment moves on to the next segment there is.
+      List<EventStore.Stored> fromStart = store.read(start, 100);
+      assertTrue(fromStart.size() >= 8 && fromStart.size() < 20, "read " + fromStart.size());
+      assertEquals(all.get(19).json(), fromStart.get(fromStart.size() - 1).json());
+    }
+  }
+
+  @Test
   void aTornLastLineIsCutOffAtOpen() throws Exception {
     try (EventStore store = EventStore.open(dir)) {
       store.append(List.of(event("a@x.test")));
