@@ -138,8 +138,11 @@ final class Webhook implements Runnable {
     }
   }
 
-  /** Events for this webhook from the cursor on, and the position after them. */
-  private record Batch(List<EventStore.Stored> events, EventStore.Position next) {}
+  /**
+   * Events for this webhook from the cursor on, the position after them, and how many events of its
+   * types in that stretch are dropped as older than events.max-age (counted once the cursor moves).
+   */
+  private record Batch(List<EventStore.Stored> events, EventStore.Position next, int dropped) {}
 
   /** The next batch (null = nothing yet, ask again): full, or lingered long enough. */
   private Batch next() throws IOException, InterruptedException {
@@ -152,51 +155,35 @@ final class Webhook implements Runnable {
     Instant oldest = clock.instant().minus(maxAge);
     List<EventStore.Stored> wanted = new java.util.ArrayList<>();
     EventStore.Position next = at;
+    EventStore.Position beforeFirst = at;
     int tooOld = 0;
+    int tooOldBeforeFirst = 0;
     for (EventStore.Stored s : read) {
       if (wanted.size() == MAX_BATCH) {
         break;
       }
-      next = s.next();
-      if (!types.contains(s.type())) {
-        continue;
-      }
-      if (s.time().isBefore(oldest)) {
-        tooOld++;
-      } else {
-        wanted.add(s);
-      }
-    }
-    if (tooOld > 0) {
-      // Given up: retried for events.max-age already (or stored that long before a restart).
-      log.warn("webhook {}: dropped {} event(s) older than events.max-age {}", target.url(), tooOld, maxAge);
-      dropped.increment(tooOld);
-      backlog.addAndGet(-tooOld);
-    }
-    if (wanted.size() < MAX_BATCH && !wanted.isEmpty()) {
-      Duration waited = Duration.between(wanted.get(0).time(), clock.instant());
-      if (waited.compareTo(LINGER) < 0) {
-        if (tooOld > 0) {
-          return new Batch(List.of(), firstPosition(at, read, wanted.get(0)));
+      if (types.contains(s.type())) {
+        if (s.time().isBefore(oldest)) {
+          tooOld++; // retried for events.max-age already (or stored that long before a restart)
+        } else {
+          if (wanted.isEmpty()) {
+            beforeFirst = next;
+            tooOldBeforeFirst = tooOld;
+          }
+          wanted.add(s);
         }
-        Thread.sleep(LINGER.minus(waited).toMillis() + 1);
-        return null; // read again: more may have come
       }
+      next = s.next();
     }
-    return new Batch(wanted, next);
-  }
-
-  /** The position just before {@code first} (so the dropped events before it are skipped). */
-  private static EventStore.Position firstPosition(EventStore.Position from, List<EventStore.Stored> read,
-      EventStore.Stored first) {
-    EventStore.Position before = from;
-    for (EventStore.Stored s : read) {
-      if (s == first) {
-        return before;
+    if (wanted.size() < MAX_BATCH && !wanted.isEmpty()
+        && Duration.between(wanted.get(0).time(), clock.instant()).compareTo(LINGER) < 0) {
+      if (tooOldBeforeFirst > 0) {
+        return new Batch(List.of(), beforeFirst, tooOldBeforeFirst); // skip them now, linger after
       }
-      before = s.next();
+      Thread.sleep(LINGER.minus(Duration.between(wanted.get(0).time(), clock.instant())).toMillis() + 1);
+      return null; // read again: more may have come
     }
-    return before;
+    return new Batch(wanted, next, tooOld);
   }
 
   private void advance(Batch batch) throws IOException {
@@ -204,8 +191,12 @@ final class Webhook implements Runnable {
     cursor = batch.next();
     if (!batch.events().isEmpty()) {
       delivered.increment(batch.events().size());
-      backlog.addAndGet(-batch.events().size());
     }
+    if (batch.dropped() > 0) {
+      log.warn("webhook {}: dropped {} event(s) older than events.max-age {}", target.url(), batch.dropped(), maxAge);
+      dropped.increment(batch.dropped());
+    }
+    backlog.addAndGet(-(batch.events().size() + batch.dropped()));
   }
 
   /** One signed POST; true on a 2xx answer. */
