@@ -31,6 +31,7 @@ mkdir -p "$work/etc/keys" "$work/spool"
 env_args=(
   SIGNET_LISTEN_SUBMISSION=127.0.0.1:$smtp
   SIGNET_METRICS_LISTEN=127.0.0.1:$metrics
+  SIGNET_ADMIN_LISTEN=127.0.0.1:0
   SIGNET_DKIM_KEYS="$work/etc/keys"
   SIGNET_SPOOL_DIR="$work/spool"
 )

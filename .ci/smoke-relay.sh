@@ -43,6 +43,8 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$metrics
+admin:
+  listen: 127.0.0.1:0
 # serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
 # nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
 delivery:

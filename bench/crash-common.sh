@@ -49,6 +49,8 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$((port + 1))
+admin:
+  listen: 127.0.0.1:0
 YAML
 
 # run_driver SCRIPT [MORE ARGS]: the driver with the arguments crashkit.arguments() defines (KILLS and

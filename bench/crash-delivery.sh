@@ -9,6 +9,9 @@
 #   - every acknowledged message reached the sink for each of its recipients (lost = 0),
 #   - no DKIM failure at the sink (dkimpy, the test key), nothing acknowledged left in queue/ or
 #     corrupt/,
+#   - no event lost: the relay posts its delivery events to a webhook in the driver
+#     (bench/webhook_sink.py: checks each Signet-Signature, answers 503 to 20 % of the POSTs), and
+#     every acknowledged recipient's "accepted" and "delivered" events arrive (at least once),
 #   - duplicates only inside the window the design allows: the relay records an outcome after the
 #     remote 250 (RFC 5321 §6.1), so a kill between the two sends that recipient again. Each delivery
 #     attempt is one (message, domain) transaction and holds one of delivery.concurrency slots until

@@ -8,6 +8,7 @@ import time
 
 import crashkit
 import smtp_sink
+import webhook_sink
 
 p = crashkit.arguments("crash test of submission and delivery", kills=50)
 p.add_argument("--sink-port", type=int, required=True)
@@ -15,7 +16,10 @@ p.add_argument("--record", required=True)
 p.add_argument("--concurrency", type=int, required=True, help="delivery.concurrency of the relay's config")
 p.add_argument("--defer-rate", type=float, default=0.1, help="share of RCPT commands the sink answers 451")
 p.add_argument("--drain", type=float, default=120, help="seconds the last run may take to deliver everything")
+p.add_argument("--webhook-fail-rate", type=float, default=0.2, help="share of webhook POSTs answered 503")
 args = p.parse_args()
+SECRET = "crash-suite-webhook-secret-0123456789"
+
 
 QUEUE = os.path.join(args.spool, "queue")
 CORRUPT = os.path.join(args.spool, "corrupt")
@@ -69,17 +73,29 @@ def crash_rounds(relay, sink, clients):
     return kills
 
 
-def drain(relay, sink, clients):
-    """The last run: no clients; ends when every acknowledged recipient is on record and queue/ is empty."""
+def expected_events(acked):
+    """(type, queue id, recipient) the webhook must have seen: accepted and delivered per acknowledged recipient."""
+    return {(kind, qid, r) for _, (qid, rcpts) in acked.items() for r in rcpts for kind in ("accepted", "delivered")}
+
+
+def missing_events(hook, acked):
+    seen = {(e["type"], e["queue_id"], e["recipient"]) for e in hook.snapshot()}
+    return expected_events(acked) - seen
+
+
+def drain(relay, sink, clients, hook):
+    """The last run: no clients; ends when every acknowledged recipient is on record, queue/ is empty, and
+    the webhook has every acknowledged recipient's accepted and delivered events."""
     clients.stop()
     relay.start()
     started = time.monotonic()
     wanted = {(t, r) for t, (_, rcpts) in clients.snapshot().items() for r in rcpts}
+    acked = clients.snapshot()
 
     def done():
         with sink.lock:
             missing = not wanted <= sink.delivered
-        return not missing and queued() == 0
+        return not missing and queued() == 0 and not missing_events(hook, acked)
 
     wait_until(done, args.drain)
     took = time.monotonic() - started
@@ -143,17 +159,22 @@ def main():
     dnsfunc = crashkit.dnsfunc(args.pubkey)
     sink = smtp_sink.Sink(args.sink_port, args.record, dnsfunc, args.defer_rate)
     sink.start()
+    hook = webhook_sink.WebhookSink(SECRET, args.webhook_fail_rate)
+    hook.start()
+    with open(args.config, "a") as f:  # the event store and its webhook join the suite
+        f.write("events.webhooks: [{url: '%s', secret: '%s'}]\n" % (hook.url, SECRET))
     relay = crashkit.Relay(args)
     clients = crashkit.Clients(args.port, args.clients, recipients)
     started = time.monotonic()
     try:
         clients.start()
         kills = crash_rounds(relay, sink, clients)
-        drained, exit_code = drain(relay, sink, clients)
+        drained, exit_code = drain(relay, sink, clients, hook)
     finally:
         clients.stop(5)
         relay.kill()
         sink.stop()
+        hook.stop()
     acked = clients.snapshot()
     copies = read_record()
     wanted = [(t, r) for t, (_, rcpts) in acked.items() for r in rcpts]
@@ -162,6 +183,12 @@ def main():
     failures += leftovers(acked)
     failures += ["acknowledged token %s never delivered to %s" % tr for tr in lost]
     failures += ["DKIM verification failed at the sink: %r" % d[:300] for d in sink.dkim_failures]
+    events = hook.snapshot()
+    lost_events = missing_events(hook, acked)
+    failures += ["event %s for %s to %s never reached the webhook" % e for e in sorted(lost_events)]
+    if hook.bad_signatures:
+        failures.append("%d webhook POSTs with a bad Signet-Signature" % hook.bad_signatures)
+    ids = collections.Counter(e["id"] for e in events)
     if drained is None:
         failures.append("the last run did not deliver everything within %.0f s" % args.drain)
     if exit_code not in (0, 143):  # 143: the JVM's exit status after its shutdown hooks ran on SIGTERM
@@ -176,7 +203,8 @@ def main():
           "(250 lost in a kill); last run drained the queue in %s; %d acknowledged recipients lost; "
           "%d duplicate copies in %d transactions after %d of the kills, at most %d after one (bound: %d per kill = "
           "delivery.concurrency, %d in all; first copy at most %.2f s before its kill); %d DKIM failures at the sink; "
-          "client connection errors %d"
+          "client connection errors %d; webhook: %d POSTs (%d answered 503 on purpose), %d events, %d distinct ids, "
+          "%d of the %d expected accepted/delivered events lost"
           % (len(kills), time.monotonic() - started, aims["submission"], aims["delivery"],
              phases["sink transaction open"], phases["sink 250 just before"], RECENT, phases["no delivery in flight"],
              args.clients, args.concurrency, 100 * args.defer_rate, clients.stats["sent"], len(acked), len(wanted),
@@ -184,7 +212,8 @@ def main():
              sum(len(c) for (t, _), c in copies.items() if t not in acked), unacked,
              "%.1f s" % drained if drained is not None else "NOT within %.0f s" % args.drain, len(lost),
              extra, dup_jobs, dup_runs, most, args.concurrency, len(kills) * args.concurrency, gap,
-             len(sink.dkim_failures), clients.stats["errors"]))
+             len(sink.dkim_failures), clients.stats["errors"], hook.posts, hook.refused, len(events), len(ids),
+             len(lost_events), len(expected_events(acked))))
     if sink.without_token:
         failures.append("%d messages at the sink without a token (bounces or damaged mail)" % sink.without_token)
     if not acked:

@@ -67,6 +67,8 @@ delivery:
     tls: opportunistic
 metrics:
   listen: 127.0.0.1:$METRICS_PORT
+admin:
+  listen: 127.0.0.1:0               # any free port: it is published in <spool>/admin
 EOF
   # The config file is the whole configuration here: serve reads SIGNET_* variables as overrides (and refuses
   # unknown ones), so none from the caller's environment may leak in.

@@ -42,6 +42,8 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$metrics
+admin:
+  listen: 127.0.0.1:0
 # deliveries go nowhere (DNS on a closed loopback port): accepted mail stays deferred in the spool
 delivery:
   dns: [127.0.0.1:$closed]

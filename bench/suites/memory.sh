@@ -40,6 +40,8 @@ spool:
   dir: $work/spool
 metrics:
   listen: 127.0.0.1:$metrics
+admin:
+  listen: 127.0.0.1:0
 delivery:
   dns: [127.0.0.1:$closed]
   port: $closed

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       KeygenCommand.class,
       SignCommand.class,
       QueueCommand.class,
+      SuppressionCommand.class,
       DnsCommand.class,
       DmarcCommand.class,
       UserCommand.class,

@@ -1,9 +1,12 @@
 package dev.signet.cli;
 
+import dev.signet.config.SignetConfig;
+import dev.signet.events.BounceRules;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import dev.signet.queue.QueueControl;
+import dev.signet.queue.Spool;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -21,14 +24,13 @@ import picocli.CommandLine.Spec;
     description = {
       "Inspect and act on the spool (spool.dir of the config).",
       "",
-      "list and show only read. When the relay runs (it holds <spool>/lock), flush, retry and delete are "
-          + "handed to it through <spool>/control/ and this command waits up to 10 s for its answer; "
-          + "when it does not run, they change the spool's files directly. An unknown ID exits with status 1."},
+      "list and show only read the spool's files. When the relay runs (it holds <spool>/lock), flush, retry "
+          + "and delete go to its admin API (admin.listen, with admin.token); when it does not run, they change "
+          + "the spool's files directly. An unknown ID exits with status 1."},
     subcommands = {
       QueueCommand.ListCommand.class, QueueCommand.ShowCommand.class, QueueCommand.FlushCommand.class,
       QueueCommand.RetryCommand.class, QueueCommand.DeleteCommand.class})
 final class QueueCommand implements Callable<Integer> {
-  static final Duration RELAY_WAIT = Duration.ofSeconds(10);
 
   @Mixin ConfigOption config;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -45,9 +47,34 @@ final class QueueCommand implements Callable<Integer> {
     @Mixin ConfigOption config;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+    SignetConfig settings() {
+      return (config.file != null ? config : parent.config).load();
+    }
+
     QueueControl control() {
-      ConfigOption chosen = config.file != null ? config : parent.config;
-      return QueueControl.of(chosen.load().spool().dir(), RELAY_WAIT);
+      return QueueControl.of(settings().spool().dir());
+    }
+
+    /**
+     * A change: made by the running relay through its admin API, or on the stopped relay's spool.
+     *
+     * @param direct the change on the files; throws {@link Spool.InUse} when a relay runs
+     * @param api the same through the API; returns the text to print
+     */
+    void change(Change direct, ViaApi api) throws IOException, InterruptedException {
+      String text;
+      try {
+        text = direct.run(control());
+      } catch (Spool.InUse running) {
+        AdminClient client = AdminClient.ofRunningRelay(settings())
+            .orElseThrow(() -> new IOException("the relay stopped meanwhile; try again"));
+        try {
+          text = api.run(client) + " (by the running relay)";
+        } catch (AdminClient.ApiFailure e) {
+          throw new CommandFailure(e.getMessage());
+        }
+      }
+      out().println(text);
     }
 
     PrintWriter out() {
@@ -69,10 +96,14 @@ final class QueueCommand implements Callable<Integer> {
     }
 
     abstract void run() throws IOException, InterruptedException;
+  }
 
-    void report(QueueControl.Outcome outcome) {
-      out().println(outcome.text() + (outcome.viaRelay() ? " (by the running relay)" : ""));
-    }
+  interface Change {
+    String run(QueueControl control) throws IOException;
+  }
+
+  interface ViaApi {
+    String run(AdminClient client) throws IOException, InterruptedException;
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
@@ -99,6 +130,7 @@ final class QueueCommand implements Callable<Integer> {
     @Override
     void run() throws IOException {
       QueueControl control = control();
+      BounceRules rules = BounceRules.load(settings().feedback().events().bounceRules());
       Envelope e = control.envelope(id);
       String headers = control.headers(id);
       Instant now = Instant.now();
@@ -112,8 +144,9 @@ final class QueueCommand implements Callable<Integer> {
         out.printf("signature  %s%n", signature);
       }
       for (Recipient r : e.recipients()) {
-        out.printf("recipient  <%s> %s attempts=%d next=%s reply=\"%s\"%n", r.address(), r.state(), r.attempts(),
-            r.nextAttempt().map(Instant::toString).orElse("-"), r.lastReply());
+        out.printf("recipient  <%s> %s attempts=%d next=%s class=%s reply=\"%s\"%n", r.address(), r.state(),
+            r.attempts(), r.nextAttempt().map(Instant::toString).orElse("-"),
+            QueueControl.bounceClass(r, rules).orElse("-"), r.lastReply());
       }
       out.println();
       out.print(headers);
@@ -125,7 +158,10 @@ final class QueueCommand implements Callable<Integer> {
   static final class FlushCommand extends Sub {
     @Override
     void run() throws IOException, InterruptedException {
-      report(control().flush());
+      change(QueueControl::flush, api -> {
+        int n = api.post("queue/flush", null).get("flushed").asInt();
+        return "flushed " + n + " message" + (n == 1 ? "" : "s");
+      });
     }
   }
 
@@ -136,7 +172,7 @@ final class QueueCommand implements Callable<Integer> {
 
     @Override
     void run() throws IOException, InterruptedException {
-      report(control().retry(id));
+      change(c -> c.retry(id), api -> api.post("queue/" + AdminClient.encode(id) + "/retry", null).get("result").asText());
     }
   }
 
@@ -147,7 +183,7 @@ final class QueueCommand implements Callable<Integer> {
 
     @Override
     void run() throws IOException, InterruptedException {
-      report(control().delete(id));
+      change(c -> c.delete(id), api -> api.delete("queue/" + AdminClient.encode(id)).get("result").asText());
     }
   }
 

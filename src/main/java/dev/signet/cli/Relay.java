@@ -1,10 +1,12 @@
 package dev.signet.cli;
 
+import dev.signet.admin.AdminServer;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.dmarc.DmarcPoller;
 import dev.signet.dkim.KeyRing;
+import dev.signet.events.Events;
 import dev.signet.dkim.LiveKeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.message.MessageException;
@@ -48,10 +50,14 @@ final class Relay implements AutoCloseable {
   final SubmissionServer server;
   private final MetricsServer metricsServer;
   private volatile DmarcPoller dmarc;
+  final Events events;
+  private final AdminServer admin;
   private boolean stopped;
 
   private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
-      SubmissionServer server, MetricsServer metricsServer) {
+      SubmissionServer server, MetricsServer metricsServer, Events events, AdminServer admin) {
+    this.events = events;
+    this.admin = admin;
     this.metrics = metrics;
     this.keys = keys;
     this.spool = spool;
@@ -80,12 +86,15 @@ final class Relay implements AutoCloseable {
     } catch (IOException e) {
       throw new IOException("spool.dir " + c.spool().dir() + ": " + reason(e), e);
     }
+    Events events = null;
     SmtpSender sender = null;
     Scheduler scheduler = null;
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
+    AdminServer admin = null;
     try {
       SmtpSender.checkSourceAddresses(c.delivery());
+      events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
       // and signed again with the same keys (see SevenBit).
       SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
@@ -94,21 +103,23 @@ final class Relay implements AutoCloseable {
           out.write(sevenBit.convert(in));
         }
       }));
-      scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys), Clock.systemUTC(), metrics);
-      server = new SubmissionServer(c, submission, spool, metrics);
+      scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys, events), Clock.systemUTC(),
+          metrics, events);
+      server = new SubmissionServer(c, submission, spool, metrics, events);
+      admin = AdminServer.start(c, spool, scheduler, events); // before "listening": scripts wait for that line
       server.start();
       scheduler.start();
       keys.watch(KEY_WATCH_DEBOUNCE);
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      Relay relay = new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer);
+      Relay relay = new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin);
       if (c.dmarc().imap().isPresent()) {
         relay.dmarc = DmarcPoller.start(c.dmarc().imap().get(), c.dmarc().poll(), c.spool().dir(), metrics.registry());
       }
       return relay;
     } catch (IOException | RuntimeException e) {
-      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
+      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin).close();
       throw e;
     }
   }
@@ -119,13 +130,13 @@ final class Relay implements AutoCloseable {
    * example.com): DMARC's relaxed alignment (RFC 7489 §3.1.1) accepts that, and an unsigned bounce
    * is what spam filters distrust most. No key: the bounce goes out unsigned rather than not at all.
    */
-  private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys) {
+  private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys, Events events) {
     SignetConfig.Dkim d = c.dkim();
     SignetConfig.Dkim relayUnsigned = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
         d.expire(), true, SignetConfig.UnsignedPolicy.RELAY);
     SignetConfig bounceConfig = c.withDkim(relayUnsigned);
     Submission signing = new Submission(bounceConfig, signer, domain -> keys.current().keysFor(domain, true));
-    Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC());
+    Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC(), events.rules());
     return BounceReports.of(bouncer, report -> {
       try {
         return signing.signGenerated(report, Clock.systemUTC().instant());
@@ -160,6 +171,10 @@ final class Relay implements AutoCloseable {
     return server.addresses().get(0).getPort();
   }
 
+  int adminPort() {
+    return admin.port();
+  }
+
   int metricsPort() {
     return metricsServer.port();
   }
@@ -184,6 +199,9 @@ final class Relay implements AutoCloseable {
         return;
       }
       stopped = true;
+    }
+    if (admin != null) {
+      admin.close(); // first: no queue command may act on a stopping scheduler
     }
     Thread deliveries = scheduler == null ? null : Thread.ofPlatform().name("signet-stop-deliveries").start(() -> {
       try {
@@ -215,6 +233,9 @@ final class Relay implements AutoCloseable {
       dmarc.close();
     }
     keys.close();
+    if (events != null) {
+      events.close(); // after the scheduler: its last outcomes' events are stored
+    }
     try {
       spool.close();
     } catch (IOException e) {

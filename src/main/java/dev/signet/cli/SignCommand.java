@@ -69,8 +69,7 @@ final class SignCommand implements Callable<Integer> {
     // RFC 5322 §2.1 wants CRLF; files on disk have LF. Normalizing is safe here: no SMTP server
     // downstream reads this input, so a bare LF cannot end anyone's DATA early (smuggling).
     SignetConfig.MessagePolicy normalize = new SignetConfig.MessagePolicy(SignetConfig.BareLineEndings.NORMALIZE);
-    SignetConfig cfg = new SignetConfig(loaded.hostname(), loaded.listen(), loaded.tls(), loaded.clients(),
-        loaded.limits(), normalize, settings, loaded.spool(), loaded.delivery(), loaded.metrics());
+    SignetConfig cfg = loaded.withDkim(settings).withMessage(normalize);
 
     KeyRing ring;
     try {

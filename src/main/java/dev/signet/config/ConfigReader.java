@@ -97,6 +97,15 @@ final class ConfigReader {
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
     DEFAULTS.put("bounce.from", null);
+    DEFAULTS.put("events.webhooks", List.of()); // a list of maps {url, secret, types}: see Feedback
+    DEFAULTS.put("events.max-age", "24h");
+    DEFAULTS.put("events.bounce-rules", null);
+    DEFAULTS.put("suppression.ttl", "30d");
+    DEFAULTS.put("suppression.action", "refuse");
+    DEFAULTS.put("suppression.classes", List.of("invalid-recipient"));
+    DEFAULTS.put("admin.listen", "127.0.0.1:9466");
+    DEFAULTS.put("admin.token", null);
+    DEFAULTS.put("admin.token-file", null);
   }
 
   private ConfigReader() {}
@@ -189,11 +198,16 @@ final class ConfigReader {
     }
   }
 
-  private static final class Builder {
+  static final class Builder {
     private final Map<String, Object> values;
 
     Builder(Map<String, Object> values) {
       this.values = values;
+    }
+
+    /** The value of {@code key} as given (YAML tree or environment string); null when absent. */
+    Object raw(String key) {
+      return values.get(key);
     }
 
     SignetConfig build() {
@@ -221,7 +235,9 @@ final class ConfigReader {
           new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
           new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
               required("dmarc.poll", ConfigReader::duration)),
-          new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)));
+          new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)),
+          FeedbackSettings.read(this),
+          FeedbackSettings.admin(this));
     }
 
     private List<Cidr> networks() {
@@ -368,11 +384,11 @@ final class ConfigReader {
           required("delivery.smarthost.tls", v -> choice(v, SmarthostTls.class))));
     }
 
-    private <T> T required(String key, Function<String, T> parser) {
+    <T> T required(String key, Function<String, T> parser) {
       return optional(key, parser).orElseThrow(() -> new ConfigError(key, "a value is required"));
     }
 
-    private <T> Optional<T> optional(String key, Function<String, T> parser) {
+    <T> Optional<T> optional(String key, Function<String, T> parser) {
       Object raw = values.get(key);
       if (raw == null) {
         return Optional.empty();
@@ -387,7 +403,7 @@ final class ConfigReader {
       }
     }
 
-    private <T> List<T> list(String key, Function<String, T> parser) {
+    <T> List<T> list(String key, Function<String, T> parser) {
       Object raw = values.get(key);
       List<String> items = new ArrayList<>();
       if (raw instanceof List<?> list) {

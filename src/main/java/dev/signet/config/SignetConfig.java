@@ -29,13 +29,27 @@ public record SignetConfig(
     Delivery delivery,
     Metrics metrics,
     Dmarc dmarc,
-    Bounce bounce) {
+    Bounce bounce,
+    Feedback feedback,
+    Admin admin) {
 
-  /** Without DMARC report polling, and with the default bounce settings. */
+  /** The embedded defaults, read once, for the constructors that leave parts out. */
+  private static final class Embedded {
+    static final SignetConfig DEFAULTS = defaults();
+  }
+
+  /** The rest at the embedded defaults: no DMARC report polling, default bounces, events, suppression and admin API. */
   public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
       Dkim dkim, Spool spool, Delivery delivery, Metrics metrics) {
     this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
-        new Dmarc(Optional.empty(), Duration.ofMinutes(15)), new Bounce(Optional.empty()));
+        Embedded.DEFAULTS.feedback(), Embedded.DEFAULTS.admin());
+  }
+
+  /** No DMARC report polling, default bounces. */
+  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
+      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics, Feedback feedback, Admin admin) {
+    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
+        new Dmarc(Optional.empty(), Duration.ofMinutes(15)), new Bounce(Optional.empty()), feedback, admin);
   }
 
   /**
@@ -60,7 +74,13 @@ public record SignetConfig(
   /** This config with other DKIM settings (the same relay signing its own mail, e.g. bounces, differently). */
   public SignetConfig withDkim(Dkim other) {
     return new SignetConfig(hostname, listen, tls, clients, limits, message, other, spool, delivery, metrics, dmarc,
-        bounce);
+        bounce, feedback, admin);
+  }
+
+  /** This config with another check of submitted data ({@code signet sign} normalizes local files). */
+  public SignetConfig withMessage(MessagePolicy other) {
+    return new SignetConfig(hostname, listen, tls, clients, limits, other, dkim, spool, delivery, metrics, dmarc,
+        bounce, feedback, admin);
   }
 
   /** The domain bounces come from: {@code bounce.from}, else the hostname. */
@@ -226,6 +246,45 @@ public record SignetConfig(
 
   public record Metrics(HostPort listen) {}
 
+  /** What the relay tells applications after the 250: delivery events and the suppression list. */
+  public record Feedback(Events events, Suppression suppression) {}
+
+  /**
+   * @param webhooks where events are POSTed
+   * @param maxAge how long an event is retried towards a webhook (and kept in the event store)
+   * @param bounceRules the bounce classification rules file; empty = the shipped rules
+   */
+  public record Events(List<Webhook> webhooks, Duration maxAge, Optional<Path> bounceRules) {}
+
+  /**
+   * One webhook.
+   *
+   * @param types the event types sent to it; empty = all
+   */
+  public record Webhook(java.net.URI url, String secret, List<String> types) {}
+
+  /**
+   * @param ttl how long an address stays suppressed after a hard bounce
+   * @param action what a message to a suppressed address gets: refused at RCPT, or accepted and bounced
+   * @param classes the bounce classes whose hard bounces suppress the address
+   */
+  public record Suppression(Duration ttl, SuppressionAction action, List<String> classes) {}
+
+  public enum SuppressionAction { REFUSE, EVENT }
+
+  /**
+   * The HTTP admin API.
+   *
+   * @param token the bearer token every request must carry ({@code admin.token}, or the first line
+   *     of {@code admin.token-file}); without one, the API answers only on a loopback listener
+   */
+  public record Admin(HostPort listen, Optional<String> token) {
+    @Override
+    public String toString() {
+      return "Admin[listen=" + listen + ", token=" + (token.isPresent() ? "(set)" : "(none)") + "]";
+    }
+  }
+
   /** The embedded defaults: what {@code serve} runs with when no config file is given. */
   public static SignetConfig defaults() {
     try {
@@ -257,6 +316,11 @@ public record SignetConfig(
     } catch (ConfigException e) {
       throw file.isPresent() ? new ConfigException(file.get() + ": " + e.getMessage()) : e;
     }
+  }
+
+  /** A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options. */
+  public static Duration duration(String text) {
+    return ConfigReader.duration(text);
   }
 
   static String defaultHostname() {

@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import dev.signet.events.BounceRules;
 import jakarta.activation.DataHandler;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -51,22 +52,35 @@ public final class Bouncer {
   private final String hostname;
   private final String fromDomain;
   private final Clock clock;
+  private final BounceRules rules;
   private final Session session = Session.getInstance(new Properties());
 
   /** DSNs from {@code MAILER-DAEMON@hostname}. */
   public Bouncer(String hostname, Clock clock) {
-    this(hostname, hostname, clock);
+    this(hostname, hostname, clock, BounceRules.shipped());
+  }
+
+  /** @param rules classify each recipient's failure; the class is shown beside its reply */
+  public Bouncer(String hostname, Clock clock, BounceRules rules) {
+    this(hostname, hostname, clock, rules);
+  }
+
+  /** DSNs from {@code MAILER-DAEMON@fromDomain}, classified by the shipped rules. */
+  public Bouncer(String hostname, String fromDomain, Clock clock) {
+    this(hostname, fromDomain, clock, BounceRules.shipped());
   }
 
   /**
    * @param hostname the relay's name: Reporting-MTA, Message-ID and the text of the DSN
    * @param fromDomain the domain of the DSN's From address ({@code MAILER-DAEMON@fromDomain}), whose
    *     keys sign it
+   * @param rules classify each recipient's failure; the class is shown beside its reply
    */
-  public Bouncer(String hostname, String fromDomain, Clock clock) {
+  public Bouncer(String hostname, String fromDomain, Clock clock, BounceRules rules) {
     this.hostname = hostname;
     this.fromDomain = fromDomain;
     this.clock = clock;
+    this.rules = rules;
   }
 
   /**
@@ -112,7 +126,7 @@ public final class Bouncer {
         status.addRecipientDSN(perRecipient(o, retryUntil));
         text.append('<').append(o.recipient()).append(">: ")
             .append(o.reply().remoteMta().map(h -> "host " + h + " said: ").orElse(""))
-            .append(o.reply().text()).append("\r\n");
+            .append(o.reply().text()).append(" (").append(bounceClass(o.reply())).append(")\r\n");
       }
       MultipartReport report = new ReportWithHeaders(text.toString(), status, originalHeaders(original.message()));
 
@@ -155,6 +169,9 @@ public final class Bouncer {
     h.addHeader("Final-Recipient", "rfc822; " + o.recipient());
     h.addHeader("Action", o instanceof RecipientOutcome.Failed ? "failed" : "delayed");
     h.addHeader("Status", o.reply().status());
+    // RFC 3464 §2.3: an extension field (the Status stays bare for strict parsers): the class an
+    // application can act on; the human-readable part shows it as a comment beside the reply.
+    h.addHeader("X-Signet-Bounce-Class", bounceClass(o.reply()));
     Reply reply = o.reply();
     reply.remoteMta().ifPresent(host -> h.addHeader("Remote-MTA", "dns; " + host));
     if (reply.remoteMta().isPresent() && reply.text().matches("^\\d{3}.*")) {
@@ -166,6 +183,10 @@ public final class Bouncer {
     h.addHeader("Last-Attempt-Date", date(clock.instant()));
     retryUntil.ifPresent(until -> h.addHeader("Will-Retry-Until", date(until)));
     return h;
+  }
+
+  private String bounceClass(Reply reply) {
+    return rules.classify(reply.status(), reply.text()).label();
   }
 
   /**

@@ -52,11 +52,12 @@ final class Courier {
   private final Clock clock;
   private final Metrics metrics;
   private final MessageLocks locks;
+  private final Feedback feedback;
   private final OutcomeGate gate = new OutcomeGate();
 
   Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Scheduler.Reports reports, Outbox outbox, Consumer<String> removed, Clock clock, Metrics metrics,
-      MessageLocks locks) {
+      MessageLocks locks, Feedback feedback) {
     this.settings = settings;
     this.spool = spool;
     this.delivery = delivery;
@@ -67,6 +68,7 @@ final class Courier {
     this.clock = clock;
     this.metrics = metrics;
     this.locks = locks;
+    this.feedback = feedback;
   }
 
   /** The lower-cased domain of an address (RFC 5321 §2.4: domains are case-insensitive). */
@@ -106,6 +108,7 @@ final class Courier {
       } finally {
         gate.exit();
       }
+      String messageId = feedback.messageId(message);
       long start = System.nanoTime();
       DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, message));
       if (metrics != null) {
@@ -119,7 +122,7 @@ final class Courier {
         return Optional.empty();
       }
       try {
-        return record(id, domain, addresses, result);
+        return record(id, domain, addresses, result, messageId);
       } finally {
         gate.exit();
       }
@@ -132,8 +135,8 @@ final class Courier {
 
   /** Writes the outcomes of an attempt, then finishes the message if nothing is left pending. */
   @SuppressWarnings("try")
-  private Optional<Instant> record(String id, String domain, List<String> addresses, DeliveryResult result)
-      throws IOException, InterruptedException {
+  private Optional<Instant> record(String id, String domain, List<String> addresses, DeliveryResult result,
+      String messageId) throws IOException, InterruptedException {
     try (MessageLocks.Held held = locks.lock(id)) {
       Envelope latest;
       try {
@@ -150,6 +153,7 @@ final class Courier {
         return Optional.empty();
       }
       boolean done = updated.finished();
+      feedback.attempt(latest, updated, messageId, result, clock.instant()); // events before the outcome
       if (!done || bounces(updated)) {
         // RFC 5321 §6.1: the outcome is on disk before anything else happens. A finished message
         // without a bounce skips the rewrite: its removal below is the durable record.
@@ -245,8 +249,9 @@ final class Courier {
     String bounce = "none";
     if (bounces(envelope)) {
       try {
-        bounce = outbox.queue(reports.failureReport(envelope, failed, spool.message(envelope)),
-            envelope.sender());
+        MessageSource original = spool.message(envelope);
+        bounce = outbox.queue(reports.failureReport(envelope, failed, original), envelope.sender());
+        feedback.dsnSent(envelope, feedback.messageId(original), failed, bounce, clock.instant());
       } catch (IOException e) {
         // Keep the message: its failures are on disk and the bounce is tried again.
         log.error("bounce for {} failed recipient(s) could not be queued: {}; retrying", failed.size(), e.getMessage());

@@ -5,11 +5,12 @@ import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
+import dev.signet.events.BounceRules;
+import dev.signet.events.Events;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,12 +32,11 @@ import org.slf4j.MDC;
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
  * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
  * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes
- * go to the spool first; deferred recipients come back at their next attempt time. Also runs the
- * requests of {@code signet queue} against a running relay (polls {@code <spool>/control/}).
+ * go to the spool first; deferred recipients come back at their next attempt time. {@link #flush},
+ * {@link #retry} and {@link #delete} are the queue commands of a running relay (its admin API).
  */
 public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
-  private static final Duration CONTROL_POLL = Duration.ofSeconds(1);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
   /** After the cut-off, attempts get this long to record what they read (and again for the last write). */
   public static final Duration CUT_OFF_GRACE = Duration.ofSeconds(2);
@@ -79,7 +79,6 @@ public final class Scheduler {
 
   private final String hostname;
   private final Spool spool;
-  private final Path controlDir;
   private final Clock clock;
   private final Reports reports;
   private final MessageLocks locks = new MessageLocks();
@@ -92,12 +91,18 @@ public final class Scheduler {
   private long generations;
   private volatile boolean stopping;
   private Thread dispatcher;
-  private Thread controller;
 
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Clock clock, Metrics metrics) {
-    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock)), clock, metrics);
+    this(config, spool, delivery, clock, metrics, null);
+  }
+
+  /** The same, reporting every recipient's state changes to {@code events} (may be null). */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Clock clock, Metrics metrics, Events events) {
+    this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock,
+        events == null ? BounceRules.shipped() : events.rules())), clock, metrics, events);
   }
 
   /**
@@ -107,13 +112,18 @@ public final class Scheduler {
    */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
       Reports reports, Clock clock, Metrics metrics) {
+    this(config, spool, delivery, reports, clock, metrics, null);
+  }
+
+  /** @param events where recipients' state changes are reported; null = nowhere */
+  public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
+      Reports reports, Clock clock, Metrics metrics, Events events) {
     this.hostname = config.hostname();
     this.spool = spool;
-    this.controlDir = Control.dir(spool.dir());
     this.clock = clock;
     this.reports = reports;
     this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
-        metrics, locks);
+        metrics, locks, new Feedback(events));
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
     if (metrics != null) {
       metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);
@@ -132,7 +142,6 @@ public final class Scheduler {
     }
     log.info("scheduler: started with {} queued message(s)", queued.size());
     dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
-    controller = Thread.ofPlatform().name("signet-queue-control").daemon().start(this::control);
   }
 
   /**
@@ -202,7 +211,7 @@ public final class Scheduler {
   private void dispatch() {
     try {
       while (!stopping) {
-        Due d = due.poll(CONTROL_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        Due d = due.take();
         if (d == null || !claim(d)) {
           continue;
         }
@@ -268,62 +277,48 @@ public final class Scheduler {
         .map(t -> Math.max(0, Duration.between(t, now).toMillis() / 1000.0)).orElse(0.0);
   }
 
-  /** Polls control/ for queue commands from the CLI. */
-  private void control() {
-    while (!stopping) {
-      try {
-        for (Control.Request request : Control.pending(controlDir)) {
-          execute(request);
-        }
-        Thread.sleep(CONTROL_POLL);
-      } catch (InterruptedException e) {
-        return;
-      } catch (IOException | RuntimeException e) {
-        log.error("queue control: {}", e.toString());
-        try {
-          Thread.sleep(CONTROL_POLL);
-        } catch (InterruptedException stop) {
-          return;
-        }
+  /** Makes every pending recipient of every queued message due now; returns how many messages. */
+  public int flush() throws IOException, InterruptedException {
+    int n = 0;
+    for (Envelope e : spool.list()) {
+      if (retryNow(e.id())) {
+        n++;
       }
     }
+    log.info("queue: flushed {} message(s)", n);
+    return n;
   }
 
-  @SuppressWarnings("try") // the resource is the message lock, held for the block
-  private void execute(Control.Request request) throws IOException, InterruptedException {
-    String text;
-    boolean ok = true;
-    try {
-      text = switch (request.action()) {
-        case FLUSH -> {
-          int n = 0;
-          for (Envelope e : spool.list()) {
-            if (retryNow(e.id())) {
-              n++;
-            }
-          }
-          yield "flushed " + n + " message" + (n == 1 ? "" : "s");
-        }
-        case RETRY -> {
-          if (!retryNow(request.id().orElseThrow())) {
-            throw new Control.UnknownMessage(request.id().orElseThrow());
-          }
-          yield "retrying " + request.id().orElseThrow();
-        }
-        case DELETE -> {
-          try (MessageLocks.Held held = locks.lock(request.id().orElseThrow())) {
-            Envelope deleted = Control.delete(spool, request.id().orElseThrow());
-            known.remove(deleted.id());
-            yield Control.describeDeleted(deleted);
-          }
-        }
-      };
-    } catch (Control.UnknownMessage e) {
-      ok = false;
-      text = e.getMessage();
+  /** Makes the pending recipients of {@code id} due now; false if there is no such message. */
+  public boolean retry(String id) throws IOException, InterruptedException {
+    boolean found = QueueId.isValid(id) && retryNow(id);
+    if (found) {
+      MDC.put("qid", id);
+      log.info("queue: retry requested");
+      MDC.remove("qid");
     }
-    log.info("queue control: {}: {}", request.name(), text);
-    Control.answer(controlDir, request, ok, text);
+    return found;
+  }
+
+  /**
+   * Removes {@code id} from the queue without a bounce (an attempt under way finds it gone and
+   * records nothing); empty if there is no such message.
+   */
+  @SuppressWarnings("try") // the resource is the message lock, held for the block
+  public Optional<Envelope> delete(String id) throws IOException, InterruptedException {
+    if (!QueueId.isValid(id)) {
+      return Optional.empty();
+    }
+    try (MessageLocks.Held held = locks.lock(id)) {
+      Envelope deleted = Control.delete(spool, id);
+      known.remove(deleted.id());
+      MDC.put("qid", id);
+      log.info("queue: {}", Control.describeDeleted(deleted));
+      MDC.remove("qid");
+      return Optional.of(deleted);
+    } catch (Control.UnknownMessage e) {
+      return Optional.empty();
+    }
   }
 
   @SuppressWarnings("try")
@@ -378,9 +373,7 @@ public final class Scheduler {
     lanes.close();
     if (dispatcher != null) {
       dispatcher.interrupt();
-      controller.interrupt();
       dispatcher.join(left(deadline));
-      controller.join(left(deadline));
     }
     if (!lanes.await(left(deadline))) {
       log.warn("scheduler: {} attempt(s) still running after {}; cutting them off, their recipients stay pending",

@@ -51,7 +51,7 @@ public final class Spool implements AutoCloseable {
   }
 
   /** {@link #open} found the lock held: a relay is running on this spool. */
-  static final class InUse extends IOException {
+  public static final class InUse extends IOException {
     InUse(String message) {
       super(message);
     }
@@ -172,6 +172,27 @@ public final class Spool implements AutoCloseable {
    */
   public static Spool inspect(Path dir) throws IOException {
     return new Spool(dir);
+  }
+
+  /**
+   * True if a process holds the lock of the spool at {@code dir} (a relay runs on it); false if there
+   * is no spool there or nobody holds it.
+   */
+  public static boolean inUse(Path dir) throws IOException {
+    Path lockFile = dir.resolve("lock");
+    if (!Files.exists(lockFile)) {
+      return false;
+    }
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+      FileLock held = channel.tryLock();
+      if (held == null) {
+        return true;
+      }
+      held.release();
+      return false;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return true; // held by this very JVM
+    }
   }
 
   /** What recovery found when this spool was opened ({@code null} for an {@link #inspect} view). */

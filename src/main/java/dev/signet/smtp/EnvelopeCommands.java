@@ -150,12 +150,17 @@ final class EnvelopeCommands {
   static final class Rcpt extends BaseCommand {
     private final int maxRecipients;
     private final boolean literals;
+    private final SuppressionGate suppression;
 
-    /** @param literals accept recipients at address literals ({@code delivery.address-literals: allow}) */
-    Rcpt(int maxRecipients, boolean literals) {
+    /**
+     * @param literals accept recipients at address literals ({@code delivery.address-literals: allow})
+     * @param suppression refuses suppressed recipients
+     */
+    Rcpt(int maxRecipients, boolean literals, SuppressionGate suppression) {
       super("RCPT", "Specifies a recipient.", "TO:<recipient>");
       this.maxRecipients = maxRecipients;
       this.literals = literals;
+      this.suppression = suppression;
     }
 
     @Override
@@ -185,6 +190,11 @@ final class EnvelopeCommands {
         if (sess.getRecipientCount() >= maxRecipients) {
           // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client sends the rest later.
           throw new RejectException(452, "4.5.3 Too many recipients (limit " + maxRecipients + ")");
+        }
+        Optional<String> suppressed = suppression.refusal(transaction.sender(), path.address());
+        if (suppressed.isPresent()) {
+          sess.sendResponse(suppressed.get()); // a suppressed address: no MX is ever asked
+          return;
         }
         transaction.recipient(path.address());
         sess.addRecipient(path.address());

@@ -40,8 +40,11 @@ final class MessageReceiver implements MessageHandlerFactory {
   private final long maxSize;
   private final Metrics metrics;
   private final Clock clock;
+  private final SuppressionGate suppression;
 
-  MessageReceiver(Submission submission, Spool spool, long maxSize, Metrics metrics, Clock clock) {
+  MessageReceiver(Submission submission, Spool spool, long maxSize, Metrics metrics, Clock clock,
+      SuppressionGate suppression) {
+    this.suppression = suppression;
     this.submission = submission;
     this.spool = spool;
     this.maxSize = maxSize;
@@ -102,8 +105,10 @@ final class MessageReceiver implements MessageHandlerFactory {
       if (refusal.isPresent()) {
         reply = refusal.get(); // known only now; the message is discarded (closing `in`)
       } else {
-        spool.accept(in, Envelope.received(in.id(), tx.sender(), tx.recipients(), client, session.getHelo(),
-            user.map(User::name), now, in.size(), prepared.signatures()));
+        Envelope envelope = suppression.failSuppressed(Envelope.received(in.id(), tx.sender(), tx.recipients(),
+            client, session.getHelo(), user.map(User::name), now, in.size(), prepared.signatures()));
+        spool.accept(in, envelope);
+        suppression.accepted(envelope, prepared.messageId());
         reply = "250 2.0.0 Ok: queued as " + in.id();
       }
     } catch (MessageException e) {

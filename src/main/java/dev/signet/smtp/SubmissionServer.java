@@ -2,6 +2,7 @@ package dev.signet.smtp;
 
 import dev.signet.config.HostPort;
 import dev.signet.config.SignetConfig;
+import dev.signet.events.Events;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Spool;
@@ -34,6 +35,7 @@ public final class SubmissionServer implements AutoCloseable {
   private final ConnectionLimiter limiter;
   private final MessageReceiver receiver;
   private final AuthThrottle throttle;
+  private final SuppressionGate suppression;
   private final Metrics metrics;
   private final List<SMTPServer> servers = new ArrayList<>();
   private final List<InetSocketAddress> addresses = new ArrayList<>();
@@ -44,12 +46,24 @@ public final class SubmissionServer implements AutoCloseable {
    * @throws IOException naming the file at fault
    */
   public SubmissionServer(SignetConfig config, Submission submission, Spool spool, Metrics metrics) throws IOException {
-    this(config, submission, spool, metrics, AuthThrottle.DEFAULT, InetAddress::isLoopbackAddress, Clock.systemUTC());
+    this(config, submission, spool, metrics, null);
+  }
+
+  /** @param events gets the accepted (and suppressed) events and holds the suppression list; may be null */
+  public SubmissionServer(SignetConfig config, Submission submission, Spool spool, Metrics metrics, Events events)
+      throws IOException {
+    this(config, submission, spool, metrics, AuthThrottle.DEFAULT, InetAddress::isLoopbackAddress, Clock.systemUTC(),
+        events);
+  }
+
+  SubmissionServer(SignetConfig config, Submission submission, Spool spool, Metrics metrics, AuthThrottle throttle,
+      Predicate<InetAddress> local, Clock clock) throws IOException {
+    this(config, submission, spool, metrics, throttle, local, clock, null);
   }
 
   /** @param local which clients count as local (may AUTH without TLS); tests narrow loopback to 127.0.0.1 */
   SubmissionServer(SignetConfig config, Submission submission, Spool spool, Metrics metrics, AuthThrottle throttle,
-      Predicate<InetAddress> local, Clock clock) throws IOException {
+      Predicate<InetAddress> local, Clock clock, Events events) throws IOException {
     this.config = config;
     this.metrics = metrics;
     this.throttle = throttle;
@@ -64,7 +78,8 @@ public final class SubmissionServer implements AutoCloseable {
     this.policy = new ClientPolicy(config.clients().networks(), users, tls.isPresent(), local);
     SignetConfig.Limits limits = config.limits();
     this.limiter = new ConnectionLimiter(limits, policy::trusted, metrics);
-    this.receiver = new MessageReceiver(submission, spool, limits.messageSize(), metrics, clock);
+    this.suppression = new SuppressionGate(events, clock);
+    this.receiver = new MessageReceiver(submission, spool, limits.messageSize(), metrics, clock, suppression);
   }
 
   /** Binds the listeners; on return they accept connections. */
@@ -122,7 +137,7 @@ public final class SubmissionServer implements AutoCloseable {
     commands.addCommand(new EnvelopeCommands.Ehlo(config.hostname(), limits.messageSize(), policy));
     commands.addCommand(new EnvelopeCommands.Mail(limits.messageSize(), policy));
     commands.addCommand(new EnvelopeCommands.Rcpt(limits.recipients(),
-        config.delivery().addressLiterals() == SignetConfig.AddressLiterals.ALLOW));
+        config.delivery().addressLiterals() == SignetConfig.AddressLiterals.ALLOW, suppression));
     commands.addCommand(new AuthCommand(policy, throttle, metrics, limiter::idleTimeout));
     commands.addCommand(new TransportCommands.Quit(limiter));
     if (tls.isPresent()) {

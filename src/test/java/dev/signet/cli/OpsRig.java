@@ -56,6 +56,7 @@ final class OpsRig {
         .append("hostname: relay.test\n")
         .append("listen.submission: 127.0.0.1:0\n")
         .append("metrics.listen: 127.0.0.1:0\n")
+        .append("admin.listen: 127.0.0.1:0\n")
         .append("dkim.keys: ").append(dir.resolve("keys")).append('\n')
         .append("spool.dir: ").append(dir.resolve("spool")).append('\n')
         .append("delivery.dns: [").append(dns == null ? "127.0.0.1:9" : dns.address().host() + ":"

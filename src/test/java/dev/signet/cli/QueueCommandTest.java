@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.cli.OpsRig.Run;
+import dev.signet.admin.AdminServer;
+import dev.signet.config.HostPort;
 import dev.signet.config.SignetConfig;
+import dev.signet.events.Events;
+import dev.signet.metrics.Metrics;
 import dev.signet.delivery.SmtpSender;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.queue.Envelope;
@@ -120,7 +124,7 @@ class QueueCommandTest {
       assertEquals(0, run.exit(), run.err());
       assertTrue(run.out().contains("sender     <>\n"), run.out());
       assertTrue(run.out().contains("recipient  <c@other.test> PENDING attempts=1 next="), run.out());
-      assertTrue(run.out().contains("reply=\"421 4.4.1 cannot connect\""), run.out());
+      assertTrue(run.out().contains("class=connection-failure reply=\"421 4.4.1 cannot connect\""), run.out());
       assertTrue(run.out().contains("Subject: hello queue"), run.out());
       assertFalse(run.out().contains("Hello\r\n"), "the body is not shown");
     }
@@ -171,7 +175,10 @@ class QueueCommandTest {
     }
   }
 
-  /** A relay with its spool open (lock held) and a scheduler delivering to an MX that is down. */
+  /**
+   * A relay with its spool open (lock held), a scheduler delivering to an MX that is down, and its
+   * admin API, through which the commands act.
+   */
   @Nested
   class RunningRelay {
     @Test
@@ -186,11 +193,14 @@ class QueueCommandTest {
         SignetConfig cfg = new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(),
             d.message(), d.dkim(), new SignetConfig.Spool(spoolDir), new SignetConfig.Delivery(List.of(dns.address()),
             port, List.of(Duration.ofHours(1)), Duration.ofDays(5), Optional.empty(), 10, 10, Optional.empty(),
-            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics());
-        try (Spool spool = Spool.open(spoolDir); SmtpSender sender = new SmtpSender(cfg)) {
+            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics(), d.feedback(),
+            new SignetConfig.Admin(HostPort.parse("127.0.0.1:0"), Optional.empty()));
+        try (Spool spool = Spool.open(spoolDir); SmtpSender sender = new SmtpSender(cfg);
+            Events events = Events.start(cfg, spoolDir, new Metrics().registry(), Clock.systemUTC())) {
           Scheduler scheduler = new Scheduler(cfg, spool, sender::deliver, (m, f, p) -> {
             throw new java.io.IOException("no bounce expected");
           }, Clock.systemUTC(), null);
+          AdminServer admin = AdminServer.start(cfg, spool, scheduler, events);
           try {
             Envelope kept = spool(spool, "app@example.com", Optional.empty(), "a@dest.test");
             Envelope doomed = spool(spool, "app@example.com", Optional.empty(), "b@dest.test");
@@ -220,12 +230,12 @@ class QueueCommandTest {
             Run unknown = queue("retry", UNKNOWN);
             assertEquals(1, unknown.exit());
             assertTrue(unknown.err().contains("signet retry: no such message in the queue: " + UNKNOWN), unknown.err());
-            try (var left = Files.list(spoolDir.resolve("control"))) {
-              assertEquals(List.of(), left.toList(), "no request or answer file left behind");
-            }
+            assertTrue(Files.exists(spoolDir.resolve("admin")), "the API's address is published in the spool");
           } finally {
+            admin.close();
             scheduler.stop(Duration.ofSeconds(10));
           }
+          assertFalse(Files.exists(spoolDir.resolve("admin")), "and withdrawn when it stops");
         }
       }
     }

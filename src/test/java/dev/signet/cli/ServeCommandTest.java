@@ -23,7 +23,7 @@ class ServeCommandTest {
   @Test
   void freshInstallStartsWarnsAboutKeysRefusesMailAndStopsOnSigterm() throws Exception {
     Path config = dir.resolve("signet.yaml");
-    Files.writeString(config, "hostname: relay.test\nlisten.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\n"
+    Files.writeString(config, "hostname: relay.test\nlisten.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\nadmin.listen: 127.0.0.1:0\n"
         + "dkim.keys: " + dir.resolve("keys") + "\nspool.dir: " + dir.resolve("spool") + "\n");
     Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())

@@ -40,8 +40,8 @@ import org.subethamail.wiser.Wiser;
 /**
  * The whole path with {@code signet serve} as a separate JVM: a Jakarta Mail client submits, the
  * relay signs and spools, its scheduler delivers to a Wiser MX found through the TestDnsServer, and
- * the message on the wire verifies with jDKIM. The MX is down at first: `queue list` and `queue flush`
- * talk to the running relay through its control directory.
+ * the message on the wire verifies with jDKIM. The MX is down at first: `queue list` reads the spool,
+ * `queue flush` asks the running relay through its admin API.
  */
 class ServeDeliveryTest {
   @TempDir Path dir;
@@ -63,7 +63,7 @@ class ServeDeliveryTest {
     try (TestDnsServer dns = TestDnsServer.start()) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.2");
       Path config = dir.resolve("signet.yaml");
-      Files.writeString(config, "hostname: relay.test\nlisten.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\n"
+      Files.writeString(config, "hostname: relay.test\nlisten.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\nadmin.listen: 127.0.0.1:0\n"
           + "dkim.keys: " + keys + "\nspool.dir: " + dir.resolve("spool") + "\n"
           + "delivery.dns: [" + dns.address().host() + ":" + dns.address().port() + "]\n"
           + "delivery.port: " + mxPort + "\ndelivery.retry: [1h]\n");

@@ -22,5 +22,7 @@ class ExampleConfigTest {
     assertEquals(defaults.spool(), example.spool());
     assertEquals(defaults.delivery(), example.delivery());
     assertEquals(defaults.metrics(), example.metrics());
+    assertEquals(defaults.feedback(), example.feedback());
+    assertEquals(defaults.admin(), example.admin());
   }
 }

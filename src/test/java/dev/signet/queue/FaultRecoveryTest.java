@@ -60,7 +60,7 @@ class FaultRecoveryTest {
         d.dkim().canonicalization(), d.dkim().expire(), false, d.dkim().unsigned());
     SignetConfig config = new SignetConfig(d.hostname(),
         new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty()), d.tls(), d.clients(), d.limits(),
-        d.message(), dkim, d.spool(), d.delivery(), d.metrics());
+        d.message(), dkim, d.spool(), d.delivery(), d.metrics(), d.feedback(), d.admin());
     rig.spool = Spool.open(config.spool().dir());
     Metrics metrics = new Metrics();
     sender = new SmtpSender(config);

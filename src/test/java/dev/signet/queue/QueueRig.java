@@ -82,7 +82,7 @@ final class QueueRig implements AutoCloseable {
         delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC, tlsPolicy,
         Optional.empty(), SignetConfig.MtaStsMode.ENFORCE, true, Optional.empty());
     return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
-        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics());
+        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics(), d.feedback(), d.admin());
   }
 
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */

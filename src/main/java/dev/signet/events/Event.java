@@ -1,0 +1,142 @@
+package dev.signet.events;
+
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * One state change of one message-recipient, as applications receive it (webhooks, the event log):
+ * a JSON object with the fields of docs/ARCHITECTURE.md "Events". Fields that do not apply are null
+ * (an {@code accepted} event has no reply; a refusal at RCPT has no queue id).
+ *
+ * @param id unique, for the receiver's deduplication (delivery is at least once)
+ * @param queueId the message's queue id; null when it was refused before it had one
+ * @param messageId the Message-ID field of the message, with its angle brackets; null if unknown
+ * @param sender the MAIL FROM address ("" = null sender)
+ * @param attempt delivery attempts so far for this recipient (0 before the first)
+ * @param status the RFC 3463 enhanced status code
+ * @param reply the remote server's reply, or the reason a decision was taken here
+ * @param mx the host that replied; null for decisions taken here
+ * @param bounceClass for failures and deferrals; null otherwise
+ * @param tls the TLS policy and protocol of the delivery ("opportunistic TLSv1.3"); null when unknown
+ */
+public record Event(
+    String id,
+    Type type,
+    Instant time,
+    String queueId,
+    String messageId,
+    String sender,
+    String recipient,
+    int attempt,
+    String status,
+    String reply,
+    String mx,
+    BounceClass bounceClass,
+    String tls) {
+
+  /** The event types; their names are the {@code type} field. */
+  public enum Type {
+    ACCEPTED, DELIVERED, DEFERRED, BOUNCED, EXPIRED, SUPPRESSED, DSN_SENT, TLS_FAILED;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    public static Type of(String label) {
+      for (Type t : values()) {
+        if (t.label().equals(label)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("not an event type: '" + label + "'");
+    }
+  }
+
+  public Event {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(sender, "sender");
+    Objects.requireNonNull(recipient, "recipient");
+  }
+
+  /** A new event (fresh id) about {@code recipient} of a message, without a delivery result. */
+  public static Event of(Type type, Instant time, String queueId, String messageId, String sender,
+      String recipient, int attempt) {
+    return new Event(UUID.randomUUID().toString(), type, time, queueId, messageId, sender, recipient, attempt,
+        null, null, null, null, null);
+  }
+
+  /** This event with the result of a delivery attempt (or of a decision taken here). */
+  public Event withResult(String status, String reply, String mx, BounceClass bounceClass) {
+    return new Event(id, type, time, queueId, messageId, sender, recipient, attempt, status, reply, mx,
+        bounceClass, tls);
+  }
+
+  /** This event with the TLS used ({@code tls} field); set by the delivery-security code where it knows. */
+  public Event withTls(String tls) {
+    return new Event(id, type, time, queueId, messageId, sender, recipient, attempt, status, reply, mx,
+        bounceClass, tls);
+  }
+
+  /** The JSON object, one line (RFC 8259); {@code time} is RFC 3339 in UTC. */
+  public String toJson() {
+    StringBuilder out = new StringBuilder(256).append('{');
+    field(out, "id", id).append(',');
+    field(out, "type", type.label()).append(',');
+    field(out, "time", DateTimeFormatter.ISO_INSTANT.format(time)).append(',');
+    field(out, "queue_id", queueId).append(',');
+    field(out, "message_id", messageId).append(',');
+    field(out, "sender", sender).append(',');
+    field(out, "recipient", recipient).append(',');
+    out.append("\"attempt\":").append(attempt).append(',');
+    field(out, "status", status).append(',');
+    field(out, "reply", reply).append(',');
+    field(out, "mx", mx).append(',');
+    field(out, "class", bounceClass == null ? null : bounceClass.label()).append(',');
+    field(out, "tls", tls);
+    return out.append('}').toString();
+  }
+
+  private static StringBuilder field(StringBuilder out, String name, String value) {
+    out.append('"').append(name).append("\":");
+    if (value == null) {
+      return out.append("null");
+    }
+    return string(out, value);
+  }
+
+  /** RFC 8259 §7: quote, backslash and control characters escaped; the rest as is (UTF-8 on the wire). */
+  static StringBuilder string(StringBuilder out, String value) {
+    out.append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c) && !validSurrogate(value, i)) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"');
+  }
+
+  private static boolean validSurrogate(String s, int i) {
+    char c = s.charAt(i);
+    if (Character.isHighSurrogate(c)) {
+      return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+    }
+    return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+  }
+}

@@ -1,0 +1,374 @@
+package dev.signet.events;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * The durable event log under {@code <spool>/events/} (docs/ARCHITECTURE.md "The spool directory"):
+ * segment files of lines {@code <epoch millis> <type> <json>}, appended and fsynced before
+ * {@link #append} returns (group commit: one fsync covers every append that finished meanwhile),
+ * and one cursor file per reader (a webhook) saying how far it got. A reader only sees what is on
+ * disk, so an event counts as sent only after it was stored. A crash can leave a torn last line;
+ * {@link #open} cuts it off (that append never returned).
+ */
+final class EventStore implements AutoCloseable {
+  private static final long SEGMENT_BYTES = 16L << 20;
+  private final long segmentBytes;
+  private static final String SUFFIX = ".log";
+
+  /** Where a reader stands: byte {@code offset} in segment {@code segment}. */
+  record Position(long segment, long offset) implements Comparable<Position> {
+    @Override
+    public int compareTo(Position o) {
+      return segment != o.segment ? Long.compare(segment, o.segment) : Long.compare(offset, o.offset);
+    }
+  }
+
+  /** One stored event: when it happened, its type, its JSON, and the position just after it. */
+  record Stored(Instant time, Event.Type type, String json, Position next) {}
+
+  private final Path dir;
+  private final Path cursors;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition appended = lock.newCondition();
+  private final Object syncing = new Object();
+  private FileChannel current;
+  private long currentSegment;
+  /** Bytes written to the current segment; {@link #durable} trails it until the fsync. */
+  private long written;
+  private volatile Position durable;
+  /** The position after the last byte written (not necessarily synced); set under {@link #lock}. */
+  private volatile Position tail;
+
+  private EventStore(Path dir, long segmentBytes) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    this.cursors = dir.resolve("cursors");
+  }
+
+  /** Opens (creating) the store in {@code dir} and cuts a torn last line left by a crash. */
+  static EventStore open(Path dir) throws IOException {
+    return open(dir, SEGMENT_BYTES);
+  }
+
+  /** @param segmentBytes a segment this long is closed and the next begun (small in tests) */
+  static EventStore open(Path dir, long segmentBytes) throws IOException {
+    EventStore store = new EventStore(dir, segmentBytes);
+    Files.createDirectories(store.cursors);
+    TreeSet<Long> segments = store.segments();
+    long last = segments.isEmpty() ? 0 : segments.last();
+    store.current = FileChannel.open(store.segment(last), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.READ);
+    store.currentSegment = last;
+    store.written = store.wholeLines(store.current);
+    store.current.truncate(store.written);
+    store.current.force(true);
+    store.durable = new Position(last, store.written);
+    store.tail = store.durable;
+    syncDirectory(dir);
+    return store;
+  }
+
+  /** The length of the part of {@code channel} that ends with a complete line. */
+  private long wholeLines(FileChannel channel) throws IOException {
+    long size = channel.size();
+    ByteBuffer b = ByteBuffer.allocate(8192);
+    long pos = size;
+    while (pos > 0) {
+      int n = (int) Math.min(b.capacity(), pos);
+      b.clear().limit(n);
+      channel.read(b, pos - n);
+      for (int i = n - 1; i >= 0; i--) {
+        if (b.get(i) == '\n') {
+          return pos - n + i + 1;
+        }
+      }
+      pos -= n;
+    }
+    return 0;
+  }
+
+  /** Stores {@code events} durably: on return they survive a crash. */
+  void append(List<Event> events) throws IOException {
+    if (events.isEmpty()) {
+      return;
+    }
+    StringBuilder text = new StringBuilder(events.size() * 320);
+    for (Event e : events) {
+      text.append(e.time().toEpochMilli()).append(' ').append(e.type().label()).append(' ')
+          .append(e.toJson()).append('\n');
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+    Position end;
+    FileChannel channel;
+    lock.lock();
+    try {
+      if (written >= segmentBytes) {
+        rotate();
+      }
+      channel = current;
+      while (bytes.hasRemaining()) {
+        written += channel.write(bytes, written);
+      }
+      end = new Position(currentSegment, written);
+      tail = end;
+    } finally {
+      lock.unlock();
+    }
+    sync(channel, end);
+  }
+
+  /** Group commit: whoever gets here first fsyncs for everyone who wrote before it. */
+  private void sync(FileChannel channel, Position end) throws IOException {
+    synchronized (syncing) {
+      if (durable.compareTo(end) >= 0) {
+        return;
+      }
+      Position upTo = tail; // everything written so far: this fsync covers it
+      if (upTo.segment() != end.segment() || !channel.isOpen()) {
+        return; // rotated meanwhile: rotate() fsynced our segment and moved durable past it
+      }
+      channel.force(false);
+      if (upTo.compareTo(durable) > 0) {
+        durable = upTo;
+      }
+    }
+    lock.lock();
+    try {
+      appended.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Closes the full segment (fsynced) and starts the next; under {@link #lock}. */
+  private void rotate() throws IOException {
+    synchronized (syncing) {
+      current.force(false);
+      current.close();
+      durable = new Position(currentSegment + 1, 0);
+    }
+    currentSegment++;
+    written = 0;
+    tail = new Position(currentSegment, 0);
+    current = FileChannel.open(segment(currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        StandardOpenOption.READ);
+    syncDirectory(dir);
+  }
+
+  /** The position after the last durable event: where a new reader starts. */
+  Position end() {
+    return durable;
+  }
+
+  /** The first position that still has a segment on disk. */
+  Position start() throws IOException {
+    TreeSet<Long> segments = segments();
+    return new Position(segments.isEmpty() ? currentSegment : segments.first(), 0);
+  }
+
+  /**
+   * Where to start reading for events from {@code since} on: the first segment last written at or
+   * after it (segments are written in time order, so the ones before hold only older events).
+   */
+  Position startAt(Instant since) throws IOException {
+    for (long s : segments()) {
+      try {
+        if (!Files.getLastModifiedTime(segment(s)).toInstant().isBefore(since)) {
+          return new Position(s, 0);
+        }
+      } catch (NoSuchFileException e) {
+        // removed by cleanup meanwhile
+      }
+    }
+    return new Position(currentSegment, 0);
+  }
+
+  /**
+   * Up to {@code max} durable events from {@code from} on (fewer when the durable end comes first).
+   * A position inside a segment that was removed moves to the next segment still there.
+   */
+  List<Stored> read(Position from, int max) throws IOException {
+    List<Stored> out = new ArrayList<>();
+    Position at = from;
+    Position end = durable;
+    while (out.size() < max && at.compareTo(end) < 0) {
+      Path file = segment(at.segment());
+      long limit = at.segment() == end.segment() ? end.offset() : Long.MAX_VALUE;
+      boolean gone = false;
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        limit = Math.min(limit, ch.size());
+        at = readLines(ch, at, limit, max, out);
+      } catch (NoSuchFileException e) {
+        gone = true; // removed by cleanup: continue at the next segment there is
+      }
+      if (out.size() < max && at.segment() < end.segment() && (gone || at.offset() >= limit)) {
+        Long next = segments().higher(at.segment());
+        at = new Position(next == null ? end.segment() : next, 0);
+      } else if (out.size() < max) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  private static Position readLines(FileChannel ch, Position at, long limit, int max, List<Stored> out)
+      throws IOException {
+    long pos = at.offset();
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    byte[] carry = new byte[0];
+    while (pos + carry.length < limit && out.size() < max) {
+      buf.clear();
+      buf.limit((int) Math.min(buf.capacity(), limit - pos - carry.length));
+      int n = ch.read(buf, pos + carry.length);
+      if (n <= 0) {
+        break;
+      }
+      byte[] chunk = new byte[carry.length + n];
+      System.arraycopy(carry, 0, chunk, 0, carry.length);
+      System.arraycopy(buf.array(), 0, chunk, carry.length, n);
+      int lineStart = 0;
+      for (int i = 0; i < chunk.length && out.size() < max; i++) {
+        if (chunk[i] == '\n') {
+          String line = new String(chunk, lineStart, i - lineStart, StandardCharsets.UTF_8);
+          out.add(parse(line, new Position(at.segment(), pos + i + 1)));
+          lineStart = i + 1;
+        }
+      }
+      pos += lineStart;
+      carry = java.util.Arrays.copyOfRange(chunk, lineStart, chunk.length);
+      if (lineStart == 0 && carry.length >= (1 << 24)) {
+        throw new IOException("event store: line longer than 16 MB in segment " + at.segment());
+      }
+    }
+    return new Position(at.segment(), pos);
+  }
+
+  private static Stored parse(String line, Position next) throws IOException {
+    int a = line.indexOf(' ');
+    int b = a < 0 ? -1 : line.indexOf(' ', a + 1);
+    if (b < 0) {
+      throw new IOException("event store: malformed line before " + next);
+    }
+    return new Stored(Instant.ofEpochMilli(Long.parseLong(line.substring(0, a))),
+        Event.Type.of(line.substring(a + 1, b)), line.substring(b + 1), next);
+  }
+
+  /** Waits until an append becomes durable, at most {@code timeout}; false on timeout. */
+  boolean awaitAppend(Position seen, Duration timeout) throws InterruptedException {
+    lock.lock();
+    try {
+      long nanos = timeout.toNanos();
+      while (durable.compareTo(seen) <= 0) {
+        if (nanos <= 0) {
+          return false;
+        }
+        nanos = appended.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The saved position of reader {@code name}, if it has one. */
+  Optional<Position> cursor(String name) throws IOException {
+    try {
+      String[] parts = Files.readString(cursors.resolve(name)).strip().split(" ");
+      return Optional.of(new Position(Long.parseLong(parts[0]), Long.parseLong(parts[1])));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      throw new IOException("event store: cursor " + cursors.resolve(name) + " is unreadable", e);
+    }
+  }
+
+  /** Saves reader {@code name}'s position durably (write, fsync, rename). */
+  void saveCursor(String name, Position at) throws IOException {
+    Path tmp = cursors.resolve(name + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap((at.segment() + " " + at.offset() + "\n").getBytes(StandardCharsets.US_ASCII));
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, cursors.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("event store: " + cursors + " does not support atomic renames", e);
+    }
+    syncDirectory(cursors);
+  }
+
+  /**
+   * Deletes whole segments before {@code before} (every reader is past them) whose last event is
+   * older than {@code keepUntil}; the current segment stays.
+   */
+  int removeBefore(Position before, Instant keepUntil) throws IOException {
+    int removed = 0;
+    for (long s : segments()) {
+      Path file = segment(s);
+      if (s >= before.segment() || s >= currentSegment
+          || Files.getLastModifiedTime(file).toInstant().isAfter(keepUntil)) {
+        continue;
+      }
+      Files.deleteIfExists(file);
+      removed++;
+    }
+    if (removed > 0) {
+      syncDirectory(dir);
+    }
+    return removed;
+  }
+
+  private TreeSet<Long> segments() throws IOException {
+    TreeSet<Long> out = new TreeSet<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(SUFFIX) && n.length() == 16 + SUFFIX.length())
+          .forEach(n -> out.add(Long.parseLong(n.substring(0, 16))));
+    }
+    return out;
+  }
+
+  private Path segment(long n) {
+    return dir.resolve(String.format("%016d", n) + SUFFIX);
+  }
+
+  static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (current.isOpen()) {
+        current.force(false);
+        current.close();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+}

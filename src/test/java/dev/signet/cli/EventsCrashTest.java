@@ -1,0 +1,149 @@
+package dev.signet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.signet.delivery.TestDnsServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * At least once across a crash: {@code signet serve} runs as its own JVM, delivers while the
+ * application's webhook is down, and is SIGKILLed; then the webhook and the relay come back, and
+ * every event of every message arrives (ids unique, so the receiver can dedupe). The relay logs with
+ * conf/logback-json.xml, whose event lines must each be a JSON event.
+ */
+class EventsCrashTest {
+  private static final Pattern LISTENING = Pattern.compile("listening on \\\\?/127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern QUEUED = Pattern.compile("queued as (\\S+)");
+
+  @TempDir Path dir;
+
+  private record Running(Process process, StringBuffer log, Thread drain) {
+    void kill() throws InterruptedException {
+      process.destroyForcibly(); // SIGKILL: no shutdown hook runs
+      process.waitFor(30, TimeUnit.SECONDS);
+      drain.join(5000);
+    }
+
+    void stop() throws InterruptedException {
+      process.toHandle().destroy();
+      if (!process.waitFor(40, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+      drain.join(5000);
+    }
+  }
+
+  private static Running serve(Path config) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dlogback.configurationFile=conf/logback-json.xml",
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
+        .redirectErrorStream(true).start();
+    StringBuffer log = new StringBuffer();
+    Thread drain = Thread.ofPlatform().daemon().start(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          log.append(line).append('\n');
+        }
+      } catch (IOException e) {
+        log.append("(output closed: ").append(e).append(")\n");
+      }
+    });
+    Running r = new Running(p, log, drain);
+    awaitLog(r, "relay listening", () -> LISTENING.matcher(log).find());
+    return r;
+  }
+
+  private static int port(Running r) {
+    Matcher m = LISTENING.matcher(r.log());
+    assertTrue(m.find());
+    return Integer.parseInt(m.group(1));
+  }
+
+  private static void awaitLog(Running r, String what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline || !r.process().isAlive()) {
+        throw new AssertionError("waiting for " + what + "; relay log:\n" + r.log());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static int count(CharSequence log, String needle) {
+    return log.toString().split(Pattern.quote(needle), -1).length - 1;
+  }
+
+  @Test
+  void everyEventArrivesAfterTheRelayIsKilledWhileTheWebhookIsDown() throws Exception {
+    OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
+    int mxPort = OpsRig.freePort();
+    int hookPort = OpsRig.freePort(); // nothing listens there until after the kill
+    try (TestDnsServer dns = TestDnsServer.start(); RefusingMx mx = new RefusingMx("127.0.0.3", mxPort)) {
+      dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
+      Path config = OpsRig.config(dir, dns, mxPort, "delivery.retry: [1h]",
+          "events.webhooks: [{url: 'http://127.0.0.1:" + hookPort + "/hook', secret: '" + EventsTest.SECRET + "'}]");
+      Running first = serve(config);
+      List<String> ids = new ArrayList<>();
+      try {
+        for (String rcpt : List.of("ok1@dest.test", "ok2@dest.test", "ok3@dest.test", "gone@dest.test")) {
+          String reply = OpsRig.send(port(first), "app@example.com", OpsRig.message("app@example.com", rcpt), rcpt);
+          Matcher m = QUEUED.matcher(reply);
+          assertTrue(m.find(), reply);
+          ids.add(m.group(1));
+        }
+        awaitLog(first, "3 delivered and 1 bounced event, webhook failing",
+            () -> count(first.log(), "\"type\":\"delivered\"") == 3 && count(first.log(), "\"type\":\"bounced\"") >= 1
+                && first.log().indexOf("retrying") >= 0);
+      } finally {
+        first.kill();
+      }
+      for (String line : first.log().toString().split("\n")) {
+        if (line.startsWith("{\"id\"")) { // the signet.events lines: each one JSON event
+          JsonNode event = new ObjectMapper().readTree(line);
+          assertTrue(event.has("type") && event.has("recipient"), line);
+        }
+      }
+
+      try (WebhookReceiver hook = WebhookReceiver.start(hookPort, EventsTest.SECRET)) {
+        Running second = serve(config);
+        try {
+          OpsRig.await("every message's events at the webhook", Duration.ofSeconds(60), () -> ids.stream().allMatch(
+              id -> has(hook, id, "accepted") && (has(hook, id, "delivered") || has(hook, id, "bounced"))));
+        } finally {
+          second.stop();
+        }
+        assertEquals(0, hook.badSignatures.get());
+        Set<String> eventIds = new HashSet<>();
+        for (JsonNode e : hook.events) {
+          eventIds.add(e.get("id").asText());
+        }
+        assertTrue(eventIds.size() >= 8, "4 accepted + 3 delivered + 1 bounced, each with its own id: " + eventIds);
+        assertEquals(3, hook.events.stream().filter(e -> e.get("type").asText().equals("delivered"))
+            .map(e -> e.get("id").asText()).distinct().count());
+      }
+    }
+  }
+
+  private static boolean has(WebhookReceiver hook, String queueId, String type) {
+    return hook.events.stream().anyMatch(e -> e.get("type").asText().equals(type)
+        && e.get("queue_id").asText().equals(queueId));
+  }
+}
