@@ -10,6 +10,8 @@ import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
+import dev.signet.shaping.Shaping;
+import dev.signet.shaping.ShapingException;
 import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.time.Clock;
@@ -37,17 +39,19 @@ final class Relay implements AutoCloseable {
   final Metrics metrics;
   final LiveKeyRing keys;
   final Spool spool;
+  private final Shaping shaping;
   private final SmtpSender sender;
   private final Scheduler scheduler;
   final SubmissionServer server;
   private final MetricsServer metricsServer;
   private boolean stopped;
 
-  private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
-      SubmissionServer server, MetricsServer metricsServer) {
+  private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, Shaping shaping, SmtpSender sender,
+      Scheduler scheduler, SubmissionServer server, MetricsServer metricsServer) {
     this.metrics = metrics;
     this.keys = keys;
     this.spool = spool;
+    this.shaping = shaping;
     this.sender = sender;
     this.scheduler = scheduler;
     this.server = server;
@@ -67,6 +71,7 @@ final class Relay implements AutoCloseable {
     boolean subdomains = c.dkim().subdomains();
     // The ring is read once per message: a reload never mixes old and new keys in one message.
     Submission submission = new Submission(c, signer, domain -> keys.current().keysFor(domain, subdomains));
+    Shaping shaping = shaping(c, metrics);
     Spool spool;
     try {
       spool = Spool.open(c.spool().dir());
@@ -78,7 +83,7 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     try {
-      sender = new SmtpSender(c);
+      sender = new SmtpSender(c, shaping);
       scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
       server = new SubmissionServer(c, submission, spool, metrics);
       server.start();
@@ -87,10 +92,22 @@ final class Relay implements AutoCloseable {
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      return new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer);
+      return new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer);
     } catch (IOException | RuntimeException e) {
-      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer).close();
+      new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer).close();
       throw e;
+    }
+  }
+
+  /** delivery.shaping over the built-in rules, counted in delivery.shaping-redis if set; logged once. */
+  static Shaping shaping(SignetConfig c, Metrics metrics) throws IOException {
+    try {
+      Shaping shaping = Shaping.load(c.delivery().shaping(), c.delivery().shapingRedis(), Clock.systemUTC(), metrics);
+      log.info("shaping: {} (counters: {})", c.delivery().shaping().map(p -> "built-in rules with " + p + " over them")
+          .orElse("built-in rules"), shaping.describeBudget());
+      return shaping;
+    } catch (ShapingException e) {
+      throw new IOException("delivery.shaping: " + e.getMessage(), e);
     }
   }
 
@@ -149,6 +166,7 @@ final class Relay implements AutoCloseable {
     if (sender != null) {
       sender.close();
     }
+    shaping.close();
     keys.close();
     try {
       spool.close();

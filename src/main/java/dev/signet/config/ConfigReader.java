@@ -76,6 +76,8 @@ final class ConfigReader {
     DEFAULTS.put("delivery.smarthost.password", null);
     DEFAULTS.put("delivery.smarthost.tls", "required");
     DEFAULTS.put("delivery.tls", "opportunistic");
+    DEFAULTS.put("delivery.shaping", null); // absent = the shaping file built into the jar
+    DEFAULTS.put("delivery.shaping-redis", null);
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
   }
 
@@ -224,7 +226,9 @@ final class ConfigReader {
           required("delivery.concurrency", ConfigReader::positiveInt),
           required("delivery.per-domain", ConfigReader::positiveInt),
           smarthost(),
-          required("delivery.tls", v -> choice(v, TlsMode.class)));
+          required("delivery.tls", v -> choice(v, TlsMode.class)),
+          optional("delivery.shaping", Path::of),
+          optional("delivery.shaping-redis", ConfigReader::redisUri));
     }
 
     private Optional<SignetConfig.Smarthost> smarthost() {
@@ -332,6 +336,15 @@ final class ConfigReader {
       case "h" -> Duration.ofHours(n);
       default -> Duration.ofDays(n);
     };
+  }
+
+  /** {@code redis://host:port} (optionally {@code redis://:password@host:port/db}). */
+  static String redisUri(String text) {
+    String t = text.trim();
+    if (!t.matches("redis://[^/\\s]+(/\\d+)?")) {
+      throw new IllegalArgumentException("expected redis://host:port, got '" + text + "'");
+    }
+    return t;
   }
 
   static int positiveInt(String text) {

@@ -108,7 +108,17 @@ public record SignetConfig(
       int concurrency,
       int perDomain,
       Optional<Smarthost> smarthost,
-      TlsMode tls) {}
+      TlsMode tls,
+      Optional<Path> shaping,
+      Optional<String> shapingRedis) {
+
+    /** Without a shaping file of its own (the built-in one) and without Redis. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, Optional.empty(),
+          Optional.empty());
+    }
+  }
 
   public record Smarthost(HostPort address, Optional<String> username, Optional<String> password, SmarthostTls tls) {}
 

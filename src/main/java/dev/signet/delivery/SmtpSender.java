@@ -1,9 +1,17 @@
 package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.shaping.Destination;
+import dev.signet.shaping.Hold;
+import dev.signet.shaping.Lease;
+import dev.signet.shaping.Shaping;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,12 +26,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
  * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
+ *
+ * <p>Traffic shaping ({@link Shaping}) decides per message whether it may go now (suspension, rate),
+ * per new session whether its provider has a connection to spare, how many messages a session carries
+ * and how many recipients one transaction takes; every reply is shown to its backoff rules. Mail it
+ * holds back comes back Deferred with {@link DeliveryResult#heldUntil} set. A smarthost is not shaped.
  */
 public final class SmtpSender implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SmtpSender.class);
   /** RFC 3463 X.3.2: system not accepting network messages (this one, shutting down). */
   private static final Reply STOPPING = Reply.local(421, "4.3.2", "delivery cut off: the relay is stopping");
+  /**
+   * MX hosts tried per attempt, at most (the rest wait for the next attempt, after the first hosts
+   * have been tried again). A domain with dozens of MX records would otherwise keep one attempt busy
+   * for dozens of connection timeouts; chasquid tries 5 as well, and real domains rarely list more.
+   */
+  static final int MAX_MX_HOSTS = 5;
 
   private final String hostname;
   private final SignetConfig.Delivery delivery;
@@ -32,13 +51,26 @@ public final class SmtpSender implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool;
   private final SocketCapture.Registry sockets = new SocketCapture.Registry();
+  private final Shaping shaping;
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*). */
+  /** A sender for the relay configured by {@code config} (hostname, delivery.*), shaped by the built-in rules. */
   public SmtpSender(SignetConfig config) {
-    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321());
+    this(config, Shaping.builtIn(Clock.systemUTC()));
+  }
+
+  /** A sender for the relay configured by {@code config}, shaped by {@code shaping} (closed by its owner). */
+  public SmtpSender(SignetConfig config, Shaping shaping) {
+    this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()), SenderSettings.rfc5321(),
+        shaping);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
+    this(hostname, delivery, resolver, settings, Shaping.builtIn(Clock.systemUTC()));
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Shaping shaping) {
+    this.shaping = shaping;
     this.hostname = hostname;
     this.delivery = delivery;
     this.resolver = resolver;
@@ -66,11 +98,15 @@ public final class SmtpSender implements AutoCloseable {
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
     }
     List<Route> routes;
+    Destination destination = Destination.UNSHAPED;
     if (delivery.smarthost().isPresent()) {
       routes = List.of(smarthost(delivery.smarthost().get()));
     } else {
       switch (resolver.lookup(request.domain())) {
-        case MxResult.Found found -> routes = mxRoutes(found);
+        case MxResult.Found found -> {
+          routes = mxRoutes(found);
+          destination = shaping.destination(request.domain(), found.hosts().stream().map(MxHost::name).toList());
+        }
         case MxResult.PermanentFailure failure -> {
           int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
           Reply reply = Reply.local(code, failure.status(), failure.reason());
@@ -84,40 +120,96 @@ public final class SmtpSender implements AutoCloseable {
         }
       }
     }
-    return logged(request, attempt(request, file, routes));
+    return logged(request, shaped(request, file, routes, destination));
   }
 
-  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes) {
+  /**
+   * The recipients in transactions of at most {@code recipients-per-transaction} each, every one
+   * admitted by shaping first; once shaping holds one back, the rest are held with it.
+   */
+  private DeliveryResult shaped(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination) {
+    List<String> all = request.recipients();
+    int per = destination.limits().recipientsPerTransaction();
+    List<RecipientOutcome> outcomes = new ArrayList<>(all.size());
+    for (int from = 0; from < all.size(); from += per) {
+      DeliveryRequest part = all.size() <= per ? request
+          : new DeliveryRequest(request.id(), request.mailFrom(), all.subList(from, Math.min(all.size(), from + per)),
+              request.message());
+      Optional<Hold> hold = shaping.admit(destination);
+      Tried tried = null;
+      if (hold.isEmpty()) {
+        tried = attempt(part, file, routes, destination);
+        hold = tried.hold();
+      }
+      if (hold.isPresent()) {
+        Reply held = Reply.local(Hold.CODE, Hold.STATUS, hold.get().text());
+        for (String r : all.subList(from, all.size())) {
+          outcomes.add(new RecipientOutcome.Deferred(r, held));
+        }
+        return new DeliveryResult(outcomes, destination.provider(), Optional.of(hold.get().until()));
+      }
+      outcomes.addAll(tried.outcomes());
+    }
+    return new DeliveryResult(outcomes, destination.provider(), Optional.empty());
+  }
+
+  /** What one transaction's attempt came to: outcomes, or held back (no connection to spare). */
+  private record Tried(List<RecipientOutcome> outcomes, Optional<Hold> hold) {}
+
+  private Tried attempt(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination) {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     List<Reply> skipped = new ArrayList<>();
-    for (Route route : routes) {
-      if (sockets.aborted()) {
-        return new DeliveryResult(Transaction.deferAll(request, STOPPING)); // not the next host either
-      }
-      SmtpConnection kept = pool.take(route, utf8);
-      Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
-      if (attempt == null || attempt.tryElsewhere()) {
-        // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
-        // a fresh connection to the same host before moving on.
-        SmtpConnection fresh;
-        try {
-          fresh = open(route, utf8);
-        } catch (SmtpConnection.Unusable e) {
-          log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
-          skipped.add(e.reply());
+    try {
+      for (Route route : routes) {
+        if (sockets.aborted()) {
+          return new Tried(Transaction.deferAll(request, STOPPING), Optional.empty()); // not the next host either
+        }
+        ConnectionPool.Kept kept = pool.take(destination.group(), route, utf8);
+        Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
+        if (attempt == null || attempt.tryElsewhere()) {
+          // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
+          // a fresh connection to the same host before moving on, if the group has one to spare.
+          Optional<Lease> lease = shaping.open(destination);
+          if (lease.isEmpty() && pool.closeOneIdle(destination.group())) {
+            lease = shaping.open(destination);
+          }
+          if (lease.isEmpty()) {
+            return new Tried(List.of(), Optional.of(shaping.busy(destination)));
+          }
+          SmtpConnection fresh;
+          try {
+            fresh = open(route, utf8);
+          } catch (SmtpConnection.Unusable e) {
+            lease.get().close();
+            log.info("delivery to={} host={} skipped: {}", request.domain(), route, e.reply().text());
+            skipped.add(e.reply());
+            continue;
+          }
+          attempt = run(new ConnectionPool.Kept(fresh, lease.get()), request, file, utf8, destination);
+        }
+        if (attempt.tryElsewhere()) {
+          log.info("delivery to={} host={} lost: {}", request.domain(), route,
+              attempt.outcomes().get(0).reply().text());
+          skipped.add(attempt.outcomes().get(0).reply());
           continue;
         }
-        attempt = run(fresh, request, file, utf8);
+        observe(destination, attempt.outcomes().stream().map(RecipientOutcome::reply).toList());
+        return new Tried(attempt.outcomes(), Optional.empty());
       }
-      if (attempt.tryElsewhere()) {
-        log.info("delivery to={} host={} lost: {}", request.domain(), route,
-            attempt.outcomes().get(0).reply().text());
-        skipped.add(attempt.outcomes().get(0).reply());
-        continue;
-      }
-      return new DeliveryResult(attempt.outcomes());
+      return new Tried(noHostTookIt(request, skipped), Optional.empty());
+    } finally {
+      observe(destination, skipped);
     }
-    return new DeliveryResult(noHostTookIt(request, skipped));
+  }
+
+  /** Shows the servers' refusals to the backoff rules, each distinct reply once. */
+  private void observe(Destination destination, List<Reply> replies) {
+    Set<String> seen = new LinkedHashSet<>();
+    for (Reply r : replies) {
+      if (r.code() >= 400 && r.remoteMta().isPresent() && seen.add(r.code() + r.status() + r.text())) {
+        shaping.observe(destination, r.code(), r.status(), r.text());
+      }
+    }
   }
 
   /**
@@ -137,15 +229,20 @@ public final class SmtpSender implements AutoCloseable {
     }
   }
 
-  /** One transaction; afterwards the connection is kept for the next message or closed. */
-  private Transaction.Attempt run(SmtpConnection connection, DeliveryRequest request, MessageFile file,
-      boolean utf8) {
+  /**
+   * One transaction; afterwards the connection is kept for the next message (with its place in the
+   * group's connections) or closed (giving the place back).
+   */
+  private Transaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
+      boolean utf8, Destination destination) {
+    SmtpConnection connection = session.connection();
     Transaction.Attempt attempt = Transaction.run(connection, request, file);
-    if (attempt.reusable() && !utf8) {
+    session.lease().sent();
+    if (attempt.reusable() && !utf8 && session.lease().reusable()) {
       connection.transactionDone();
-      pool.give(connection);
+      pool.give(destination.group(), connection, session.lease());
     } else {
-      connection.close();
+      session.close();
     }
     return attempt;
   }
@@ -170,7 +267,7 @@ public final class SmtpSender implements AutoCloseable {
   private List<Route> mxRoutes(MxResult.Found found) {
     Route.Tls tls = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? Route.Tls.REQUIRED : Route.Tls.OPPORTUNISTIC;
     List<Route> routes = new ArrayList<>();
-    for (MxHost host : found.hosts()) {
+    for (MxHost host : found.hosts().subList(0, Math.min(MAX_MX_HOSTS, found.hosts().size()))) {
       for (var address : host.addresses()) {
         routes.add(Route.mx(host.name(), address.getHostAddress(), delivery.port(), tls));
       }
