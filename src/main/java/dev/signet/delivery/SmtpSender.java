@@ -164,7 +164,14 @@ public final class SmtpSender implements AutoCloseable {
         if (sockets.aborted()) {
           return new Tried(Transaction.deferAll(request, STOPPING), Optional.empty()); // not the next host either
         }
+        while (shaping.excess(destination) && pool.closeOneIdle(destination.group())) {
+          // a backoff rule lowered the group's connections: idle sessions over the limit go first
+        }
         ConnectionPool.Kept kept = pool.take(destination.group(), route, utf8);
+        if (kept != null && shaping.excess(destination)) {
+          kept.close();
+          kept = null;
+        }
         Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
         if (attempt == null || attempt.tryElsewhere()) {
           // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
@@ -238,7 +245,7 @@ public final class SmtpSender implements AutoCloseable {
     SmtpConnection connection = session.connection();
     Transaction.Attempt attempt = Transaction.run(connection, request, file);
     session.lease().sent();
-    if (attempt.reusable() && !utf8 && session.lease().reusable()) {
+    if (attempt.reusable() && !utf8 && session.lease().reusable() && !shaping.excess(destination)) {
       connection.transactionDone();
       pool.give(destination.group(), connection, session.lease());
     } else {

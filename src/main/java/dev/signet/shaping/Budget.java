@@ -21,6 +21,9 @@ interface Budget extends AutoCloseable {
 
   void release(String group, String slot);
 
+  /** Session slots of a group held now. */
+  int sessions(String group, Instant now);
+
   /** Records a clamp; a clamp of the same kind with a later end stays. */
   void clamp(String group, Clamp clamp);
 

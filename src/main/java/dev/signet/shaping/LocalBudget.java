@@ -68,6 +68,17 @@ final class LocalBudget implements Budget {
   }
 
   @Override
+  public int sessions(String name, Instant now) {
+    Group g = groups.get(name);
+    if (g == null) {
+      return 0;
+    }
+    synchronized (g) {
+      return g.sessions;
+    }
+  }
+
+  @Override
   public void clamp(String name, Clamp clamp) {
     Group g = group(name);
     synchronized (g) {

@@ -217,6 +217,19 @@ final class RedisBudget implements Budget {
   }
 
   @Override
+  public int sessions(String group, Instant now) {
+    if (!up && System.currentTimeMillis() < retryAt) {
+      return fallback.sessions(group, now);
+    }
+    try {
+      return (int) redis.zcount(key(group, "sessions"), now.toEpochMilli(), Double.POSITIVE_INFINITY);
+    } catch (JedisException e) {
+      down(e);
+      return fallback.sessions(group, now);
+    }
+  }
+
+  @Override
   public void clamp(String group, Clamp clamp) {
     fallback.clamp(group, clamp); // kept locally too: it holds while Redis is away
     String text = switch (clamp.action()) {

@@ -172,6 +172,18 @@ public final class Shaping implements AutoCloseable {
         destination.limits().messagesPerConnection()));
   }
 
+  /**
+   * True while {@code destination}'s group has more sessions open than it may now (a backoff rule
+   * lowered its connections): the sender closes idle ones and keeps no more until it is back within.
+   */
+  public boolean excess(Destination destination) {
+    if (!destination.shaped()) {
+      return false;
+    }
+    Instant now = clock.instant();
+    return budget.sessions(destination.group(), now) > connections(destination, now);
+  }
+
   /** The hold for a delivery that found no free connection in its group. */
   public Hold busy(Destination destination) {
     Instant now = clock.instant();

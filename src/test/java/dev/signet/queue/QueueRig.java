@@ -57,6 +57,8 @@ final class QueueRig implements AutoCloseable {
   Spool spool;
   SmtpSender sender;
   Scheduler scheduler;
+  /** Traffic shaping for the next {@link #startRelay}; null = the built-in rules. */
+  dev.signet.shaping.Shaping shaping;
 
   QueueRig(Path root) throws Exception {
     dns = TestDnsServer.start();
@@ -86,7 +88,7 @@ final class QueueRig implements AutoCloseable {
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
   QueueRig startRelay(Scheduler.Reports reports) throws IOException {
     spool = Spool.open(spoolDir);
-    sender = new SmtpSender(config());
+    sender = shaping == null ? new SmtpSender(config()) : new SmtpSender(config(), shaping);
     scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), metrics);
     scheduler.start();
     return this;
