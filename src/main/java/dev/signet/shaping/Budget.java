@@ -25,7 +25,7 @@ interface Budget extends AutoCloseable {
   int sessions(String group, Instant now);
 
   /** Records a clamp; a clamp of the same kind with a later end stays. */
-  void clamp(String group, Clamp clamp);
+  void clamp(String group, Clamp clamp, Instant now);
 
   /** The clamps of a group still in force at {@code now}. */
   List<Clamp> clamps(String group, Instant now);

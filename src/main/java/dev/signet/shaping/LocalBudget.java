@@ -79,10 +79,10 @@ final class LocalBudget implements Budget {
   }
 
   @Override
-  public void clamp(String name, Clamp clamp) {
+  public void clamp(String name, Clamp clamp, Instant now) {
     Group g = group(name);
     synchronized (g) {
-      g.clamps.merge(clamp.action().getClass(), clamp, (old, now) -> now.until().isAfter(old.until()) ? now : old);
+      g.clamps.merge(clamp.action().getClass(), clamp, (old, fresh) -> fresh.until().isAfter(old.until()) ? fresh : old);
     }
   }
 

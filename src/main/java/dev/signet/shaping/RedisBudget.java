@@ -57,7 +57,7 @@ final class RedisBudget implements Budget {
       redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
       if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
       redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-      redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+      redis.call('PEXPIRE', KEYS[1], ARGV[5])
       return 1
       """;
   private static final String CLAMP = """
@@ -68,7 +68,8 @@ final class RedisBudget implements Budget {
       end
       redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
       local ttl = redis.call('PTTL', KEYS[1])
-      if ttl < 0 or tonumber(ARGV[5]) + ttl < tonumber(ARGV[3]) then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+      local want = tonumber(ARGV[3]) - tonumber(ARGV[5])
+      if ttl < want then redis.call('PEXPIRE', KEYS[1], string.format('%d', want)) end
       return 1
       """;
 
@@ -194,7 +195,7 @@ final class RedisBudget implements Budget {
   public Optional<String> open(String group, int max, Instant now) {
     String slot = instance + ":" + slots.incrementAndGet();
     Object ok = run(OPEN, key(group, "sessions"), Integer.toString(max), Long.toString(now.toEpochMilli()),
-        Long.toString(now.plus(SLOT_LIFE).toEpochMilli()), slot);
+        Long.toString(now.plus(SLOT_LIFE).toEpochMilli()), slot, Long.toString(SLOT_LIFE.toMillis()));
     if (ok == null) {
       return fallback.open(group, Math.max(1, max / fleetSize), now).map(s -> "local:" + s);
     }
@@ -230,8 +231,8 @@ final class RedisBudget implements Budget {
   }
 
   @Override
-  public void clamp(String group, Clamp clamp) {
-    fallback.clamp(group, clamp); // kept locally too: it holds while Redis is away
+  public void clamp(String group, Clamp clamp, Instant now) {
+    fallback.clamp(group, clamp, now); // kept locally too: it holds while Redis is away
     String text = switch (clamp.action()) {
       case Backoff.Action.Suspend s -> "suspend";
       case Backoff.Action.LowerRate r -> "rate " + r.rate();
@@ -240,7 +241,7 @@ final class RedisBudget implements Budget {
     };
     run(CLAMP, key(group, "clamps"), clamp.action().getClass().getSimpleName(), text,
         Long.toString(clamp.until().toEpochMilli()), clamp.rule().replace("|", "_"),
-        Long.toString(System.currentTimeMillis()));
+        Long.toString(now.toEpochMilli()));
   }
 
   @Override

@@ -219,7 +219,7 @@ public final class Shaping implements AutoCloseable {
     for (Backoff rule : rules.backoff()) {
       if (rule.appliesTo(destination) && rule.matches(code, status, text)) {
         Instant until = now.plus(rule.duration());
-        budget.clamp(destination.group(), new Budget.Clamp(rule.action(), until, rule.name()));
+        budget.clamp(destination.group(), new Budget.Clamp(rule.action(), until, rule.name()), now);
         log.warn("shaping: provider={} group={} rule={} action={} until={} after reply \"{} {} {}\"",
             destination.provider(), destination.group(), rule.name(), describe(rule.action()), until, code, status,
             text.replace("\"", "'"));

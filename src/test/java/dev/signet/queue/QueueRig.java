@@ -151,6 +151,11 @@ final class QueueRig implements AutoCloseable {
 
   /** Spools a signed message from {@code sender} (empty = null sender), as the submission server does. */
   Envelope send(String sender, String... recipients) throws Exception {
+    return send(spool, sender, recipients);
+  }
+
+  /** Spools a signed message into {@code spool} (another relay's, say). */
+  Envelope send(Spool spool, String sender, String... recipients) throws Exception {
     byte[] message = signedMessage("test for " + String.join(",", recipients));
     int split = new String(message, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
     try (Incoming in = spool.receive()) {
