@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
     description = "Outbound DKIM-signing SMTP relay.",
     subcommands = {
       ServeCommand.class,
+      DrainCommand.class,
       KeygenCommand.class,
       SignCommand.class,
       QueueCommand.class,

@@ -297,8 +297,8 @@ final class Courier {
       outcome += " expired=" + expired;
     }
     String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
-    log.info("delivery domain={} provider={} rcpts={} result={} delivered={} deferred={} failed={} reply=\"{}\"",
-        domain, result.provider(), count, outcome, delivered, deferred, failed, reply.replace("\"", "'"));
+    log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} reply=\"{}\"",
+        domain, count, outcome, delivered, deferred, failed, result.provider(), reply.replace("\"", "'"));
     if (metrics != null) {
       // Held back by shaping is no delivery attempt: shaping counts it (signet_shaping_throttled_total).
       int attempted = result.heldUntil().isPresent() ? 0 : deferred;

@@ -97,4 +97,9 @@ final class LocalBudget implements Budget {
       return new ArrayList<>(g.clamps.values());
     }
   }
+
+  @Override
+  public String toString() {
+    return "this instance's memory";
+  }
 }
