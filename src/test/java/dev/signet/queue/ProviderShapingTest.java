@@ -158,4 +158,45 @@ class ProviderShapingTest {
     assertEquals(30.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"delivered\"}"));
     assertEquals(0.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"bounced\"}"));
   }
+
+  @Test
+  void heldBackMailCountsNoAttemptAndWaitsForTheHoldsEnd() throws Exception {
+    shaping("providers:\n  google:\n    rate: 1/hour\n");
+    List<String> domains = domains(2, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
+    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    Envelope second = rig.send("app@example.com", "b@" + domains.get(1));
+    await("second held", WAIT, () -> !rig.onDisk(second.id()).recipients().get(0).lastReply().isEmpty());
+
+    Envelope.Recipient r = rig.onDisk(second.id()).recipients().get(0);
+    assertEquals(0, r.attempts(), "a hold is no attempt");
+    assertTrue(r.lastReply().contains("held back by shaping: provider google rate 1/hour until"), r.lastReply());
+    Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
+    assertTrue(wait.compareTo(Duration.ofMinutes(59)) > 0 && wait.compareTo(Duration.ofMinutes(73)) < 0, "due in " + wait);
+    assertEquals(1, google.received.size());
+  }
+
+  @Test
+  void heldBackMailStillExpiresAtMaxAge() throws Exception {
+    shaping("providers:\n  google:\n    rate: 1/hour\n");
+    List<String> domains = domains(1, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.maxAge = Duration.ofSeconds(2);
+    AtomicInteger expired = new AtomicInteger();
+    rig.startRelay((message, failed, file) -> {
+      expired.addAndGet(failed.size());
+      assertTrue(failed.get(0).lastReply().contains("held back by shaping"), failed.get(0).lastReply());
+      return "From: <>\r\nSubject: expired\r\n\r\nexpired\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    });
+
+    Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
+    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    Envelope second = rig.send("app@example.com", "b@" + domains.get(0));
+
+    await("second expired at max-age", WAIT, () -> expired.get() == 1);
+    assertEquals(1, google.received.size());
+  }
 }

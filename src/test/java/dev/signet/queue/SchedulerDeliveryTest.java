@@ -260,4 +260,15 @@ class SchedulerDeliveryTest {
     assertEquals(8, mx.getMessages().size());
     assertEquals(8, mx.getMessages().stream().map(WiserMessage::getEnvelopeReceiver).distinct().count());
   }
+
+  @Test
+  void retryIntervalsGetUpToAFifthOfJitterEitherWay() {
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      long ms = Courier.jittered(Duration.ofSeconds(100)).toMillis();
+      assertTrue(ms >= 80_000 && ms <= 120_000, ms + " ms");
+      seen.add(ms / 1000);
+    }
+    assertTrue(seen.size() > 20, "spread over the range: " + seen.size() + " distinct seconds");
+  }
 }
