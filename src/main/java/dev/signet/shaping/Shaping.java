@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Shaping implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Shaping.class);
-  /** The shipped conf/shaping.yaml, copied into the jar. */
+  /** The shipped shaping file, in the jar; conf/shaping.yaml is a link to it for readers of the repo. */
   static final String BUILT_IN = "/dev/signet/shaping/shaping.yaml";
   /** A delivery that found every connection of its group busy comes back after about this long. */
   static final Duration BUSY_RETRY = Duration.ofSeconds(1);
