@@ -101,4 +101,18 @@ class DrainCommandTest {
     OpsRig.Run list = OpsRig.signet("queue", "list", "--config", dir.resolve("signet.yaml").toString());
     assertTrue(list.out().endsWith("2 messages in the queue\n"), "nothing lost: " + list.out());
   }
+
+  @Test
+  void aBadShapingFileStopsTheStartNamingFileLineAndKey() throws Exception {
+    Path shaping = dir.resolve("my-shaping.yaml");
+    java.nio.file.Files.writeString(shaping, "providers:\n  google:\n    conections: 3\n");
+    Path config = OpsRig.config(dir, dns, port, "delivery.shaping: " + shaping);
+    OpsRig.Run run = OpsRig.signet("drain", "--config", config.toString());
+    assertEquals(1, run.exit());
+    assertTrue(run.err().contains("delivery.shaping: " + shaping + ":3: providers.google.conections: unknown key"),
+        run.err());
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> OpsRig.start(config));
+    assertTrue(e.getMessage().contains(shaping + ":3: providers.google.conections"), e.getMessage());
+  }
 }
