@@ -149,6 +149,10 @@ final class Courier {
             domain, addresses.size());
         return Optional.empty();
       }
+      Optional<Instant> brief = briefHold(latest, updated, result);
+      if (brief.isPresent()) {
+        return brief;
+      }
       boolean done = updated.finished();
       if (!done || bounces(updated)) {
         // RFC 5321 §6.1: the outcome is on disk before anything else happens. A finished message
@@ -167,6 +171,31 @@ final class Courier {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
+  }
+
+  /** Holds shorter than this are not written to the spool (see {@link #briefHold}). */
+  static final Duration BRIEF_HOLD = Duration.ofMinutes(1);
+
+  /**
+   * A hold by traffic shaping of less than {@link #BRIEF_HOLD} (a rate token or a connection a moment
+   * away) that settled no recipient: nothing worth an fsync happened (no attempt is counted, and after
+   * a crash the recipients are simply due at once), so the envelope is not rewritten and the job comes
+   * back at the hold's end from memory. Longer holds (suspensions) are written, so that {@code signet
+   * queue list} shows them. Empty when the outcome must be written as usual.
+   */
+  private Optional<Instant> briefHold(Envelope latest, Envelope updated, DeliveryResult result) {
+    Instant now = clock.instant();
+    Optional<Instant> until = result.heldUntil();
+    if (until.isEmpty() || !until.get().isBefore(now.plus(BRIEF_HOLD)) || !result.delivered().isEmpty()
+        || !result.failed().isEmpty()) {
+      return Optional.empty();
+    }
+    long settledBefore = latest.recipients().stream().filter(r -> r.state() != State.PENDING).count();
+    long settledAfter = updated.recipients().stream().filter(r -> r.state() != State.PENDING).count();
+    if (settledAfter != settledBefore) {
+      return Optional.empty(); // expired at max-age meanwhile: written and bounced as usual
+    }
+    return until;
   }
 
   /** The stop's grace ran out: attempts still running are being cut off (see {@link OutcomeGate}). */

@@ -199,4 +199,23 @@ class ProviderShapingTest {
     await("second expired at max-age", WAIT, () -> expired.get() == 1);
     assertEquals(1, google.received.size());
   }
+
+  @Test
+  void aBriefHoldLeavesTheEnvelopeOnDiskAsItWas() throws Exception {
+    shaping("providers:\n  google:\n    rate: 2/minute\n"); // one token every 30 s
+    List<String> domains = domains(1, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    for (int i = 0; i < 2; i++) {
+      rig.send("app@example.com", "a" + i + "@" + domains.get(0));
+    }
+    await("two delivered", WAIT, () -> google.received.size() == 2);
+    Envelope third = rig.send("app@example.com", "c@" + domains.get(0));
+    await("third held", WAIT, () -> scraped("signet_shaping_throttled_total{provider=\"google\"}") >= 1);
+
+    Envelope.Recipient r = rig.onDisk(third.id()).recipients().get(0);
+    assertEquals(Envelope.Recipient.pending(r.address()), r, "a brief hold writes nothing (no fsync per hold)");
+    assertEquals(2, google.received.size());
+  }
 }
