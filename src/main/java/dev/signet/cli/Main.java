@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Outbound DKIM-signing SMTP relay.",
     subcommands = {
       ServeCommand.class,
+      DrainCommand.class,
       KeygenCommand.class,
       SignCommand.class,
       QueueCommand.class,
@@ -28,7 +29,8 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    if ((args.length == 0 || !args[0].equals("serve")) && System.getProperty("logback.configurationFile") == null) {
+    if ((args.length == 0 || !(args[0].equals("serve") || args[0].equals("drain")))
+        && System.getProperty("logback.configurationFile") == null) {
       // One-shot commands (sign, keygen, queue, dns) talk through stdout/stderr; the relay's INFO
       // lines (providers in use, keys loaded) would only clutter a pipeline like `... | signet sign`.
       Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);

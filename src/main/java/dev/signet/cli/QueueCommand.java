@@ -107,16 +107,17 @@ final class QueueCommand implements Callable<Integer> {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
-      description = "One line per queued message: id, age, size, sender, recipients pending/delivered/failed, next attempt.")
+      description = "One line per queued message: id, age, size, sender, recipients pending/delivered/failed, next attempt, "
+          + "and the provider whose traffic shaping holds it back, until when.")
   static final class ListCommand extends Sub {
     @Override
     void run() throws IOException {
       List<Envelope> queued = control().list();
       Instant now = Instant.now();
       for (Envelope e : queued) {
-        out().printf("%s  %7s  %9d  <%s>  pending=%d delivered=%d failed=%d  next=%s%n", e.id(),
+        out().printf("%s  %7s  %9d  <%s>  pending=%d delivered=%d failed=%d  next=%s%s%n", e.id(),
             age(Duration.between(e.received(), now)), e.size(), e.sender(), count(e, State.PENDING),
-            count(e, State.DELIVERED), count(e, State.FAILED), next(e, now));
+            count(e, State.DELIVERED), count(e, State.FAILED), next(e, now), held(e, now));
       }
       out().println(queued.size() + " message" + (queued.size() == 1 ? "" : "s") + " in the queue");
     }
@@ -195,6 +196,16 @@ final class QueueCommand implements Callable<Integer> {
     return e.recipients().stream().filter(r -> r.state() == State.PENDING)
         .map(r -> r.nextAttempt().orElse(now)).min(Instant::compareTo)
         .map(t -> t.isAfter(now) ? "in " + age(Duration.between(now, t)) : "now").orElse("-");
+  }
+
+  /** "  held-by=google until=2026-12-06T11:30:00Z (suspended (rule ...))" while shaping holds a recipient back. */
+  static String held(Envelope e, Instant now) {
+    return e.recipients().stream().filter(r -> r.state() == State.PENDING)
+        .map(r -> dev.signet.shaping.Hold.parse(r.lastReply())).flatMap(java.util.Optional::stream)
+        .filter(h -> h.until().isAfter(now)).findFirst()
+        .map(h -> "  held-by=" + h.provider() + " until=" + h.until().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+            + " (" + h.reason() + ")")
+        .orElse("");
   }
 
   /** 12s, 4m02s, 2h13m, 5d03h: two units at most. */

@@ -17,6 +17,8 @@ import dev.signet.metrics.MetricsServer;
 import dev.signet.queue.BounceReports;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
+import dev.signet.shaping.Shaping;
+import dev.signet.shaping.ShapingException;
 import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.time.Clock;
@@ -45,6 +47,7 @@ final class Relay implements AutoCloseable {
   final Metrics metrics;
   final LiveKeyRing keys;
   final Spool spool;
+  private final Shaping shaping;
   private final SmtpSender sender;
   private final Scheduler scheduler;
   final SubmissionServer server;
@@ -54,13 +57,14 @@ final class Relay implements AutoCloseable {
   private final AdminServer admin;
   private boolean stopped;
 
-  private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, SmtpSender sender, Scheduler scheduler,
-      SubmissionServer server, MetricsServer metricsServer, Events events, AdminServer admin) {
+  private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, Shaping shaping, SmtpSender sender,
+      Scheduler scheduler, SubmissionServer server, MetricsServer metricsServer, Events events, AdminServer admin) {
     this.events = events;
     this.admin = admin;
     this.metrics = metrics;
     this.keys = keys;
     this.spool = spool;
+    this.shaping = shaping;
     this.sender = sender;
     this.scheduler = scheduler;
     this.server = server;
@@ -80,6 +84,7 @@ final class Relay implements AutoCloseable {
     boolean subdomains = c.dkim().subdomains();
     // The ring is read once per message: a reload never mixes old and new keys in one message.
     Submission submission = new Submission(c, signer, domain -> keys.current().keysFor(domain, subdomains));
+    Shaping shaping = shaping(c, metrics);
     Spool spool;
     try {
       spool = Spool.open(c.spool().dir());
@@ -98,7 +103,7 @@ final class Relay implements AutoCloseable {
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
       // and signed again with the same keys (see SevenBit).
       SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
-      sender = new SmtpSender(c, metrics, Optional.of((message, out) -> {
+      sender = new SmtpSender(c, metrics, shaping, Optional.of((message, out) -> {
         try (java.io.InputStream in = message.open()) {
           out.write(sevenBit.convert(in));
         }
@@ -113,13 +118,13 @@ final class Relay implements AutoCloseable {
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      Relay relay = new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin);
+      Relay relay = new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin);
       if (c.dmarc().imap().isPresent()) {
         relay.dmarc = DmarcPoller.start(c.dmarc().imap().get(), c.dmarc().poll(), c.spool().dir(), metrics.registry());
       }
       return relay;
     } catch (IOException | RuntimeException e) {
-      new Relay(metrics, keys, spool, sender, scheduler, server, metricsServer, events, admin).close();
+      new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin).close();
       throw e;
     }
   }
@@ -165,6 +170,18 @@ final class Relay implements AutoCloseable {
       default -> f.getClass().getSimpleName();
     };
     return (f.getFile() != null ? f.getFile() + ": " : "") + why;
+  }
+
+  /** delivery.shaping over the built-in rules, counted in delivery.shaping-redis if set; logged once. */
+  static Shaping shaping(SignetConfig c, Metrics metrics) throws IOException {
+    try {
+      Shaping shaping = Shaping.load(c.delivery().shaping(), c.delivery().shapingRedis(), Clock.systemUTC(), metrics);
+      log.info("shaping: {} (counters: {})", c.delivery().shaping().map(p -> "built-in rules with " + p + " over them")
+          .orElse("built-in rules"), shaping.describeBudget());
+      return shaping;
+    } catch (ShapingException e) {
+      throw new IOException("delivery.shaping: " + e.getMessage(), e);
+    }
   }
 
   int submissionPort() {
@@ -232,6 +249,7 @@ final class Relay implements AutoCloseable {
     if (dmarc != null) {
       dmarc.close();
     }
+    shaping.close();
     keys.close();
     if (events != null) {
       events.close(); // after the scheduler: its last outcomes' events are stored

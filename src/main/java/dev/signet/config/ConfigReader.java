@@ -93,6 +93,8 @@ final class ConfigReader {
     DEFAULTS.put("delivery.mta-sts", "enforce");
     DEFAULTS.put("delivery.dane", "on");
     DEFAULTS.put("delivery.dnssec.trust-anchor", null); // default: the IANA root anchors in the jar
+    DEFAULTS.put("delivery.shaping", null); // absent = the shaping file built into the jar
+    DEFAULTS.put("delivery.shaping-redis", null);
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
@@ -318,7 +320,9 @@ final class ConfigReader {
           optional("delivery.ca-file", Path::of),
           required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)),
           required("delivery.dane", ConfigReader::bool),
-          optional("delivery.dnssec.trust-anchor", Path::of));
+          optional("delivery.dnssec.trust-anchor", Path::of),
+          optional("delivery.shaping", Path::of),
+          optional("delivery.shaping-redis", ConfigReader::redisUri));
     }
 
     /** {@code delivery.tls-policy}: a YAML map, or from the environment "a.example=verify,b.example=none". */
@@ -489,6 +493,15 @@ final class ConfigReader {
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("duration '" + text + "' is too large");
     }
+  }
+
+  /** {@code redis://host:port} (optionally {@code redis://:password@host:port/db}). */
+  static String redisUri(String text) {
+    String t = text.trim();
+    if (!t.matches("redis://[^/\\s]+(/\\d+)?")) {
+      throw new IllegalArgumentException("expected redis://host:port, got '" + text + "'");
+    }
+    return t;
   }
 
   static int positiveInt(String text) {

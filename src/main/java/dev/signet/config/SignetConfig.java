@@ -181,7 +181,9 @@ public record SignetConfig(
       Optional<Path> caFile,
       MtaStsMode mtaSts,
       boolean dane,
-      Optional<Path> trustAnchor) {
+      Optional<Path> trustAnchor,
+      Optional<Path> shaping,
+      Optional<String> shapingRedis) {
 
     public Delivery {
       sourceAddresses = List.copyOf(sourceAddresses);
@@ -203,7 +205,8 @@ public record SignetConfig(
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
         TlsMode tls, List<InetAddress> sourceAddresses) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, sourceAddresses,
-          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty());
+          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(),
+          Optional.empty(), Optional.empty());
     }
 
     /** With {@code delivery.address-literals}; the rest at its defaults. */
@@ -211,7 +214,7 @@ public record SignetConfig(
         Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
         AddressLiterals addressLiterals) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(), addressLiterals,
-          Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty());
+          Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** With the delivery-security keys; the rest at its defaults. */
@@ -220,7 +223,16 @@ public record SignetConfig(
         Map<String, TlsLevel> tlsPolicy, Optional<Path> caFile, MtaStsMode mtaSts, boolean dane,
         Optional<Path> trustAnchor) {
       this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(),
-          AddressLiterals.REJECT, tlsPolicy, caFile, mtaSts, dane, trustAnchor);
+          AddressLiterals.REJECT, tlsPolicy, caFile, mtaSts, dane, trustAnchor, Optional.empty(), Optional.empty());
+    }
+
+    /** With a shaping file of its own and/or Redis; the rest at its defaults. */
+    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
+        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
+        Optional<Path> shaping, Optional<String> shapingRedis) {
+      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(),
+          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(), shaping,
+          shapingRedis);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import dev.signet.shaping.Lease;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,62 +11,91 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Idle SMTP connections by route, so several messages to one host share a session (RFC 5321 §3.3
- * allows several transactions per session). A connection is lent to one user at a time.
+ * Idle SMTP connections by shaping group and route, so several messages to one host share a session
+ * (RFC 5321 §3.3 allows several transactions per session). A connection is lent to one user at a
+ * time; an idle one keeps its place in its group's connection budget (its {@link Lease}) until closed.
  */
 final class ConnectionPool {
 
-  private final Map<Route, Deque<SmtpConnection>> idle = new HashMap<>();
+  /** An idle connection and its place in the group's connection budget. */
+  record Kept(SmtpConnection connection, Lease lease) {
+    void close() {
+      connection.close();
+      lease.close();
+    }
+  }
 
-  /** An idle connection to {@code route} that still answers RSET, or null. */
-  SmtpConnection take(Route route, boolean utf8) {
+  private record Key(String group, Route route) {}
+
+  private final Map<Key, Deque<Kept>> idle = new HashMap<>();
+
+  /** An idle connection of {@code group} to {@code route} that still answers RSET, or null. */
+  Kept take(String group, Route route, boolean utf8) {
     if (utf8) {
       return null; // SMTPUTF8 sessions are set up for one message (see SmtpConnection.open)
     }
     while (true) {
-      SmtpConnection c;
+      Kept k;
       synchronized (this) {
-        Deque<SmtpConnection> q = idle.get(route);
-        c = q == null ? null : q.pollFirst();
+        Deque<Kept> q = idle.get(new Key(group, route));
+        k = q == null ? null : q.pollFirst();
       }
-      if (c == null) {
+      if (k == null) {
         return null;
       }
-      if (c.reusable(Instant.now()) && c.reset()) {
-        return c;
+      if (k.connection().reusable(Instant.now()) && k.lease().reusable() && k.connection().reset()) {
+        return k;
       }
-      c.close();
+      k.close();
     }
   }
 
-  void give(SmtpConnection connection) {
+  void give(String group, SmtpConnection connection, Lease lease) {
     synchronized (this) {
-      idle.computeIfAbsent(connection.route, k -> new ArrayDeque<>()).addFirst(connection);
+      idle.computeIfAbsent(new Key(group, connection.route), k -> new ArrayDeque<>()).addFirst(new Kept(connection, lease));
     }
+  }
+
+  /** Closes the longest idle connection of {@code group}, freeing its place; false if it has none. */
+  boolean closeOneIdle(String group) {
+    Kept oldest = null;
+    synchronized (this) {
+      for (Map.Entry<Key, Deque<Kept>> e : idle.entrySet()) {
+        if (e.getKey().group().equals(group) && !e.getValue().isEmpty()) {
+          oldest = e.getValue().pollLast();
+          break;
+        }
+      }
+    }
+    if (oldest == null) {
+      return false;
+    }
+    oldest.close();
+    return true;
   }
 
   /** Closes connections idle longer than allowed. */
   void closeIdle(SenderSettings settings) {
     Instant now = Instant.now();
-    List<SmtpConnection> expired = new ArrayList<>();
+    List<Kept> expired = new ArrayList<>();
     synchronized (this) {
-      for (Iterator<Deque<SmtpConnection>> qs = idle.values().iterator(); qs.hasNext(); ) {
-        Deque<SmtpConnection> q = qs.next();
-        q.removeIf(c -> !c.reusable(now) && expired.add(c));
+      for (Iterator<Deque<Kept>> qs = idle.values().iterator(); qs.hasNext(); ) {
+        Deque<Kept> q = qs.next();
+        q.removeIf(k -> !k.connection().reusable(now) && expired.add(k));
         if (q.isEmpty()) {
           qs.remove();
         }
       }
     }
-    expired.forEach(SmtpConnection::close);
+    expired.forEach(Kept::close);
   }
 
   void closeAll() {
-    List<SmtpConnection> all = new ArrayList<>();
+    List<Kept> all = new ArrayList<>();
     synchronized (this) {
       idle.values().forEach(all::addAll);
       idle.clear();
     }
-    all.forEach(SmtpConnection::close);
+    all.forEach(Kept::close);
   }
 }

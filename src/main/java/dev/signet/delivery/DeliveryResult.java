@@ -1,11 +1,24 @@
 package dev.signet.delivery;
 
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
-/** The outcome of one {@link SmtpSender#deliver} call: one entry per recipient, in request order. */
-public record DeliveryResult(List<RecipientOutcome> outcomes) {
+/**
+ * The outcome of one {@link SmtpSender#deliver} call: one entry per recipient, in request order.
+ *
+ * @param provider the destination's provider as traffic shaping names it (a closed set, never a
+ *     domain; {@code default} when no provider rule matched), for metrics
+ * @param heldUntil present when shaping held (some of) the recipients back instead of trying them:
+ *     their Deferred outcomes are no attempt, and they are due again at this time
+ */
+public record DeliveryResult(List<RecipientOutcome> outcomes, String provider, Optional<Instant> heldUntil) {
   public DeliveryResult {
     outcomes = List.copyOf(outcomes);
+  }
+
+  public DeliveryResult(List<RecipientOutcome> outcomes) {
+    this(outcomes, "default", Optional.empty());
   }
 
   public List<RecipientOutcome.Delivered> delivered() {

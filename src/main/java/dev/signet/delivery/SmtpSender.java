@@ -2,16 +2,23 @@ package dev.signet.delivery;
 
 import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
+import dev.signet.shaping.Destination;
+import dev.signet.shaping.Hold;
+import dev.signet.shaping.Lease;
+import dev.signet.shaping.Shaping;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,12 +36,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Connections are kept briefly after a message and reused (after RSET) for the next message to the
  * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
+ *
+ * <p>Traffic shaping ({@link Shaping}) decides per message whether it may go now (suspension, rate),
+ * per new session whether its provider has a connection to spare, how many messages a session carries
+ * and how many recipients one transaction takes; every reply is shown to its backoff rules. Mail it
+ * holds back comes back Deferred with {@link DeliveryResult#heldUntil} set. A smarthost is not shaped.
  */
 public final class SmtpSender implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SmtpSender.class);
   /** RFC 3463 X.3.2: system not accepting network messages (this one, shutting down). */
   private static final Reply STOPPING = Reply.local(421, "4.3.2", "delivery cut off: the relay is stopping");
+  /**
+   * MX hosts tried per attempt, at most (the rest wait for the next attempt, after the first hosts
+   * have been tried again). A domain with dozens of MX records would otherwise keep one attempt busy
+   * for dozens of connection timeouts; chasquid tries 5 as well, and real domains rarely list more.
+   */
+  static final int MAX_MX_HOSTS = 5;
 
   private final String hostname;
   private final SignetConfig.Delivery delivery;
@@ -47,6 +65,7 @@ public final class SmtpSender implements AutoCloseable {
   private final Optional<SevenBitConversion> sevenBit;
   private final List<InetSocketAddress> listening;
   private final TlsPolicies policies;
+  private final Shaping shaping;
 
   private static List<InetSocketAddress> listeners(SignetConfig.Listen listen) {
     List<InetSocketAddress> out = new ArrayList<>();
@@ -61,29 +80,39 @@ public final class SmtpSender implements AutoCloseable {
     return out;
   }
 
-  /** A sender for the relay configured by {@code config} (hostname, delivery.*, listen.*), without metrics. */
+  /**
+   * A sender for the relay configured by {@code config} (hostname, delivery.*, listen.*), without metrics,
+   * shaped by the built-in rules.
+   */
   public SmtpSender(SignetConfig config) throws IOException {
-    this(config, null, Optional.empty());
+    this(config, null, Shaping.builtIn(Clock.systemUTC()), Optional.empty());
   }
 
   /**
    * A sender for the relay configured by {@code config}: hostname, delivery.*, listen.* (to detect loops).
    *
    * @param metrics counts TLS policy results; null = none
+   * @param shaping provider limits and backoff (closed by its owner)
    * @param sevenBit converts 8-bit messages for destinations where no host offers 8BITMIME (without
    *     one, such messages fail there with 554 5.6.3)
    * @throws IOException if delivery.ca-file cannot be read or the MTA-STS cache under spool.dir cannot be opened
    */
-  public SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit) throws IOException {
-    this(config, metrics, sevenBit, caFile(config.delivery()));
+  public SmtpSender(SignetConfig config, Metrics metrics, Shaping shaping, Optional<SevenBitConversion> sevenBit)
+      throws IOException {
+    this(config, metrics, shaping, sevenBit, caFile(config.delivery()));
   }
 
-  private SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit, PeerTrust trust)
-      throws IOException {
+  /** A sender for the relay configured by {@code config}, shaped by {@code shaping} (closed by its owner). */
+  public SmtpSender(SignetConfig config, Shaping shaping) throws IOException {
+    this(config, null, shaping, Optional.empty());
+  }
+
+  private SmtpSender(SignetConfig config, Metrics metrics, Shaping shaping, Optional<SevenBitConversion> sevenBit,
+      PeerTrust trust) throws IOException {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
         SenderSettings.rfc5321().withMxTrust(trust),
         MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust),
-        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()));
+        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()), shaping);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
@@ -102,22 +131,32 @@ public final class SmtpSender implements AutoCloseable {
 
   private SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<SevenBitConversion> sevenBit, List<InetSocketAddress> listening) {
-    this(hostname, delivery, resolver, settings, Optional.empty(), Optional.empty(), null, sevenBit, listening);
+    this(hostname, delivery, resolver, settings, Optional.empty(), Optional.empty(), null, sevenBit, listening,
+        Shaping.builtIn(Clock.systemUTC()));
+  }
+
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Shaping shaping) {
+    this(hostname, delivery, resolver, settings, Optional.empty(), Optional.empty(), null, Optional.empty(),
+        List.of(), shaping);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics) {
-    this(hostname, delivery, resolver, settings, mtaSts, dane, metrics, Optional.empty(), List.of());
+    this(hostname, delivery, resolver, settings, mtaSts, dane, metrics, Optional.empty(), List.of(),
+        Shaping.builtIn(Clock.systemUTC()));
   }
 
   /**
    * @param mtaSts MTA-STS policies (RFC 8461), if on; {@code dane} DANE (RFC 7672), if on
    * @param sevenBit converts 8-bit messages for destinations where no host offers 8BITMIME
    * @param listening this relay's own listening sockets: an MX pointing at one of them is a loop
+   * @param shaping provider limits and backoff
    */
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
-      List<InetSocketAddress> listening) {
+      List<InetSocketAddress> listening, Shaping shaping) {
+    this.shaping = shaping;
     this.sevenBit = sevenBit;
     this.listening = List.copyOf(listening);
     this.hostname = hostname;
@@ -193,6 +232,7 @@ public final class SmtpSender implements AutoCloseable {
     List<Route> routes;
     TlsPolicy policy = TlsPolicy.byDefault(SignetConfig.TlsLevel.OPPORTUNISTIC);
     List<Reply> skipped = new ArrayList<>();
+    Destination destination = Destination.UNSHAPED;
     if (delivery.smarthost().isPresent()) {
       routes = List.of(smarthost(delivery.smarthost().get(), sources.first()));
     } else {
@@ -200,13 +240,14 @@ public final class SmtpSender implements AutoCloseable {
         case MxResult.Found found -> {
           policy = policies.forDomain(request.domain());
           List<Route> secured = policies.routes(request.domain(), found, policy, delivery.port(), skipped);
-          routes = sources.routes(request.domain(), secured);
+          routes = capped(sources.routes(request.domain(), secured));
           if (!secured.isEmpty() && routes.isEmpty()) {
             // RFC 3463 X.4.4: unable to route. Temporary: the MX records or the configuration may change.
             return logged(request, policy.label(), new DeliveryResult(Transaction.deferAll(request,
                 Reply.local(451, "4.4.4", "no MX address of " + request.domain()
                     + " is reachable from delivery.source-addresses (" + sources.families() + " only)"))));
           }
+          destination = shaping.destination(request.domain(), found.hosts().stream().map(MxHost::name).toList());
         }
         case MxResult.PermanentFailure failure -> {
           int code = failure.status().equals(MxResolver.NULL_MX) ? 556 : 550;
@@ -223,29 +264,78 @@ public final class SmtpSender implements AutoCloseable {
     }
     // DANE decides per MX host: name it in the log line when it secured any of the hosts tried.
     String label = routes.stream().anyMatch(r -> r.policy().equals(TlsPolicy.DANE)) ? TlsPolicy.DANE : policy.label();
-    return logged(request, label, attempt(request, file, routes, policy, skipped));
+    return logged(request, label, shaped(request, file, routes, destination, policy, skipped));
   }
 
-  private DeliveryResult attempt(DeliveryRequest request, MessageFile file, List<Route> routes, TlsPolicy policy,
-      List<Reply> skipped) {
-    List<Route> without8bit = new ArrayList<>();
-    Optional<DeliveryResult> sent = attempt(request, file, routes, policy, skipped, without8bit);
-    if (sent.isPresent()) {
-      return sent.get();
-    }
-    if (!without8bit.isEmpty() && sevenBit.isPresent() && !sockets.aborted()) {
-      // RFC 6152 §3: no host offers 8BITMIME; the hosts that lacked only that get the message in 7 bits.
-      sent = converted(request, without8bit, policy, skipped);
-      if (sent.isPresent()) {
-        return sent.get();
+  /**
+   * At most {@value #MAX_MX_HOSTS} hosts per attempt (as chasquid): a domain listing dozens of MX hosts
+   * that all fail must not hold a delivery slot for dozens of timeouts. The rest wait for the next attempt.
+   */
+  private static List<Route> capped(List<Route> routes) {
+    Set<String> hosts = new LinkedHashSet<>();
+    List<Route> kept = new ArrayList<>();
+    for (Route route : routes) {
+      if (hosts.contains(route.name()) || hosts.size() < MAX_MX_HOSTS) {
+        hosts.add(route.name());
+        kept.add(route);
       }
     }
-    return new DeliveryResult(noHostTookIt(request, skipped));
+    return kept;
+  }
+
+  /**
+   * The recipients in transactions of at most {@code recipients-per-transaction} each, every one
+   * admitted by shaping first; once shaping holds one back, the rest are held with it.
+   *
+   * @param skipped hosts the TLS policy left out before any connection (reasons for the summary)
+   */
+  private DeliveryResult shaped(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination,
+      TlsPolicy policy, List<Reply> skipped) {
+    List<String> all = request.recipients();
+    int per = destination.limits().recipientsPerTransaction();
+    List<RecipientOutcome> outcomes = new ArrayList<>(all.size());
+    for (int from = 0; from < all.size(); from += per) {
+      DeliveryRequest part = all.size() <= per ? request
+          : new DeliveryRequest(request.id(), request.mailFrom(), all.subList(from, Math.min(all.size(), from + per)),
+              request.message());
+      Optional<Hold> hold = shaping.admit(destination);
+      Tried tried = null;
+      if (hold.isEmpty()) {
+        tried = attempt(part, file, routes, destination, policy, new ArrayList<>(skipped));
+        hold = tried.hold();
+      }
+      if (hold.isPresent()) {
+        Reply held = Reply.local(Hold.CODE, Hold.STATUS, hold.get().text());
+        for (String r : all.subList(from, all.size())) {
+          outcomes.add(new RecipientOutcome.Deferred(r, held));
+        }
+        return new DeliveryResult(outcomes, destination.provider(), Optional.of(hold.get().until()));
+      }
+      outcomes.addAll(tried.outcomes());
+    }
+    return new DeliveryResult(outcomes, destination.provider(), Optional.empty());
+  }
+
+  /** What one transaction's attempt came to: outcomes, or held back (no connection to spare). */
+  private record Tried(List<RecipientOutcome> outcomes, Optional<Hold> hold) {}
+
+  /**
+   * One transaction to the routes in order; when no host took it and the hosts that lacked only
+   * 8BITMIME are all that is left, the message once more in 7 bits (RFC 6152 §3).
+   */
+  private Tried attempt(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination,
+      TlsPolicy policy, List<Reply> skipped) {
+    List<Route> without8bit = new ArrayList<>();
+    Optional<Tried> sent = attempt(request, file, routes, destination, policy, skipped, without8bit);
+    if (sent.isEmpty() && !without8bit.isEmpty() && sevenBit.isPresent() && !sockets.aborted()) {
+      sent = converted(request, without8bit, destination, policy, skipped);
+    }
+    return sent.orElseGet(() -> new Tried(noHostTookIt(request, skipped), Optional.empty()));
   }
 
   /** The message converted to 7 bits (and signed again) in a temporary file, to {@code routes}. */
-  private Optional<DeliveryResult> converted(DeliveryRequest request, List<Route> routes, TlsPolicy policy,
-      List<Reply> skipped) {
+  private Optional<Tried> converted(DeliveryRequest request, List<Route> routes, Destination destination,
+      TlsPolicy policy, List<Reply> skipped) {
     Path temporary = null;
     try {
       temporary = Files.createTempFile("signet-7bit-", ".eml"); // mode 0600
@@ -260,7 +350,7 @@ public final class SmtpSender implements AutoCloseable {
       }
       log.info("id={} to={}: no host offers 8BITMIME; sending the message converted to 7 bits and signed again",
           request.id(), request.domain());
-      return attempt(sevenBitRequest, file, routes, policy, skipped, new ArrayList<>());
+      return attempt(sevenBitRequest, file, routes, destination, policy, skipped, new ArrayList<>());
     } catch (IOException e) {
       skipped.add(Reply.local(554, "5.6.3", "message has 8-bit content, no host of " + request.domain()
           + " offers 8BITMIME, and it could not be converted to 7 bits: " + e.getMessage()));
@@ -278,58 +368,90 @@ public final class SmtpSender implements AutoCloseable {
 
   /**
    * Tries {@code routes} in order; empty when no host took the message ({@code skipped} says why, and
-   * {@code without8bit} collects the hosts that lacked only 8BITMIME).
+   * {@code without8bit} collects the hosts that lacked only 8BITMIME). A new session needs a place in
+   * the group's connections; when shaping has none to spare, the transaction is held back.
    */
-  private Optional<DeliveryResult> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
-      TlsPolicy policy, List<Reply> skipped, List<Route> without8bit) {
+  private Optional<Tried> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
+      Destination destination, TlsPolicy policy, List<Reply> skipped, List<Route> without8bit) {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
-    for (Route route : routes) {
-      if (sockets.aborted()) {
-        // not the next host either
-        return Optional.of(new DeliveryResult(Transaction.deferAll(request, STOPPING)));
-      }
-      java.util.Optional<String> undialable = route.address().flatMap(AddressLiteral::undialable);
-      if (undialable.isPresent()) {
-        // Whatever DNS says: an MX at 169.254.169.254 (cloud metadata) or 0.0.0.0 is no mail host.
-        skipped.add(Reply.about(route.name(), 550, "5.4.4", "not connecting to " + route + ": "
-            + route.connectHost() + " is a " + undialable.get() + " address"));
-        continue;
-      }
-      if (listener(route)) {
-        skipped.add(Reply.about(route.name(), 554, "5.4.6", "mail for " + request.domain()
-            + " loops back to myself: " + route + " is this relay's own listener"));
-        continue;
-      }
-      SmtpConnection kept = pool.take(route, utf8);
-      Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8);
-      if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
-        // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
-        // a fresh connection to the same host before moving on.
-        SmtpConnection fresh;
-        try {
-          fresh = open(route, utf8);
-        } catch (SmtpConnection.Unusable e) {
-          Reply why = policies.failed(request.domain(), policy, route, e.reply());
-          log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
-          skipped.add(why);
+    int seen = skipped.size();
+    try {
+      for (Route route : routes) {
+        if (sockets.aborted()) {
+          // not the next host either
+          return Optional.of(new Tried(Transaction.deferAll(request, STOPPING), Optional.empty()));
+        }
+        Optional<String> undialable = route.address().flatMap(AddressLiteral::undialable);
+        if (undialable.isPresent()) {
+          // Whatever DNS says: an MX at 169.254.169.254 (cloud metadata) or 0.0.0.0 is no mail host.
+          skipped.add(Reply.about(route.name(), 550, "5.4.4", "not connecting to " + route + ": "
+              + route.connectHost() + " is a " + undialable.get() + " address"));
           continue;
         }
-        policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
-        attempt = run(fresh, request, file, utf8);
-      }
-      if (attempt.tryElsewhere()) {
-        log.info("delivery to={} host={} {}: {}", request.domain(), route,
-            attempt.lacking().isPresent() ? "lacks " + attempt.lacking().get() : "lost",
-            attempt.outcomes().get(0).reply().text());
-        skipped.add(attempt.outcomes().get(0).reply());
-        if (attempt.lacking().filter("8BITMIME"::equals).isPresent()) {
-          without8bit.add(route);
+        if (listener(route)) {
+          skipped.add(Reply.about(route.name(), 554, "5.4.6", "mail for " + request.domain()
+              + " loops back to myself: " + route + " is this relay's own listener"));
+          continue;
         }
-        continue;
+        while (shaping.excess(destination) && pool.closeOneIdle(destination.group())) {
+          // a backoff rule lowered the group's connections: idle sessions over the limit go first
+        }
+        ConnectionPool.Kept kept = pool.take(destination.group(), route, utf8);
+        if (kept != null && shaping.excess(destination)) {
+          kept.close();
+          kept = null;
+        }
+        Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
+        if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
+          // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
+          // a fresh connection to the same host before moving on, if the group has one to spare.
+          Optional<Lease> lease = shaping.open(destination);
+          if (lease.isEmpty() && pool.closeOneIdle(destination.group())) {
+            lease = shaping.open(destination);
+          }
+          if (lease.isEmpty()) {
+            return Optional.of(new Tried(List.of(), Optional.of(shaping.busy(destination))));
+          }
+          SmtpConnection fresh;
+          try {
+            fresh = open(route, utf8);
+          } catch (SmtpConnection.Unusable e) {
+            lease.get().close();
+            Reply why = policies.failed(request.domain(), policy, route, e.reply());
+            log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
+            skipped.add(why);
+            continue;
+          }
+          policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
+          attempt = run(new ConnectionPool.Kept(fresh, lease.get()), request, file, utf8, destination);
+        }
+        if (attempt.tryElsewhere()) {
+          log.info("delivery to={} host={} {}: {}", request.domain(), route,
+              attempt.lacking().isPresent() ? "lacks " + attempt.lacking().get() : "lost",
+              attempt.outcomes().get(0).reply().text());
+          skipped.add(attempt.outcomes().get(0).reply());
+          if (attempt.lacking().filter("8BITMIME"::equals).isPresent()) {
+            without8bit.add(route);
+          }
+          continue;
+        }
+        observe(destination, attempt.outcomes().stream().map(RecipientOutcome::reply).toList());
+        return Optional.of(new Tried(attempt.outcomes(), Optional.empty()));
       }
-      return Optional.of(new DeliveryResult(attempt.outcomes()));
+      return Optional.empty();
+    } finally {
+      observe(destination, skipped.subList(seen, skipped.size()));
     }
-    return Optional.empty();
+  }
+
+  /** Shows the servers' refusals to the backoff rules, each distinct reply once. */
+  private void observe(Destination destination, List<Reply> replies) {
+    Set<String> seen = new LinkedHashSet<>();
+    for (Reply r : replies) {
+      if (r.code() >= 400 && r.remoteMta().isPresent() && seen.add(r.code() + r.status() + r.text())) {
+        shaping.observe(destination, r.code(), r.status(), r.text());
+      }
+    }
   }
 
   /**
@@ -371,15 +493,20 @@ public final class SmtpSender implements AutoCloseable {
     }
   }
 
-  /** One transaction; afterwards the connection is kept for the next message or closed. */
-  private Transaction.Attempt run(SmtpConnection connection, DeliveryRequest request, MessageFile file,
-      boolean utf8) {
+  /**
+   * One transaction; afterwards the connection is kept for the next message (with its place in the
+   * group's connections) or closed (giving the place back).
+   */
+  private Transaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
+      boolean utf8, Destination destination) {
+    SmtpConnection connection = session.connection();
     Transaction.Attempt attempt = Transaction.run(connection, request, file);
-    if (attempt.reusable() && !utf8) {
+    session.lease().sent();
+    if (attempt.reusable() && !utf8 && session.lease().reusable() && !shaping.excess(destination)) {
       connection.transactionDone();
-      pool.give(connection);
+      pool.give(destination.group(), connection, session.lease());
     } else {
-      connection.close();
+      session.close();
     }
     return attempt;
   }

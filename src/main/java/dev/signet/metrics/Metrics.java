@@ -81,7 +81,7 @@ public final class Metrics {
       counter(UNSIGNED, "reason", u);
     }
     for (Delivery d : Delivery.values()) {
-      counter(DELIVERIES, "result", d);
+      deliveries(d, "default");
     }
     for (KeyReload k : KeyReload.values()) {
       counter(KEY_RELOADS, "result", k);
@@ -125,7 +125,51 @@ public final class Metrics {
   }
 
   public void delivered(Delivery result, int recipients) {
-    counter(DELIVERIES, "result", result).increment(recipients);
+    delivered(result, "default", recipients);
+  }
+
+  /** {@code signet_deliveries_total{result,provider}}: {@code provider} from the shaping file's closed set. */
+  public void delivered(Delivery result, String provider, int recipients) {
+    deliveries(result, provider).increment(recipients);
+  }
+
+  private Counter deliveries(Delivery result, String provider) {
+    return Counter.builder(DELIVERIES.name()).description(DELIVERIES.description())
+        .tag("result", result.name().toLowerCase(Locale.ROOT)).tag("provider", provider).register(registry);
+  }
+
+  /**
+   * Registers the shaping meters for the shaping file's {@code providers} (a closed set, never a
+   * domain): {@code signet_shaping_suspended{provider}} (1 while a backoff rule suspends it),
+   * {@code signet_shaping_throttled_total{provider}}, the deliveries counters per provider, and, when
+   * counters are shared through Redis, {@code signet_shaping_redis_up}.
+   */
+  public void shaping(java.util.List<String> providers, java.util.function.Predicate<String> suspended,
+      java.util.function.BooleanSupplier redisUp) {
+    for (String provider : providers) {
+      // strongReference: the gauge holds the only reference to the predicate (weakly, by default: NaN after a GC).
+      Gauge.builder("signet.shaping.suspended", suspended, p -> p.test(provider) ? 1 : 0).strongReference(true)
+          .tag("provider", provider)
+          .description("1 while a backoff rule suspends deliveries to the provider").register(registry);
+      throttled(provider, 0);
+      for (Delivery d : Delivery.values()) {
+        deliveries(d, provider);
+      }
+    }
+    if (redisUp != null) {
+      Gauge.builder("signet.shaping.redis.up", redisUp, r -> r.getAsBoolean() ? 1 : 0).strongReference(true)
+          .description("1 while shaping counters are shared through Redis; 0 = per-instance shares").register(registry);
+    }
+  }
+
+  /** A delivery held back by shaping (suspension, rate or connections). */
+  public void throttled(String provider) {
+    throttled(provider, 1);
+  }
+
+  private void throttled(String provider, int n) {
+    Counter.builder("signet.shaping.throttled").tag("provider", provider)
+        .description("Deliveries held back by shaping").register(registry).increment(n);
   }
 
   public Timer deliveryTime() {

@@ -152,6 +152,10 @@ final class Courier {
             domain, addresses.size());
         return Optional.empty();
       }
+      Optional<Instant> brief = briefHold(latest, updated, result);
+      if (brief.isPresent()) {
+        return brief;
+      }
       boolean done = updated.finished();
       feedback.attempt(latest, updated, messageId, result, clock.instant()); // events before the outcome
       if (!done || bounces(updated)) {
@@ -171,6 +175,31 @@ final class Courier {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
+  }
+
+  /** Holds shorter than this are not written to the spool (see {@link #briefHold}). */
+  static final Duration BRIEF_HOLD = Duration.ofMinutes(1);
+
+  /**
+   * A hold by traffic shaping of less than {@link #BRIEF_HOLD} (a rate token or a connection a moment
+   * away) that settled no recipient: nothing worth an fsync happened (no attempt is counted, and after
+   * a crash the recipients are simply due at once), so the envelope is not rewritten and the job comes
+   * back at the hold's end from memory. Longer holds (suspensions) are written, so that {@code signet
+   * queue list} shows them. Empty when the outcome must be written as usual.
+   */
+  private Optional<Instant> briefHold(Envelope latest, Envelope updated, DeliveryResult result) {
+    Instant now = clock.instant();
+    Optional<Instant> until = result.heldUntil();
+    if (until.isEmpty() || !until.get().isBefore(now.plus(BRIEF_HOLD)) || !result.delivered().isEmpty()
+        || !result.failed().isEmpty()) {
+      return Optional.empty();
+    }
+    long settledBefore = latest.recipients().stream().filter(r -> r.state() != State.PENDING).count();
+    long settledAfter = updated.recipients().stream().filter(r -> r.state() != State.PENDING).count();
+    if (settledAfter != settledBefore) {
+      return Optional.empty(); // expired at max-age meanwhile: written and bounced as usual
+    }
+    return until;
   }
 
   /** The stop's grace ran out: attempts still running are being cut off (see {@link OutcomeGate}). */
@@ -197,6 +226,7 @@ final class Courier {
    * deferral once the stop cuts attempts off).
    */
   Envelope merge(Envelope latest, String domain, DeliveryResult result, Instant now) {
+    Optional<Instant> held = result.heldUntil();
     Map<String, RecipientOutcome> outcomes = result.outcomes().stream()
         .collect(Collectors.toMap(RecipientOutcome::recipient, o -> o, (a, b) -> a));
     Instant deadline = latest.received().plus(settings.maxAge());
@@ -210,7 +240,9 @@ final class Courier {
       updated.add(o == null ? r : switch (o) {
         case RecipientOutcome.Delivered d -> r.delivered(Replies.keep(d.reply()));
         case RecipientOutcome.Failed f -> r.failed(Replies.keep(f.reply()));
-        case RecipientOutcome.Deferred d -> deferred(r, Replies.keep(d.reply()), now, deadline);
+        case RecipientOutcome.Deferred d -> held.isPresent()
+            ? held(r, Replies.keep(d.reply()), held.get(), now, deadline)
+            : deferred(r, Replies.keep(d.reply()), now, deadline);
       });
     }
     return latest.withRecipients(updated);
@@ -225,9 +257,30 @@ final class Courier {
       return r.failed(Replies.expired(r.attempts() + 1, reply));
     }
     List<Duration> retry = settings.retry();
-    Duration backoff = retry.get(Math.min(r.attempts(), retry.size() - 1));
+    Duration backoff = jittered(retry.get(Math.min(r.attempts(), retry.size() - 1)));
     Instant next = now.plus(backoff);
     return r.deferred(reply, next.isAfter(deadline) ? deadline : next);
+  }
+
+  /**
+   * {@code backoff} ±20% at random: relays (or a fleet of instances) that met the same outage
+   * together do not all come back at the same instant.
+   */
+  static Duration jittered(Duration backoff) {
+    double factor = 0.8 + 0.4 * java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+    return Duration.ofNanos((long) (backoff.toNanos() * factor));
+  }
+
+  /**
+   * Held back by traffic shaping: no attempt was made, so none is counted and the retry schedule does
+   * not advance; due again when the hold ends. The max-age deadline still applies (past it, failed).
+   */
+  private static Recipient held(Recipient r, String reply, Instant until, Instant now, Instant deadline) {
+    if (!now.isBefore(deadline)) {
+      return r.failed(Replies.expired(r.attempts() + 1, reply));
+    }
+    return new Recipient(r.address(), State.PENDING, r.attempts(), Optional.of(until.isAfter(deadline) ? deadline : until),
+        reply);
   }
 
 
@@ -271,19 +324,21 @@ final class Courier {
     int failed = result.failed().size();
     int deferred = result.deferred().size();
     String outcome = delivered == count ? "delivered" : failed == count ? "failed"
-        : deferred == count ? "deferred" : "mixed";
+        : deferred == count ? (result.heldUntil().isPresent() ? "held" : "deferred") : "mixed";
     long expired = result.deferred().stream().filter(d -> updated.recipients().stream().anyMatch(
         r -> r.address().equals(d.recipient()) && r.state() == State.FAILED)).count();
     if (expired > 0) {
       outcome += " expired=" + expired;
     }
     String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
-    log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} reply=\"{}\"",
-        domain, count, outcome, delivered, deferred, failed, reply.replace("\"", "'"));
+    log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} reply=\"{}\"",
+        domain, count, outcome, delivered, deferred, failed, result.provider(), reply.replace("\"", "'"));
     if (metrics != null) {
-      metrics.delivered(Metrics.Delivery.DELIVERED, delivered);
-      metrics.delivered(Metrics.Delivery.DEFERRED, deferred);
-      metrics.delivered(Metrics.Delivery.BOUNCED, failed);
+      // Held back by shaping is no delivery attempt: shaping counts it (signet_shaping_throttled_total).
+      int attempted = result.heldUntil().isPresent() ? 0 : deferred;
+      metrics.delivered(Metrics.Delivery.DELIVERED, result.provider(), delivered);
+      metrics.delivered(Metrics.Delivery.DEFERRED, result.provider(), attempted);
+      metrics.delivered(Metrics.Delivery.BOUNCED, result.provider(), failed);
     }
   }
 

@@ -92,6 +92,22 @@ class QueueCommandTest {
     }
   }
 
+  @Test
+  void listShowsWhichProviderHoldsAMessageBackAndUntilWhen() throws Exception {
+    Instant until = Instant.now().plusSeconds(1800).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    dev.signet.shaping.Hold hold = new dev.signet.shaping.Hold("google", until, "suspended (rule google-unsolicited-rate)");
+    Envelope held;
+    try (Spool spool = Spool.open(spoolDir)) {
+      held = spool(spool, "app@example.com", Optional.empty(), "a@gmail.com");
+      spool.update(held.withRecipients(held.recipients().stream().map(r -> new Envelope.Recipient(r.address(),
+          Envelope.State.PENDING, 0, Optional.of(until), "451 4.4.5 " + hold.text())).toList()));
+    }
+    Run run = queue("list");
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().contains(held.id()) && run.out().contains(
+        "  held-by=google until=" + until + " (suspended (rule google-unsolicited-rate))"), run.out());
+  }
+
   @Nested
   class StoppedRelay {
     private Envelope first;
@@ -209,7 +225,10 @@ class QueueCommandTest {
 
             Run list = queue("list");
             assertEquals(0, list.exit(), list.err());
-            assertTrue(list.out().contains(kept.id()) && list.out().contains("next=in 59m"), list.out());
+            // the 1h retry with its ±20% jitter
+            assertTrue(list.out().contains(kept.id())
+                && java.util.regex.Pattern.compile("next=in (4[89]m\\d\\ds|5\\dm\\d\\ds|1h[01]\\dm)").matcher(list.out()).find(),
+                list.out());
 
             Run retry = queue("retry", kept.id());
             assertEquals(0, retry.exit(), retry.err());

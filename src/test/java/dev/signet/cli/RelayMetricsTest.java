@@ -88,9 +88,9 @@ class RelayMetricsTest {
     assertEquals(1.0, sample(m, "signet_messages_unsigned_total{reason=\"no_key_refused\"}"));
     assertEquals(0.0, sample(m, "signet_messages_unsigned_total{reason=\"no_key_relayed\"}"));
     assertEquals(MESSAGES, sample(m, "signet_signing_seconds_count"));
-    assertEquals(MESSAGES * RCPTS, sample(m, "signet_deliveries_total{result=\"delivered\"}"));
-    assertEquals(0.0, sample(m, "signet_deliveries_total{result=\"deferred\"}"));
-    assertEquals(0.0, sample(m, "signet_deliveries_total{result=\"bounced\"}"));
+    assertEquals(MESSAGES * RCPTS, sample(m, "signet_deliveries_total{provider=\"default\",result=\"delivered\"}"));
+    assertEquals(0.0, sample(m, "signet_deliveries_total{provider=\"default\",result=\"deferred\"}"));
+    assertEquals(0.0, sample(m, "signet_deliveries_total{provider=\"default\",result=\"bounced\"}"));
     // One attempt per message: both recipients share the destination domain.
     assertEquals(MESSAGES, sample(m, "signet_delivery_seconds_count"));
     assertEquals(0.0, sample(m, "signet_signature_selfcheck_failures_total"));
@@ -116,7 +116,7 @@ class RelayMetricsTest {
     assertTrue(reply.startsWith("250 "), reply);
     OpsRig.await("deferred after the failed attempt", Duration.ofSeconds(30), () -> {
       try {
-        return sample(scrape(), "signet_deliveries_total{result=\"deferred\"}") == 1.0;
+        return sample(scrape(), "signet_deliveries_total{provider=\"default\",result=\"deferred\"}") == 1.0;
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
@@ -126,7 +126,7 @@ class RelayMetricsTest {
     assertEquals(1.0, sample(m, "signet_queue_messages{state=\"deferred\"}"));
     assertEquals(0.0, sample(m, "signet_queue_messages{state=\"active\"}"));
     assertTrue(sample(m, "signet_queue_oldest_age_seconds") >= 1.0, m);
-    assertEquals(1.0, sample(m, "signet_deliveries_total{result=\"deferred\"}"));
+    assertEquals(1.0, sample(m, "signet_deliveries_total{provider=\"default\",result=\"deferred\"}"));
   }
 
   @Test

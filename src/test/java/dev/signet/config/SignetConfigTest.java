@@ -84,6 +84,21 @@ class SignetConfigTest {
   }
 
   @Test
+  void shapingFileAndRedisAreOptionalKeys() throws Exception {
+    SignetConfig d = SignetConfig.defaults();
+    assertTrue(d.delivery().shaping().isEmpty(), "default: the built-in shaping file");
+    assertTrue(d.delivery().shapingRedis().isEmpty());
+    SignetConfig c = load("delivery:\n  shaping: /etc/signet/shaping.yaml\n  shaping-redis: redis://redis:6379\n",
+        Map.of());
+    assertEquals(java.util.Optional.of(Path.of("/etc/signet/shaping.yaml")), c.delivery().shaping());
+    assertEquals(java.util.Optional.of("redis://redis:6379"), c.delivery().shapingRedis());
+    SignetConfig env = load("", Map.of("SIGNET_DELIVERY_SHAPING_REDIS", "redis://10.0.0.5:6380"));
+    assertEquals(java.util.Optional.of("redis://10.0.0.5:6380"), env.delivery().shapingRedis());
+    ConfigException e = refused("delivery:\n  shaping-redis: http://redis:6379\n");
+    assertTrue(e.getMessage().contains("delivery.shaping-redis: expected redis://host:port"), e.getMessage());
+  }
+
+  @Test
   void unknownKeyIsRefusedByName() {
     ConfigException e = refused("limits:\n  mesage-size: 10MB\n");
     assertTrue(e.getMessage().contains("limits.mesage-size: unknown setting"), e.getMessage());

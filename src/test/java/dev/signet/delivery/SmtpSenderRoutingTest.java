@@ -53,6 +53,21 @@ class SmtpSenderRoutingTest {
   }
 
   @Test
+  void oneAttemptTriesAtMostFiveMxHosts() throws Exception {
+    for (int i = 1; i <= 5; i++) {
+      fixture.mx("dest.test", 10 * i, "dead" + i + ".dest.test", "127.0.1." + i); // nothing listens there
+    }
+    fixture.mx("dest.test", 60, "sixth.dest.test", "127.0.0.3");
+    Wiser sixth = wiser("127.0.0.3");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
+    assertEquals(0, sixth.getMessages().size(), "the sixth MX is not tried in the same attempt");
+    assertEquals(5, SmtpSender.MAX_MX_HOSTS);
+  }
+
+  @Test
   void aDeadPreferredMxMovesDeliveryToTheNextMx() throws Exception {
     fixture.mx("dest.test", 10, "dead.dest.test", "127.0.0.9"); // nothing listens there
     fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");

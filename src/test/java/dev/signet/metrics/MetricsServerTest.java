@@ -91,7 +91,7 @@ class MetricsServerTest {
     assertEquals(1.0, sample(body, "signet_messages_received_total{result=\"rejected\"}"));
     assertEquals(0.0, sample(body, "signet_messages_received_total{result=\"deferred\"}"));
     assertEquals(1.0, sample(body, "signet_messages_signed_total{algorithm=\"rsa-sha256\"}"));
-    assertEquals(3.0, sample(body, "signet_deliveries_total{result=\"bounced\"}"));
+    assertEquals(3.0, sample(body, "signet_deliveries_total{provider=\"default\",result=\"bounced\"}"));
     assertEquals(1.0, sample(body, "signet_smtp_auth_failures_total"));
     assertEquals(1.0, sample(body, "signet_smtp_sessions_active"));
     assertTrue(body.contains("jvm_memory_used_bytes"), "JVM metrics present");

@@ -58,6 +58,8 @@ final class QueueRig implements AutoCloseable {
   Spool spool;
   SmtpSender sender;
   Scheduler scheduler;
+  /** Traffic shaping for the next {@link #startRelay}; null = the built-in rules. */
+  dev.signet.shaping.Shaping shaping;
 
   QueueRig(Path root) throws Exception {
     dns = TestDnsServer.start();
@@ -88,7 +90,7 @@ final class QueueRig implements AutoCloseable {
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
   QueueRig startRelay(Scheduler.Reports reports) throws IOException {
     spool = Spool.open(spoolDir);
-    sender = new SmtpSender(config());
+    sender = shaping == null ? new SmtpSender(config()) : new SmtpSender(config(), shaping);
     scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), metrics);
     scheduler.start();
     return this;
@@ -151,6 +153,11 @@ final class QueueRig implements AutoCloseable {
 
   /** Spools a signed message from {@code sender} (empty = null sender), as the submission server does. */
   Envelope send(String sender, String... recipients) throws Exception {
+    return send(spool, sender, recipients);
+  }
+
+  /** Spools a signed message into {@code spool} (another relay's, say). */
+  Envelope send(Spool spool, String sender, String... recipients) throws Exception {
     byte[] message = signedMessage("test for " + String.join(",", recipients));
     int split = new String(message, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
     try (Incoming in = spool.receive()) {

@@ -131,7 +131,8 @@ class SchedulerDeliveryTest {
     await("second deferral", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() == 2);
     Envelope.Recipient r = rig.onDisk(sent.id()).recipients().get(0);
     Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
-    assertTrue(wait.compareTo(Duration.ofMinutes(59)) > 0 && wait.compareTo(Duration.ofMinutes(61)) < 0,
+    // 3600 s ±20% jitter
+    assertTrue(wait.compareTo(Duration.ofMinutes(47)) > 0 && wait.compareTo(Duration.ofMinutes(73)) < 0,
         "next attempt in " + wait);
     Thread.sleep(500);
     assertEquals(2, rig.onDisk(sent.id()).recipients().get(0).attempts(), "no attempt before the next time");
@@ -258,5 +259,16 @@ class SchedulerDeliveryTest {
     Thread.sleep(600); // a lost update would leave a recipient pending: it would be sent again
     assertEquals(8, mx.getMessages().size());
     assertEquals(8, mx.getMessages().stream().map(WiserMessage::getEnvelopeReceiver).distinct().count());
+  }
+
+  @Test
+  void retryIntervalsGetUpToAFifthOfJitterEitherWay() {
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      long ms = Courier.jittered(Duration.ofSeconds(100)).toMillis();
+      assertTrue(ms >= 80_000 && ms <= 120_000, ms + " ms");
+      seen.add(ms / 1000);
+    }
+    assertTrue(seen.size() > 20, "spread over the range: " + seen.size() + " distinct seconds");
   }
 }

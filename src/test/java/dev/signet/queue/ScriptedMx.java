@@ -15,11 +15,16 @@ import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
 import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.smtp.server.Session;
+import org.subethamail.smtp.server.SessionHandler;
 
 /**
  * A receiving MTA on SubEthaSMTP whose RCPT replies follow a script per recipient: each RCPT TO for
  * an address takes the next scripted reply ("451 4.3.0 try later", "550 5.1.1 no such user"); when
- * the script is used up the recipient is accepted. Records every accepted transaction.
+ * the script is used up the recipient is accepted. Records every accepted transaction. It can also
+ * answer as the big providers do when pressed: refuse MAIL after N messages on one connection (Gmail's
+ * "421-4.7.28"), or refuse every MAIL for a while (Microsoft's "451 4.7.500"); and it counts sessions
+ * open at once.
  */
 final class ScriptedMx implements AutoCloseable {
   record Received(String from, List<String> recipients, byte[] data) {}
@@ -33,11 +38,48 @@ final class ScriptedMx implements AutoCloseable {
   final AtomicInteger maxConcurrent = new AtomicInteger();
   /** How long each DATA takes, to make concurrent attempts overlap. */
   volatile long dataMillis;
+  /** SMTP sessions open now, and the most that were open at once. */
+  final AtomicInteger openSessions = new AtomicInteger();
+  final AtomicInteger maxSessions = new AtomicInteger();
+  /** System.nanoTime() of every accepted message, in order. */
+  final List<Long> arrivals = new CopyOnWriteArrayList<>();
+  /** Messages accepted per session id. */
+  private final Map<String, AtomicInteger> perSession = new ConcurrentHashMap<>();
+  private volatile int sessionLimit = Integer.MAX_VALUE;
+  private volatile String sessionLimitReply;
+  private volatile String mailReply;
+  /** MAIL commands refused (by the session limit or {@link #refuseMail}). */
+  final AtomicInteger refusedMail = new AtomicInteger();
 
   ScriptedMx(String address, int port) throws IOException {
     server = SMTPServer.port(port).bindAddress(InetAddress.getByName(address)).hostName("scripted.test")
-        .messageHandlerFactory(this::handler).build();
+        .messageHandlerFactory(this::handler)
+        .sessionHandler(new SessionHandler() {
+          @Override
+          public SessionAcceptance accept(Session session) {
+            maxSessions.accumulateAndGet(openSessions.incrementAndGet(), Math::max);
+            return SessionAcceptance.success();
+          }
+
+          @Override
+          public void onSessionEnd(Session session) {
+            openSessions.decrementAndGet();
+          }
+        }).build();
     server.start();
+  }
+
+  /** After {@code messages} accepted on one connection, MAIL on it gets {@code reply} (e.g. "421 4.7.28 ..."). */
+  ScriptedMx limitPerSession(int messages, String reply) {
+    sessionLimitReply = reply;
+    sessionLimit = messages;
+    return this;
+  }
+
+  /** Every MAIL gets {@code reply} until called again with null. */
+  ScriptedMx refuseMail(String reply) {
+    mailReply = reply;
+    return this;
   }
 
   /** The next RCPT TO:{@code recipient} commands get these replies, in order. */
@@ -52,7 +94,15 @@ final class ScriptedMx implements AutoCloseable {
       private final List<String> recipients = new ArrayList<>();
 
       @Override
-      public void from(String from) {
+      public void from(String from) throws RejectException {
+        String refuse = mailReply;
+        if (refuse == null && perSession.computeIfAbsent(context.getSessionId(), s -> new AtomicInteger()).get() >= sessionLimit) {
+          refuse = sessionLimitReply;
+        }
+        if (refuse != null) {
+          refusedMail.incrementAndGet();
+          throw new RejectException(Integer.parseInt(refuse.substring(0, 3)), refuse.substring(4));
+        }
         this.from = from;
       }
 
@@ -77,6 +127,8 @@ final class ScriptedMx implements AutoCloseable {
             Thread.sleep(dataMillis);
           }
           received.add(new Received(from, List.copyOf(recipients), bytes));
+          arrivals.add(System.nanoTime());
+          perSession.computeIfAbsent(context.getSessionId(), s -> new AtomicInteger()).incrementAndGet();
           return null;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

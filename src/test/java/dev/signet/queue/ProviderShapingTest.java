@@ -1,0 +1,221 @@
+package dev.signet.queue;
+
+import static dev.signet.queue.QueueRig.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.metrics.Metrics;
+import dev.signet.shaping.Shaping;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Traffic shaping end to end: real DNS serving MX records under the providers' suffixes, one receiving
+ * MTA per provider on loopback that answers as the provider does when pressed, the real sender and
+ * scheduler. Several recipient domains share one provider's budget; holds never bounce mail.
+ */
+class ProviderShapingTest {
+  private static final Duration WAIT = Duration.ofSeconds(40);
+
+  @TempDir Path root;
+  private QueueRig rig;
+  private final AtomicInteger bounces = new AtomicInteger();
+  private final Scheduler.Reports noBounces = (message, failed, file) -> {
+    bounces.incrementAndGet();
+    throw new java.io.IOException("unexpected bounce for " + failed);
+  };
+
+  @BeforeEach
+  void start() throws Exception {
+    rig = new QueueRig(root);
+    rig.concurrency = 20;
+    rig.perDomain = 5;
+    rig.metrics = new Metrics();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    rig.close();
+    assertEquals(0, bounces.get(), "bounces built");
+  }
+
+  /** {@code count} domains d0.test.. whose MX is {@code mxHost}, at {@code address}. */
+  private List<String> domains(int count, String mxHost, String address) {
+    rig.dns.add(mxHost + ". 300 IN A " + address);
+    List<String> domains = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String d = "d" + i + ".test";
+      rig.dns.add(d + ". 300 IN MX 10 " + mxHost + ".");
+      domains.add(d);
+    }
+    return domains;
+  }
+
+  private void shaping(String yaml) throws Exception {
+    Path file = root.resolve("shaping.yaml");
+    Files.writeString(file, yaml);
+    rig.shaping = Shaping.load(Optional.of(file), Optional.empty(), Clock.systemUTC(), rig.metrics);
+  }
+
+  private List<Envelope> sendAround(List<String> domains, int messages) throws Exception {
+    List<Envelope> sent = new ArrayList<>();
+    for (int i = 0; i < messages; i++) {
+      sent.add(rig.send("app@example.com", "rcpt" + i + "@" + domains.get(i % domains.size())));
+    }
+    return sent;
+  }
+
+  private double scraped(String sample) {
+    String text = ((io.micrometer.prometheusmetrics.PrometheusMeterRegistry) rig.metrics.registry()).scrape();
+    for (String line : text.split("\n")) {
+      if (line.startsWith(sample + " ")) {
+        return Double.parseDouble(line.substring(sample.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no sample " + sample + " in\n" + text);
+  }
+
+  @Test
+  void connectionsAndRateHoldForAProviderAcrossItsDomains() throws Exception {
+    shaping("providers:\n  google:\n    connections: 2\n    rate: 10/second\n");
+    List<String> domains = domains(6, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    google.dataMillis = 30; // attempts overlap
+    rig.startRelay(noBounces);
+
+    sendAround(domains, 40);
+
+    await("40 messages delivered", WAIT, () -> google.received.size() == 40 && rig.queued() == 0);
+    assertTrue(google.maxSessions.get() <= 2, "sessions at once: " + google.maxSessions.get());
+    // Token bucket of 10 refilling at 10/s: the 40th message is at least 3 s after the first.
+    List<Long> t = google.arrivals;
+    double spread = (t.get(39) - t.get(0)) / 1e9;
+    assertTrue(spread >= 2.9, "40 messages in " + spread + " s");
+    for (int i = 0; i < t.size(); i++) {
+      int inSecond = 0;
+      for (long other : t) {
+        if (other >= t.get(i) && other < t.get(i) + TimeUnit.SECONDS.toNanos(1)) {
+          inSecond++;
+        }
+      }
+      assertTrue(inSecond <= 20, inSecond + " messages in the second from arrival " + i); // burst 10 + 10 refilled
+    }
+    assertTrue(scraped("signet_shaping_throttled_total{provider=\"google\"}") > 0);
+    assertEquals(40.0, scraped("signet_deliveries_total{provider=\"google\",result=\"delivered\"}"));
+  }
+
+  @Test
+  void aGmail421SuspendsGoogleAndEveryMessageArrivesAfterwards() throws Exception {
+    shaping("providers:\n  google:\n    connections: 1\nbackoff:\n  google-unsolicited-rate:\n    for: 2s\n");
+    List<String> domains = domains(3, "gmail-smtp-in.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2").limitPerSession(3,
+        "421 4.7.28 [127.0.0.1] Our system has detected an unusual rate of unsolicited mail originating from "
+            + "your IP address. To protect our users from spam, mail sent from your IP address has been "
+            + "temporarily rate limited. - gsmtp");
+    rig.startRelay(noBounces);
+
+    List<Envelope> sent = sendAround(domains, 7);
+
+    await("7 messages delivered", WAIT, () -> google.received.size() == 7 && rig.queued() == 0);
+    assertTrue(google.refusedMail.get() >= 2, "refused: " + google.refusedMail.get());
+    List<Long> t = google.arrivals;
+    for (int i : new int[] {3, 6}) {
+      double gap = (t.get(i) - t.get(i - 1)) / 1e9;
+      assertTrue(gap >= 2.0, "message " + (i + 1) + " came " + gap + " s after the 421 instead of after the suspension");
+    }
+    assertTrue(scraped("signet_shaping_throttled_total{provider=\"google\"}") > 0);
+    assertEquals(0.0, scraped("signet_shaping_suspended{provider=\"google\"}"), "lifted by itself");
+    assertEquals(0.0, scraped("signet_deliveries_total{provider=\"google\",result=\"bounced\"}"));
+    assertEquals(7, sent.size());
+  }
+
+  @Test
+  void microsoftServerBusyKeepsMailQueuedThenDeliversItOnFewerConnections() throws Exception {
+    List<String> domains = domains(6, "contoso-test.mail.protection.outlook.com", "127.0.0.3");
+    ScriptedMx microsoft = rig.scripted("127.0.0.3").refuseMail("451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77719)");
+    microsoft.dataMillis = 50;
+    rig.startRelay(noBounces); // the shipped rules: microsoft-throttled = 2 connections for 15 minutes
+
+    sendAround(domains, 30);
+
+    await("refusals seen", WAIT, () -> microsoft.refusedMail.get() >= 6);
+    microsoft.refuseMail(null);
+    microsoft.maxConcurrent.set(0);
+    await("30 messages delivered", WAIT, () -> microsoft.received.size() == 30 && rig.queued() == 0);
+    assertTrue(microsoft.maxConcurrent.get() <= 2, "transactions at once after the 451s: " + microsoft.maxConcurrent.get());
+    assertTrue(microsoft.openSessions.get() <= 2, "sessions kept open: " + microsoft.openSessions.get());
+    assertEquals(30.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"delivered\"}"));
+    assertEquals(0.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"bounced\"}"));
+  }
+
+  @Test
+  void heldBackMailCountsNoAttemptAndWaitsForTheHoldsEnd() throws Exception {
+    shaping("providers:\n  google:\n    rate: 1/hour\n");
+    List<String> domains = domains(2, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
+    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    Envelope second = rig.send("app@example.com", "b@" + domains.get(1));
+    await("second held", WAIT, () -> !rig.onDisk(second.id()).recipients().get(0).lastReply().isEmpty());
+
+    Envelope.Recipient r = rig.onDisk(second.id()).recipients().get(0);
+    assertEquals(0, r.attempts(), "a hold is no attempt");
+    assertTrue(r.lastReply().contains("held back by shaping: provider google rate 1/hour until"), r.lastReply());
+    Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
+    assertTrue(wait.compareTo(Duration.ofMinutes(59)) > 0 && wait.compareTo(Duration.ofMinutes(73)) < 0, "due in " + wait);
+    assertEquals(1, google.received.size());
+  }
+
+  @Test
+  void heldBackMailStillExpiresAtMaxAge() throws Exception {
+    shaping("providers:\n  google:\n    rate: 1/hour\n");
+    List<String> domains = domains(1, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.maxAge = Duration.ofSeconds(2);
+    AtomicInteger expired = new AtomicInteger();
+    rig.startRelay((message, failed, file) -> {
+      expired.addAndGet(failed.size());
+      assertTrue(failed.get(0).lastReply().contains("held back by shaping"), failed.get(0).lastReply());
+      return "From: <>\r\nSubject: expired\r\n\r\nexpired\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    });
+
+    Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
+    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    Envelope second = rig.send("app@example.com", "b@" + domains.get(0));
+
+    await("second expired at max-age", WAIT, () -> expired.get() == 1);
+    assertEquals(1, google.received.size());
+  }
+
+  @Test
+  void aBriefHoldLeavesTheEnvelopeOnDiskAsItWas() throws Exception {
+    shaping("providers:\n  google:\n    rate: 2/minute\n"); // one token every 30 s
+    List<String> domains = domains(1, "aspmx.l.google.com", "127.0.0.2");
+    ScriptedMx google = rig.scripted("127.0.0.2");
+    rig.startRelay(noBounces);
+
+    for (int i = 0; i < 2; i++) {
+      rig.send("app@example.com", "a" + i + "@" + domains.get(0));
+    }
+    await("two delivered", WAIT, () -> google.received.size() == 2);
+    Envelope third = rig.send("app@example.com", "c@" + domains.get(0));
+    await("third held", WAIT, () -> scraped("signet_shaping_throttled_total{provider=\"google\"}") >= 1);
+
+    Envelope.Recipient r = rig.onDisk(third.id()).recipients().get(0);
+    assertEquals(Envelope.Recipient.pending(r.address()), r, "a brief hold writes nothing (no fsync per hold)");
+    assertEquals(2, google.received.size());
+  }
+}
