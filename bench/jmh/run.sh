@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Signet's JMH benchmarks (raw crypto ceilings and the signer, side by side in one JVM run) and prints
-# the table with the issue-2 ratios. Usage: bench/jmh/run.sh [benchmark regex ...]
+# the table with the target ratios. Usage: bench/jmh/run.sh [benchmark regex ...]
 # Environment: ROUNDS (passes over the whole suite, 3), WI (warmup iterations, 2), I (measurement iterations, 3),
 # T (seconds per iteration, 1). About 90 s per round for the 13 benchmarks on a 2-core machine.
 # Builds first: installs the main project into the local Maven repository (tests skipped), then the

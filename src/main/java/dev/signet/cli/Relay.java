@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running relay, assembled from the stages of DESIGN.md: submission listeners, the signing
+ * One running relay, assembled from the stages of docs/ARCHITECTURE.md: submission listeners, the signing
  * pipeline (keys reloaded live), the spool, the delivery scheduler and the metrics endpoint with
  * its health checks. {@code serve} runs one per process; tests start several in one JVM.
  */

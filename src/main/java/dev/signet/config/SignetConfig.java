@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * The whole configuration of one relay: conf/signet.yaml (or embedded defaults) plus SIGNET_*
  * environment overrides, read once at start and passed down as immutable records.
- * Keys and value formats are the contract of DESIGN.md ("Config").
+ * Keys and value formats are a contract with operators (docs/ARCHITECTURE.md, "Contracts with
+ * operators").
  */
 public record SignetConfig(
     String hostname,

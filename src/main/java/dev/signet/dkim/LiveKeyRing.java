@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The key ring in force, reloaded without a restart (DESIGN.md "Keys": rotation by adding a
+ * The key ring in force, reloaded without a restart (docs/ARCHITECTURE.md, "Keys": rotation by adding a
  * selector and renaming the old one to {@code .pem.retired}). {@link #reload} loads the directory
  * again and swaps the ring atomically: each message reads {@link #current} once, so it is signed
  * wholly with the old or wholly with the new keys. A ring that fails to load (a key with loose

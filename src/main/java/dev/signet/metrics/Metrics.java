@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The relay's meters under the names of DESIGN.md ("Metrics"). Every label takes values from a
+ * The relay's meters under their contract names (docs/ARCHITECTURE.md,
+ * "Contracts with operators"). Every label takes values from a
  * closed enum, so cardinality stays bounded whatever the traffic (never an address or a domain).
  * One instance per relay: tests run several relays in one JVM, so nothing here is static.
  */

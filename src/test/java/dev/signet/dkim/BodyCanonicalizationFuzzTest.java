@@ -7,7 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /**
- * Issue 6 fuzz target for body canonicalization (RFC 6376 §3.4.3, §3.4.4): simple and relaxed are
+ * Fuzz target for body canonicalization (RFC 6376 §3.4.3, §3.4.4): simple and relaxed are
  * idempotent (c(c(x)) == c(x), as "canonical form" implies), the body hash does not depend on how
  * the body is cut into writes, and relaxed gives the same bytes with each scan (eight-byte, SIMD
  * with and without its block path). Any exception is a finding: it takes any bytes. One fuzz target per

@@ -4,7 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.signet.config.SignetConfig.Canonicalization.Canon;
 import java.util.Arrays;
 
-/** Issue 6 fuzz target: relaxed header canonicalization (RFC 6376 §3.4.2) is idempotent. */
+/** Fuzz target: relaxed header canonicalization (RFC 6376 §3.4.2) is idempotent. */
 class HeaderCanonicalizationFuzzTest {
 
   /**

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.wiser.Wiser;
 
 /**
- * Issue 6 fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
+ * Fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
  * (SubmissionServer, 250 only once spooled), the Scheduler delivers through the real SmtpSender and
  * real DNS (TestDnsServer). A DNS or MX fault defers the message (on disk, 4xx last reply), nothing
  * is lost, and once the fault clears it is delivered exactly once, still verifying.
