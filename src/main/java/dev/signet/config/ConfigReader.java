@@ -1,7 +1,7 @@
 package dev.signet.config;
 
 import dev.signet.config.SignetConfig.BareLineEndings;
-import dev.signet.config.SignetConfig.Canonicalization;
+import dev.signet.dkim.Canonicalization;
 import dev.signet.config.SignetConfig.SmarthostTls;
 import dev.signet.config.SignetConfig.TlsMode;
 import dev.signet.config.SignetConfig.UnsignedPolicy;

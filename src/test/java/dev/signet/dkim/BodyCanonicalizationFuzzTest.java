@@ -2,7 +2,7 @@ package dev.signet.dkim;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 

@@ -55,13 +55,13 @@ final class Fixtures {
   static SignetConfig.Dkim settings(String canonicalization, Optional<Duration> expire) {
     SignetConfig.Dkim d = SignetConfig.defaults().dkim();
     return new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(),
-        SignetConfig.Canonicalization.parse(canonicalization), expire, d.subdomains(), d.unsigned());
+        Canonicalization.parse(canonicalization), expire, d.subdomains(), d.unsigned());
   }
 
   static SignetConfig.Dkim settings(String canonicalization, List<String> headers, List<String> oversign) {
     SignetConfig.Dkim d = SignetConfig.defaults().dkim();
     return new SignetConfig.Dkim(d.keys(), headers, oversign,
-        SignetConfig.Canonicalization.parse(canonicalization), Optional.empty(), d.subdomains(), d.unsigned());
+        Canonicalization.parse(canonicalization), Optional.empty(), d.subdomains(), d.unsigned());
   }
 
   /** A message split into header fields (folding kept) and body; line ends must be CRLF. */

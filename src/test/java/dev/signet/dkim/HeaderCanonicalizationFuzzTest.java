@@ -1,7 +1,7 @@
 package dev.signet.dkim;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.util.Arrays;
 
 /** Fuzz target: relaxed header canonicalization (RFC 6376 §3.4.2) is idempotent. */

@@ -49,7 +49,7 @@ public class BodyHashBench {
     System.setProperty("signet.simd.blocks", String.valueOf(scan.equals("simd")));
     SignetConfig.Dkim d = SignetConfig.defaults().dkim();
     SignetConfig.Dkim settings = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(),
-        SignetConfig.Canonicalization.parse("relaxed/" + canonicalization), d.expire(), d.subdomains(), d.unsigned());
+        dev.signet.dkim.Canonicalization.parse("relaxed/" + canonicalization), d.expire(), d.subdomains(), d.unsigned());
     signer = new Signer(settings, Clock.systemUTC());
     body = Messages.body(RawSha256Bench.SIZE, text.equals("plain"));
   }
