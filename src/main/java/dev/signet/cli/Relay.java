@@ -67,8 +67,8 @@ final class Relay implements AutoCloseable {
    */
   static Relay start(SignetConfig c, KeyRing ring) throws IOException {
     Metrics metrics = new Metrics();
-    LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics);
-    Signer signer = new Signer(c.dkim(), Clock.systemUTC(), metrics);
+    LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics.signing());
+    Signer signer = new Signer(c.dkim().signer(), Clock.systemUTC(), metrics.signing());
     log.info("signing providers: {}", signer.providers());
     boolean subdomains = c.dkim().subdomains();
     // The ring is read once per message: a reload never mixes old and new keys in one message.

@@ -1,6 +1,7 @@
 package dev.signet.config;
 
 import dev.signet.dkim.Canonicalization;
+import dev.signet.dkim.SignerOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -110,7 +111,12 @@ public record SignetConfig(
       Canonicalization canonicalization,
       Optional<Duration> expire,
       boolean subdomains,
-      UnsignedPolicy unsigned) {}
+      UnsignedPolicy unsigned) {
+    /** What of this the signer itself uses. */
+    public SignerOptions signer() {
+      return new SignerOptions(canonicalization, headers, oversign, expire);
+    }
+  }
 
   public enum UnsignedPolicy { RELAY, REJECT }
 

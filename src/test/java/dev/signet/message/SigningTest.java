@@ -36,7 +36,7 @@ class SigningTest {
 
   private static Submission relay(String... settings) {
     SignetConfig config = Fixtures.config(settings);
-    return new Submission(config, ring, new Signer(config.dkim(), Clock.systemUTC()));
+    return new Submission(config, ring, new Signer(config.dkim().signer(), Clock.systemUTC()));
   }
 
   @Test

@@ -42,7 +42,7 @@ class SubmissionFuzzTest {
           + bareLineEndings + "\n");
       SignetConfig config = SignetConfig.load(Optional.of(yaml), Map.of());
       Clock clock = Clock.fixed(TRACE_TIME, ZoneOffset.UTC);
-      return new Submission(config, KeyRing.load(keys), new Signer(config.dkim(), clock));
+      return new Submission(config, KeyRing.load(keys), new Signer(config.dkim().signer(), clock));
     } catch (Exception e) {
       throw new IllegalStateException("fuzz fixture", e);
     }

@@ -66,7 +66,7 @@ class FaultRecoveryTest {
     sender = new SmtpSender(config);
     scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics);
     server = new SubmissionServer(config, new Submission(config, KeyRing.load(dkim.keys()),
-        new Signer(dkim, Clock.systemUTC())), rig.spool, metrics);
+        new Signer(dkim.signer(), Clock.systemUTC())), rig.spool, metrics);
     server.start();
     scheduler.start();
   }
