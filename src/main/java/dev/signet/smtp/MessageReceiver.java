@@ -1,5 +1,6 @@
 package dev.signet.smtp;
 
+import dev.signet.dkim.SignatureTags;
 import dev.signet.message.MessageException;
 import dev.signet.message.MessageSink;
 import dev.signet.message.Prepared;
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -103,7 +105,7 @@ final class MessageReceiver implements MessageHandlerFactory {
         reply = refusal.get(); // known only now; the message is discarded (closing `in`)
       } else {
         spool.accept(in, Envelope.received(in.id(), tx.sender(), tx.recipients(), client, session.getHelo(),
-            user.map(User::name), now, in.size(), prepared.signatures()));
+            user.map(User::name), now, in.size(), prepared.signatures().stream().map(SignatureTags::toString).toList()));
         reply = "250 2.0.0 Ok: queued as " + in.id();
       }
     } catch (MessageException e) {
@@ -147,11 +149,9 @@ final class MessageReceiver implements MessageHandlerFactory {
     boolean accepted = reply.startsWith("2");
     metrics.received(accepted ? Metrics.Received.ACCEPTED
         : reply.startsWith("4") ? Metrics.Received.DEFERRED : Metrics.Received.REJECTED);
-    List<String> signatures = prepared.map(Prepared::signatures).orElse(List.of());
+    List<SignatureTags> signatures = prepared.map(Prepared::signatures).orElse(List.of());
     if (accepted) {
-      signatures.stream().map(s -> tag(s, "a"))
-          .filter(a -> a.equals("rsa-sha256") || a.equals("ed25519-sha256"))
-          .forEach(metrics::signed);
+      signatures.forEach(s -> metrics.signed(s.algorithm().tag()));
       if (signatures.isEmpty()) {
         metrics.unsigned(Metrics.Unsigned.NO_KEY_RELAYED);
       }
@@ -161,17 +161,8 @@ final class MessageReceiver implements MessageHandlerFactory {
     log.info("message id={} client={} user={} from=<{}> rcpts={} size={} signatures=[{}] result={} reply=\"{}\"",
         id == null ? "-" : id, client, user.map(User::name).orElse("-"), tx.sender(), tx.recipients().size(),
         prepared.map(p -> Long.toString(p.size())).orElse("-"),
-        String.join("; ", signatures), accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected",
-        reply);
+        signatures.stream().map(SignatureTags::toString).collect(Collectors.joining("; ")),
+        accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected", reply);
     return reply;
-  }
-
-  private static String tag(String signature, String name) {
-    for (String part : signature.split(" ")) {
-      if (part.startsWith(name + "=")) {
-        return part.substring(name.length() + 1);
-      }
-    }
-    return "";
   }
 }
