@@ -41,7 +41,7 @@ final class DataCommands {
       MessageInput input = new MessageInput(data, receiver.maxSize(), () -> MessageInput.readToEnd(data));
       String reply;
       try {
-        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
         sess.sendResponse(reply);
       } finally {
         // RFC 5321 §4.1.1.4: the transaction ends with the data; reset after the reply, so a graceful
@@ -78,7 +78,7 @@ final class DataCommands {
       MessageInput input = new MessageInput(chunks, receiver.maxSize(), chunks::discardChunk);
       String reply;
       try {
-        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
         sess.sendResponse(reply);
       } finally {
         sess.resetMailTransaction(); // after the reply, as for DATA

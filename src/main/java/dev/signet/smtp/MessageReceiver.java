@@ -56,7 +56,7 @@ final class MessageReceiver implements MessageHandlerFactory {
 
   @Override
   public MessageHandler create(MessageContext context) {
-    return new Transaction();
+    return new MailTransaction();
   }
 
   /**
@@ -65,7 +65,7 @@ final class MessageReceiver implements MessageHandlerFactory {
    *
    * @throws IOException only when the client's connection failed; there is nobody to reply to
    */
-  String receive(Session session, Transaction tx, MessageInput data) throws IOException {
+  String receive(Session session, MailTransaction tx, MessageInput data) throws IOException {
     Instant now = clock.instant();
     Optional<User> user = ClientPolicy.user(session);
     String client = ClientPolicy.client(session).getHostAddress();
@@ -85,7 +85,7 @@ final class MessageReceiver implements MessageHandlerFactory {
     }
   }
 
-  private String receive(Session session, Transaction tx, MessageInput data, Incoming incoming, Optional<User> user,
+  private String receive(Session session, MailTransaction tx, MessageInput data, Incoming incoming, Optional<User> user,
       String client, Instant now) throws IOException {
     Prepared prepared = null;
     String reply;
@@ -143,7 +143,7 @@ final class MessageReceiver implements MessageHandlerFactory {
   }
 
   /** The one log line per message (Postfix style: greppable key=value, queue id in the MDC too). */
-  private String finish(String id, Transaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
+  private String finish(String id, MailTransaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
       String reply) {
     boolean accepted = reply.startsWith("2");
     metrics.received(accepted ? Metrics.Received.ACCEPTED
