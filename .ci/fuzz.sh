@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6: a bounded coverage-guided fuzz run (Jazzer) of the message normalizer and the DKIM
+# Fuzz targets: a bounded coverage-guided fuzz run (Jazzer) of the message normalizer and the DKIM
 # canonicalizers. Plain `mvn verify` only replays the committed seed inputs; here each @FuzzTest is
 # fuzzed for its maxDuration (20 + 10 + 10 s; starting a JVM with the Jazzer agent costs another
 # 20-40 s each on a busy 2-core box). Jazzer fuzzes one target per JVM, so each fuzz test is alone in

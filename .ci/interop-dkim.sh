@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DKIM interop with verifiers Signet did not write (issue 2, "Proof"): every corpus message is signed
+# DKIM interop with verifiers Signet did not write (proof that receivers accept the signatures): every corpus message is signed
 # by `signet sign` with RSA-2048 and Ed25519 keys made by `signet keygen`, under each of the four
 # canonicalizations (RFC 6376 §3.4), and verified by dkimpy and Mail::DKIM, which fetch the keys from
 # a real DNS server (dnsmasq on 127.0.0.1) serving the TXT records exactly as keygen printed them.

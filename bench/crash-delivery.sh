@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash test of submission *and delivery* (issue 6): clients submit continuously (1 to 3 recipients
+# Crash test of submission *and delivery*: clients submit continuously (1 to 3 recipients
 # over two domains) while the relay JVM is SIGKILLed at random moments and restarted; it delivers
 # through a smarthost that is a recording SMTP sink in the driver (bench/smtp_sink.py), which answers
 # 250 only after the message's token and recipients are fsynced to its record, and defers 10 % of

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash test of the submission path (issue 3): several SMTP clients send continuously while the relay
+# Crash test of the submission path: several SMTP clients send continuously while the relay
 # JVM is killed with SIGKILL at random moments (default 20 times) and restarted. After every kill the
 # spool on disk is checked, as the next start will find it: every message that got a 250 must be in
 # queue/ complete (envelope parses, message ends with its trailer, DKIM signature verifies with

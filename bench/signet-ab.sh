@@ -5,7 +5,7 @@
 #   bench/signet-ab.sh [--rounds 3] [--messages 20000] [--sessions 20] [--size 4096] NAME=JAR NAME=JAR ...
 #
 # e.g. build the old commit in a worktree, then
-#   bench/signet-ab.sh before=/work/wt-old/target/signet.jar after=target/signet.jar
+#   bench/signet-ab.sh before=/tmp/signet-before.jar after=target/signet.jar
 # Each run: a fresh relay (bench/signet-relay.sh with BENCH_SIGNET_JAR=JAR, empty spool) and bench/load.sh
 # delivering to smtp-sink (from the postfix package: bench/peer/postfix-opendkim.sh install). Raw lines and
 # the summary go to stdout and to bench/target/ab-<time>.txt.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the JMH results of bench/jmh/run.sh as a table with the ratios issue 2 sets targets for.
+"""Prints the JMH results of bench/jmh/run.sh as a table with the ratios the signing targets are
+set for (docs/ARCHITECTURE.md, "Signing providers").
 
 Usage: report.py [--providers FILE] round1.json [round2.json ...]
 Each JSON is one pass over the suite ("round"). Per benchmark: the median over every measurement iteration of

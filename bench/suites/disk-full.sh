@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6 fault suite, disk full: `signet serve` with its spool on a real 2 MB tmpfs. Messages are
+# Fault suite, disk full: `signet serve` with its spool on a real 2 MB tmpfs. Messages are
 # submitted until the filesystem is full; the relay must answer 4xx (451/452 4.3.x), never 250, for
 # what it cannot store; every message that got a 250 must be in the spool, complete (dkimpy verifies
 # it); once space is freed it accepts again. Needs root (mount) and python3-dkim.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6 memory check: `signet serve` at -Xmx128m receives one large message streamed end to end
+# Memory check: `signet serve` at -Xmx128m receives one large message streamed end to end
 # (SMTP DATA -> normalize -> sign -> spool) and must accept it, with the spooled file verifying
 # (dkimpy); then N idle connections are held open and the relay's RSS (VmRSS) is reported.
 # CI form: 30 MB and 200 connections. Long form: MESSAGE_MB=100 CONNECTIONS=1000.

@@ -1,8 +1,8 @@
 package dev.signet.cli;
 
 import dev.signet.dkim.DnsRecord;
+import dev.signet.dkim.TagList;
 import java.util.List;
-import java.util.Locale;
 import org.xbill.DNS.Type;
 
 /** DKIM: each selector's published TXT record, compared with the key on disk (RFC 6376 §3.6.2). */
@@ -32,34 +32,23 @@ final class DnsCheck {
           + " separate TXT records; publish one record made of several quoted strings", fix);
     }
     String published = dkim.get(0);
-    String p = tag(published, "p");
+    String p = TagList.value(published, "p").orElse(null);
     if (p == null) {
       return Diagnosis.fail(kind, name, "BROKEN: the TXT record has no p= tag: " + abbreviate(published), fix);
     }
-    String wanted = tag(expected.value(), "p");
+    String wanted = TagList.value(expected.value(), "p").orElse(null);
     if (p.isEmpty()) {
       return Diagnosis.fail(kind, name, "MISMATCH: published with an empty p= (key revoked)", fix);
     }
     if (!p.equals(wanted)) {
       return Diagnosis.fail(kind, name, "MISMATCH: the published key differs from the key on disk", fix);
     }
-    String k = tag(published, "k");
-    String wantedK = tag(expected.value(), "k");
+    String k = TagList.value(published, "k").orElse(null);
+    String wantedK = TagList.value(expected.value(), "k").orElse(null);
     if (k != null && !k.equalsIgnoreCase(wantedK)) {
       return Diagnosis.fail(kind, name, "MISMATCH: published k=" + k + " but the key is " + wantedK, fix);
     }
     return Diagnosis.pass(kind, name, "published key matches the key on disk");
-  }
-
-  /** The value of tag {@code name} in a tag=value list (RFC 6376 §3.2), whitespace removed; null if absent. */
-  static String tag(String record, String name) {
-    for (String part : record.split(";")) {
-      int eq = part.indexOf('=');
-      if (eq > 0 && part.substring(0, eq).strip().toLowerCase(Locale.ROOT).equals(name)) {
-        return part.substring(eq + 1).replaceAll("\\s+", "");
-      }
-    }
-    return null;
   }
 
   private static String abbreviate(String s) {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code signet keygen}: writes {@code DIR/D/S.pem} (PKCS#8, mode 0600) and prints the TXT record
- * to publish (DESIGN.md, "CLI").
+ * to publish (docs/ARCHITECTURE.md, "Keys").
  */
 @Command(name = "keygen", mixinStandardHelpOptions = true,
     description = "Generate a DKIM selector keypair and print its DNS record.")

@@ -6,7 +6,8 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code java -jar signet.jar <command>}: the commands of DESIGN.md ("CLI"). */
+/** {@code java -jar signet.jar <command>}: the commands of README.md, "Commands"
+ * (docs/ARCHITECTURE.md, "Contracts with operators"). */
 @Command(
     name = "signet",
     mixinStandardHelpOptions = true,

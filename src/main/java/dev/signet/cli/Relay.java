@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running relay, assembled from the stages of DESIGN.md: submission listeners, the signing
+ * One running relay, assembled from the stages of docs/ARCHITECTURE.md: submission listeners, the signing
  * pipeline (keys reloaded live), the spool, the delivery scheduler and the metrics endpoint with
  * its health checks. {@code serve} runs one per process; tests start several in one JVM.
  */
@@ -78,8 +78,8 @@ final class Relay implements AutoCloseable {
    */
   static Relay start(SignetConfig c, KeyRing ring) throws IOException {
     Metrics metrics = new Metrics();
-    LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics);
-    Signer signer = new Signer(c.dkim(), Clock.systemUTC(), metrics);
+    LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics.signing());
+    Signer signer = new Signer(c.dkim().signer(), Clock.systemUTC(), metrics.signing());
     log.info("signing providers: {}", signer.providers());
     boolean subdomains = c.dkim().subdomains();
     // The ring is read once per message: a reload never mixes old and new keys in one message.

@@ -77,7 +77,7 @@ final class SignCommand implements Callable<Integer> {
     } catch (DkimException e) {
       throw new CommandFailure(e.getMessage());
     }
-    Submission submission = new Submission(cfg, new Signer(settings, Clock.systemUTC()), author -> choose(ring, author, settings));
+    Submission submission = new Submission(cfg, new Signer(settings.signer(), Clock.systemUTC()), author -> choose(ring, author, settings));
 
     // java.io.tmpdir read now, not cached: a caller (or test) may point it at a roomier disk.
     Path spool = Files.createTempFile(Path.of(System.getProperty("java.io.tmpdir")), "signet-sign-", ".body");

@@ -1,8 +1,8 @@
 package dev.signet.config;
 
 import dev.signet.config.SignetConfig.BareLineEndings;
-import dev.signet.config.SignetConfig.Canonicalization;
 import dev.signet.config.SignetConfig.MtaStsMode;
+import dev.signet.dkim.Canonicalization;
 import dev.signet.config.SignetConfig.SmarthostTls;
 import dev.signet.config.SignetConfig.TlsLevel;
 import dev.signet.config.SignetConfig.TlsMode;

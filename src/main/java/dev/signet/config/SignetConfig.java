@@ -1,5 +1,7 @@
 package dev.signet.config;
 
+import dev.signet.dkim.Canonicalization;
+import dev.signet.dkim.SignerOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -15,7 +17,8 @@ import java.util.Optional;
 /**
  * The whole configuration of one relay: conf/signet.yaml (or embedded defaults) plus SIGNET_*
  * environment overrides, read once at start and passed down as immutable records.
- * Keys and value formats are the contract of DESIGN.md ("Config").
+ * Keys and value formats are a contract with operators (docs/ARCHITECTURE.md, "Contracts with
+ * operators").
  */
 public record SignetConfig(
     String hostname,
@@ -128,36 +131,10 @@ public record SignetConfig(
       Canonicalization canonicalization,
       Optional<Duration> expire,
       boolean subdomains,
-      UnsignedPolicy unsigned) {}
-
-  /** Header and body canonicalization, RFC 6376 §3.4 ({@code c=header/body}). */
-  public record Canonicalization(Canon header, Canon body) {
-    public enum Canon { SIMPLE, RELAXED }
-
-    public static Canonicalization parse(String text) {
-      String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split("/", -1);
-      if (parts.length > 2 || parts[0].isEmpty()) {
-        throw new IllegalArgumentException("expected header/body canonicalization like relaxed/relaxed, got '" + text + "'");
-      }
-      Canon header = canon(parts[0], text);
-      // RFC 6376 §3.5 c=: a missing body algorithm means "simple".
-      Canon body = parts.length == 2 ? canon(parts[1], text) : Canon.SIMPLE;
-      return new Canonicalization(header, body);
-    }
-
-    private static Canon canon(String name, String text) {
-      return switch (name) {
-        case "simple" -> Canon.SIMPLE;
-        case "relaxed" -> Canon.RELAXED;
-        default -> throw new IllegalArgumentException(
-            "expected simple or relaxed in '" + text + "', got '" + name + "'");
-      };
-    }
-
-    /** The value of the c= tag. */
-    @Override
-    public String toString() {
-      return header.name().toLowerCase(java.util.Locale.ROOT) + "/" + body.name().toLowerCase(java.util.Locale.ROOT);
+      UnsignedPolicy unsigned) {
+    /** What of this the signer itself uses. */
+    public SignerOptions signer() {
+      return new SignerOptions(canonicalization, headers, oversign, expire);
     }
   }
 

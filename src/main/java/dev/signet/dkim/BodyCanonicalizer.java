@@ -1,6 +1,6 @@
 package dev.signet.dkim;
 
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 
 /**
  * Body canonicalization, RFC 6376 §3.4.3 (simple) and §3.4.4 (relaxed), as a stream: bytes go in

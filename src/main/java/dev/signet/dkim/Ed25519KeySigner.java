@@ -12,7 +12,7 @@ import org.bouncycastle.crypto.util.PrivateKeyFactory;
 /**
  * ed25519-sha256 (RFC 8463 §3): PureEdDSA (Ed25519, RFC 8032) over the SHA-256 hash of the
  * canonical header data, i.e. Ed25519 signs 32 bytes. BouncyCastle's lightweight signer: about
- * 20 times the JDK's rate on these machines (DESIGN.md).
+ * 20 times the JDK's rate (docs/ARCHITECTURE.md, "Signing providers").
  */
 final class Ed25519KeySigner implements KeySigner {
   /** Parsed once per key: the parameters cache the public point that every signature needs. */

@@ -1,6 +1,6 @@
 package dev.signet.dkim;
 
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.io.ByteArrayOutputStream;
 
 /** Header field canonicalization, RFC 6376 §3.4.1 (simple) and §3.4.2 (relaxed). */

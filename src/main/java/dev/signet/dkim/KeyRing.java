@@ -14,7 +14,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The signing keys on disk: {@code <keys>/<domain>/<selector>.pem} (DESIGN.md, "Keys"). The path
+ * The signing keys on disk: {@code <keys>/<domain>/<selector>.pem} (docs/ARCHITECTURE.md, "Keys"). The path
  * names the signing domain (d=) and selector (s=); the PEM holds an RSA or Ed25519 PKCS#8 key.
  * {@code <selector>.pem.retired} marks a key that stays published but no longer signs. Immutable.
  */

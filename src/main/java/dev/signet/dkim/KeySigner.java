@@ -2,7 +2,8 @@ package dev.signet.dkim;
 
 /**
  * One signature algorithm: signs the canonical header data (RFC 6376 §3.7) with a key. Pluggable
- * per algorithm so each can use the fastest provider available (DESIGN.md, "Facts measured").
+ * per algorithm so each can use the fastest provider available (docs/ARCHITECTURE.md,
+ * "Signing providers").
  * Implementations are thread-safe.
  */
 interface KeySigner {

@@ -1,6 +1,5 @@
 package dev.signet.dkim;
 
-import dev.signet.metrics.Metrics;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
@@ -17,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The key ring in force, reloaded without a restart (DESIGN.md "Keys": rotation by adding a
+ * The key ring in force, reloaded without a restart (docs/ARCHITECTURE.md, "Keys": rotation by adding a
  * selector and renaming the old one to {@code .pem.retired}). {@link #reload} loads the directory
  * again and swaps the ring atomically: each message reads {@link #current} once, so it is signed
  * wholly with the old or wholly with the new keys. A ring that fails to load (a key with loose
@@ -28,25 +27,25 @@ public final class LiveKeyRing implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveKeyRing.class);
 
   private final Path dir;
-  private final Metrics metrics;
+  private final SigningListener listener;
   private final AtomicReference<KeyRing> current;
   private volatile WatchService watcher;
   private Thread watching;
 
-  private LiveKeyRing(Path dir, KeyRing first, Metrics metrics) {
+  private LiveKeyRing(Path dir, KeyRing first, SigningListener listener) {
     this.dir = dir;
-    this.metrics = metrics;
+    this.listener = listener;
     this.current = new AtomicReference<>(first);
   }
 
-  /** Loads {@code dir} once; the first load must succeed. {@code metrics} may be null. */
-  public static LiveKeyRing load(Path dir, Metrics metrics) throws DkimException {
-    return new LiveKeyRing(dir, KeyRing.load(dir), metrics);
+  /** Loads {@code dir} once; the first load must succeed. Reloads are reported to {@code listener}. */
+  public static LiveKeyRing load(Path dir, SigningListener listener) throws DkimException {
+    return new LiveKeyRing(dir, KeyRing.load(dir), listener);
   }
 
   /** A live ring starting from an already loaded {@code ring} of {@code dir}. */
-  public static LiveKeyRing of(Path dir, KeyRing ring, Metrics metrics) {
-    return new LiveKeyRing(dir, ring, metrics);
+  public static LiveKeyRing of(Path dir, KeyRing ring, SigningListener listener) {
+    return new LiveKeyRing(dir, ring, listener);
   }
 
   public KeyRing current() {
@@ -64,18 +63,14 @@ public final class LiveKeyRing implements AutoCloseable {
       next = KeyRing.load(dir);
     } catch (DkimException e) {
       log.error("dkim.keys reload failed, keeping the keys in force: {}", e.getMessage());
-      if (metrics != null) {
-        metrics.keyReload(false);
-      }
+      listener.keysReloaded(false);
       return false;
     }
     current.set(next);
     log.info("dkim.keys reloaded: active [{}], retired [{}]",
         next.all().stream().map(SigningKey::describe).collect(Collectors.joining(", ")),
         next.retired().stream().map(SigningKey::describe).collect(Collectors.joining(", ")));
-    if (metrics != null) {
-      metrics.keyReload(true);
-    }
+    listener.keysReloaded(true);
     return true;
   }
 

@@ -1,7 +1,5 @@
 package dev.signet.dkim;
 
-import dev.signet.config.SignetConfig;
-import dev.signet.metrics.Metrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.Provider;
@@ -9,7 +7,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Signs messages with DKIM (RFC 6376, RFC 8463, RFC 8301): rsa-sha256 and ed25519-sha256, one
@@ -20,35 +17,35 @@ import java.util.concurrent.TimeUnit;
  * domain is known.
  */
 public final class Signer {
-  private final SignetConfig.Dkim settings;
+  private final SignerOptions options;
   private final Clock clock;
   private final HeaderCanonicalizer headerCanon;
   private final HeaderSelection.Policy selectionPolicy;
   private final KeySigner rsa;
   private final KeySigner ed25519;
   private final SelfCheck selfCheck;
-  private final Metrics metrics;
+  private final SigningListener listener;
 
-  public Signer(SignetConfig.Dkim settings, Clock clock) {
-    this(settings, clock, (Metrics) null);
+  public Signer(SignerOptions options, Clock clock) {
+    this(options, clock, SigningListener.NONE);
   }
 
-  /** A signer that records signing time and self-check failures in {@code metrics} (may be null). */
-  public Signer(SignetConfig.Dkim settings, Clock clock, Metrics metrics) {
-    this(settings, clock, RsaKeySigner.preferredProvider(), metrics);
+  /** A signer that reports signing times and self-check failures to {@code listener}. */
+  public Signer(SignerOptions options, Clock clock, SigningListener listener) {
+    this(options, clock, RsaKeySigner.preferredProvider(), listener);
   }
 
   /** With a given RSA provider: tests force the JDK fallback this way. */
-  Signer(SignetConfig.Dkim settings, Clock clock, Provider rsaProvider) {
-    this(settings, clock, rsaProvider, null);
+  Signer(SignerOptions options, Clock clock, Provider rsaProvider) {
+    this(options, clock, rsaProvider, SigningListener.NONE);
   }
 
-  private Signer(SignetConfig.Dkim settings, Clock clock, Provider rsaProvider, Metrics metrics) {
-    this.settings = settings;
+  private Signer(SignerOptions options, Clock clock, Provider rsaProvider, SigningListener listener) {
+    this.options = options;
     this.clock = clock;
-    this.metrics = metrics;
-    this.headerCanon = HeaderCanonicalizer.of(settings.canonicalization().header());
-    this.selectionPolicy = HeaderSelection.Policy.of(settings.headers(), settings.oversign());
+    this.listener = listener;
+    this.headerCanon = HeaderCanonicalizer.of(options.canonicalization().header());
+    this.selectionPolicy = HeaderSelection.Policy.of(options.headers(), options.oversign());
     this.rsa = new RsaKeySigner(rsaProvider);
     this.selfCheck = new SelfCheck(rsaProvider);
     this.ed25519 = new Ed25519KeySigner();
@@ -56,7 +53,7 @@ public final class Signer {
 
   /** A fresh body hash using the configured body canonicalization. */
   public BodyHash bodyHash() {
-    return new BodyHash(settings.canonicalization().body());
+    return new BodyHash(options.canonicalization().body());
   }
 
   /**
@@ -71,14 +68,14 @@ public final class Signer {
    */
   public List<String> sign(List<HeaderField> headers, BodyHash body, List<SigningKey> keys)
       throws DkimException {
-    if (body.canonicalization() != settings.canonicalization().body()) {
+    if (body.canonicalization() != options.canonicalization().body()) {
       throw new IllegalArgumentException("body hash made with " + body.canonicalization()
-          + " canonicalization, this signer uses " + settings.canonicalization());
+          + " canonicalization, this signer uses " + options.canonicalization());
     }
     long start = System.nanoTime();
     String bh = body.base64();
     long t = clock.instant().getEpochSecond();
-    Long x = settings.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
+    Long x = options.expire().map(d -> t + Math.max(1, d.toSeconds())).orElse(null);
     HeaderSelection selection = HeaderSelection.select(headers, selectionPolicy);
     if (!keys.isEmpty() && !selection.signsFrom()) {
       throw new DkimException(550, "5.6.0", "message has no From header field; DKIM must sign it (RFC 6376 §5.4)");
@@ -90,21 +87,19 @@ public final class Signer {
     List<String> out = new ArrayList<>(keys.size());
     for (SigningKey key : keys) {
       String unsigned = SignatureField.unsigned(
-          key, settings.canonicalization().toString(), t, x, selection.names(), bh);
+          key, options.canonicalization().toString(), t, x, selection.names(), bh);
       byte[] data = signedData(signed, unsigned);
       byte[] signature = signer(key).sign(key, data);
       if (!selfCheck.verifies(key, data, signature)) {
-        if (metrics != null) {
-          metrics.selfCheckFailure();
-        }
+        listener.selfCheckFailed();
         // RFC 3463 §3.8: X.7.5 "cryptographic failure"; temporary, the client keeps the message.
         throw new DkimException(451, "4.7.5", "signature by " + key.describe()
             + " did not verify with its public key; message not sent");
       }
       out.add(SignatureField.complete(unsigned, Base64.getEncoder().encodeToString(signature)));
     }
-    if (metrics != null && !keys.isEmpty()) {
-      metrics.signingTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    if (!keys.isEmpty()) {
+      listener.signed(System.nanoTime() - start);
     }
     return List.copyOf(out);
   }

@@ -49,7 +49,7 @@ public record SigningKey(
 
   /** For logs and metrics: {@code d=example.com s=rsa2026 a=rsa-sha256}. */
   public String describe() {
-    return "d=" + domain + " s=" + selector + " a=" + algorithm.tag();
+    return SignatureTags.of(this).toString();
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.signet.dkim.BodyHash;
 import dev.signet.dkim.DkimException;
 import dev.signet.dkim.HeaderField;
 import dev.signet.dkim.KeyRing;
+import dev.signet.dkim.SignatureTags;
 import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
 import java.io.ByteArrayOutputStream;
@@ -167,9 +168,7 @@ public final class Submission {
     byte[] headerBlock = block.toByteArray();
     sink.headers(headerBlock);
 
-    List<String> described = keys.stream()
-        .map(k -> "d=" + k.domain() + " s=" + k.selector() + " a=" + k.algorithm().tag())
-        .toList();
+    List<SignatureTags> described = keys.stream().map(SignatureTags::of).toList();
     return new Prepared(authorDomain, mailboxDomains, messageId, signatures.isEmpty() ? List.of() : described,
         headerBlock.length + bodySize);
   }

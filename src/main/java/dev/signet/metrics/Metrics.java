@@ -1,5 +1,6 @@
 package dev.signet.metrics;
 
+import dev.signet.dkim.SigningListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,11 +16,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The relay's meters under the names of DESIGN.md ("Metrics"). Every label takes values from a
+ * The relay's meters under their contract names (docs/ARCHITECTURE.md,
+ * "Contracts with operators"). Every label takes values from a
  * closed enum, so cardinality stays bounded whatever the traffic (never an address or a domain).
  * One instance per relay: tests run several relays in one JVM, so nothing here is static.
  */
@@ -187,6 +190,26 @@ public final class Metrics {
 
   public void selfCheckFailure() {
     selfCheckFailures.increment();
+  }
+
+  /** The signer's and the key ring's events, counted here. */
+  public SigningListener signing() {
+    return new SigningListener() {
+      @Override
+      public void signed(long nanos) {
+        signing.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public void selfCheckFailed() {
+        selfCheckFailure();
+      }
+
+      @Override
+      public void keysReloaded(boolean ok) {
+        keyReload(ok);
+      }
+    };
   }
 
   public void sessionOpened() {

@@ -8,9 +8,12 @@ import java.util.Optional;
 
 /**
  * Everything the relay knows about one spooled message besides its bytes: the SMTP envelope
- * (RFC 5321 §2.3.1), where it came from, and each recipient's delivery state. Stored next to the
- * message as {@code <id>.env}; replaced atomically whenever a recipient's state changes, so a
- * restart never re-sends to a recipient already delivered.
+ * (RFC 5321 §2.3.1), where it came from, and each recipient's delivery state. Written as text
+ * ({@link EnvelopeFormat}) at the head of the message's one file, {@code queue/<id>.msg}, when the
+ * message is accepted; once a recipient's state changes it is written to {@code queue/<id>.env},
+ * renamed over the previous one, and that file then stands in for the copy inside the .msg. Every
+ * change is on disk before anything follows from it, so a restart never re-sends to a recipient
+ * already delivered. The spool layout: {@link Spool}, and docs/ARCHITECTURE.md, "The spool directory".
  *
  * @param id the queue id
  * @param sender the MAIL FROM address; empty for the null sender {@code <>} (bounces, RFC 5321 §4.5.5)

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Takes spooled messages to delivery (DESIGN.md "Scheduler"): every pending recipient found in the
+ * Takes spooled messages to delivery (docs/ARCHITECTURE.md, "The way of one message"): every pending recipient found in the
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
  * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
  * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes

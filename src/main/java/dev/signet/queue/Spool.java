@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The durable queue of accepted messages (DESIGN.md "Spool"). Layout under the spool directory:
+ * The durable queue of accepted messages (docs/ARCHITECTURE.md, "The spool directory"). Layout under the spool directory:
  * <pre>
  * tmp/      messages being received and envelopes being rewritten; emptied at every start
  * queue/    &lt;id&gt;.msg: the {@link Envelope} as accepted, then the signed message;

@@ -9,7 +9,7 @@ import java.util.function.Predicate;
 import org.subethamail.smtp.server.Session;
 
 /**
- * Who may do what (DESIGN.md "SMTP behaviour"): relay from {@code clients.networks} or after AUTH;
+ * Who may do what (docs/ARCHITECTURE.md, "Guarantees": no open relay): relay from {@code clients.networks} or after AUTH;
  * AUTH only under TLS unless the client is on loopback; an authenticated user only with its domains.
  */
 final class ClientPolicy {

@@ -1,10 +1,5 @@
 package dev.signet.smtp;
 
-import dev.signet.smtp.DataStreams.Bdat;
-import dev.signet.smtp.DataStreams.ChunkStream;
-import dev.signet.smtp.DataStreams.DotData;
-import dev.signet.smtp.DataStreams.MessageInput;
-import dev.signet.smtp.DataStreams.SyntaxLost;
 import java.io.IOException;
 import java.io.InputStream;
 import org.subethamail.smtp.DropConnectionException;
@@ -43,10 +38,10 @@ final class DataCommands {
       }
       sess.sendResponse("354 End data with <CR><LF>.<CR><LF>");
       InputStream data = new DotData(sess.getRawInput());
-      MessageInput input = new MessageInput(data, receiver.maxSize(), () -> DataStreams.readToEnd(data));
+      MessageInput input = new MessageInput(data, receiver.maxSize(), () -> MessageInput.readToEnd(data));
       String reply;
       try {
-        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
         sess.sendResponse(reply);
       } finally {
         // RFC 5321 §4.1.1.4: the transaction ends with the data; reset after the reply, so a graceful
@@ -66,24 +61,24 @@ final class DataCommands {
 
     @Override
     public void execute(String command, Session sess) throws IOException, DropConnectionException {
-      Bdat bdat;
+      BdatChunks.Command bdat;
       try {
-        bdat = Bdat.parse(command);
-      } catch (SyntaxLost e) {
+        bdat = BdatChunks.Command.parse(command);
+      } catch (BdatChunks.SyntaxLost e) {
         throw new DropConnectionException(501, e.getMessage().substring(4));
       }
       if (!sess.isMailTransactionInProgress() || sess.getRecipientCount() == 0) {
         // RFC 3030 §2: the chunk is read even when refused, or its bytes would be read as commands.
-        DataStreams.skipFully(sess.getRawInput(), bdat.size());
+        BdatChunks.skip(sess.getRawInput(), bdat.size());
         sess.sendResponse(sess.isMailTransactionInProgress()
             ? "554 5.5.1 No valid recipients" : "503 5.5.1 Need MAIL and RCPT before BDAT");
         return;
       }
-      ChunkStream chunks = new ChunkStream(sess, bdat.size(), bdat.last());
+      BdatChunks chunks = new BdatChunks(sess, bdat.size(), bdat.last());
       MessageInput input = new MessageInput(chunks, receiver.maxSize(), chunks::discardChunk);
       String reply;
       try {
-        reply = receiver.receive(sess, (Transaction) sess.getMessageHandler(), input);
+        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
         sess.sendResponse(reply);
       } finally {
         sess.resetMailTransaction(); // after the reply, as for DATA

@@ -104,7 +104,7 @@ final class EnvelopeCommands {
           return;
         }
         sess.startMailTransaction();
-        ((Transaction) sess.getMessageHandler()).mail(path.address(), utf8);
+        ((MailTransaction) sess.getMessageHandler()).mail(path.address(), utf8);
         sess.sendResponse("250 2.1.0 Ok");
       } catch (RejectException e) {
         sess.sendResponse(e.getErrorResponse());
@@ -169,7 +169,7 @@ final class EnvelopeCommands {
         sess.sendResponse("503 5.5.1 Need MAIL before RCPT");
         return;
       }
-      Transaction transaction = (Transaction) sess.getMessageHandler();
+      MailTransaction transaction = (MailTransaction) sess.getMessageHandler();
       try {
         MailPath path = MailPath.parse(command, "TO:");
         if (!path.parameters().isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.signet.smtp;
 
+import dev.signet.dkim.SignatureTags;
 import dev.signet.message.MessageException;
 import dev.signet.message.MessageSink;
 import dev.signet.message.Prepared;
@@ -9,9 +10,8 @@ import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Incoming;
 import dev.signet.queue.Spool;
-import dev.signet.smtp.DataStreams.MessageInput;
-import dev.signet.smtp.DataStreams.SequenceBroken;
-import dev.signet.smtp.DataStreams.TooBig;
+import dev.signet.smtp.BdatChunks.SequenceBroken;
+import dev.signet.smtp.MessageInput.TooBig;
 import dev.signet.smtp.Users.User;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -58,7 +59,7 @@ final class MessageReceiver implements MessageHandlerFactory {
 
   @Override
   public MessageHandler create(MessageContext context) {
-    return new Transaction();
+    return new MailTransaction();
   }
 
   /**
@@ -67,7 +68,7 @@ final class MessageReceiver implements MessageHandlerFactory {
    *
    * @throws IOException only when the client's connection failed; there is nobody to reply to
    */
-  String receive(Session session, Transaction tx, MessageInput data) throws IOException {
+  String receive(Session session, MailTransaction tx, MessageInput data) throws IOException {
     Instant now = clock.instant();
     Optional<User> user = ClientPolicy.user(session);
     String client = ClientPolicy.client(session).getHostAddress();
@@ -87,7 +88,7 @@ final class MessageReceiver implements MessageHandlerFactory {
     }
   }
 
-  private String receive(Session session, Transaction tx, MessageInput data, Incoming incoming, Optional<User> user,
+  private String receive(Session session, MailTransaction tx, MessageInput data, Incoming incoming, Optional<User> user,
       String client, Instant now) throws IOException {
     Prepared prepared = null;
     String reply;
@@ -106,7 +107,8 @@ final class MessageReceiver implements MessageHandlerFactory {
         reply = refusal.get(); // known only now; the message is discarded (closing `in`)
       } else {
         Envelope envelope = suppression.failSuppressed(Envelope.received(in.id(), tx.sender(), tx.recipients(),
-            client, session.getHelo(), user.map(User::name), now, in.size(), prepared.signatures()));
+            client, session.getHelo(), user.map(User::name), now, in.size(),
+            prepared.signatures().stream().map(SignatureTags::toString).toList()));
         spool.accept(in, envelope);
         suppression.accepted(envelope, prepared.messageId());
         reply = "250 2.0.0 Ok: queued as " + in.id();
@@ -147,16 +149,14 @@ final class MessageReceiver implements MessageHandlerFactory {
   }
 
   /** The one log line per message (Postfix style: greppable key=value, queue id in the MDC too). */
-  private String finish(String id, Transaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
+  private String finish(String id, MailTransaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
       String reply) {
     boolean accepted = reply.startsWith("2");
     metrics.received(accepted ? Metrics.Received.ACCEPTED
         : reply.startsWith("4") ? Metrics.Received.DEFERRED : Metrics.Received.REJECTED);
-    List<String> signatures = prepared.map(Prepared::signatures).orElse(List.of());
+    List<SignatureTags> signatures = prepared.map(Prepared::signatures).orElse(List.of());
     if (accepted) {
-      signatures.stream().map(s -> tag(s, "a"))
-          .filter(a -> a.equals("rsa-sha256") || a.equals("ed25519-sha256"))
-          .forEach(metrics::signed);
+      signatures.forEach(s -> metrics.signed(s.algorithm().tag()));
       if (signatures.isEmpty()) {
         metrics.unsigned(Metrics.Unsigned.NO_KEY_RELAYED);
       }
@@ -166,17 +166,8 @@ final class MessageReceiver implements MessageHandlerFactory {
     log.info("message id={} client={} user={} from=<{}> rcpts={} size={} signatures=[{}] result={} reply=\"{}\"",
         id == null ? "-" : id, client, user.map(User::name).orElse("-"), tx.sender(), tx.recipients().size(),
         prepared.map(p -> Long.toString(p.size())).orElse("-"),
-        String.join("; ", signatures), accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected",
-        reply);
+        signatures.stream().map(SignatureTags::toString).collect(Collectors.joining("; ")),
+        accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected", reply);
     return reply;
-  }
-
-  private static String tag(String signature, String name) {
-    for (String part : signature.split(" ")) {
-      if (part.startsWith(name + "=")) {
-        return part.substring(name.length() + 1);
-      }
-    }
-    return "";
   }
 }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
- * The submission side of the relay (DESIGN.md "SMTP behaviour"): SubEthaSMTP listening on
+ * The submission side of the relay (docs/ARCHITECTURE.md, package `smtp`): SubEthaSMTP listening on
  * {@code listen.submission} (STARTTLS when {@code tls.*} is set) and optionally on
  * {@code listen.smtps} (implicit TLS, RFC 8314), with Signet's own EHLO, AUTH, MAIL, RCPT, DATA and
  * BDAT commands. Every accepted message is signed and in the {@link Spool} before its 250.

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Key rotation without a restart (DESIGN.md "Keys"): a new selector is added, the old key renamed
+ * Key rotation without a restart (docs/ARCHITECTURE.md, "Keys"): a new selector is added, the old key renamed
  * to .pem.retired, and the next message over SMTP is signed with the new selector only.
  */
 class KeyRotationTest {

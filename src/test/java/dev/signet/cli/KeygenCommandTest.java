@@ -28,7 +28,8 @@ class KeygenCommandTest {
   private static final Pattern ZONE_LINE =
       Pattern.compile("(\\S+) IN TXT \\( ((?:\"[^\"]*\" ?)+)\\)\\n?");
 
-  /** The quoted strings of a zone-file TXT line, checked against the shape DESIGN.md promises. */
+  /** The quoted strings of a zone-file TXT line, checked against RFC 6376 §3.6.1 and
+   * the zone-file shape keygen prints. */
   static List<String> txtStrings(String out, String expectedName) {
     Matcher m = ZONE_LINE.matcher(out.strip());
     assertTrue(m.matches(), out);

@@ -22,9 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Stopping the relay while deliveries are in flight (the delivery issue: "per-recipient outcome
- * recorded durably before the next step; a restart never re-sends to an already-delivered
- * recipient"): no attempt starts once the stop begins, attempts in flight get the stop's whole
+ * Stopping the relay while deliveries are in flight (docs/ARCHITECTURE.md, "Guarantees": a stop
+ * loses nothing, and a restart never re-sends to a recipient already delivered): no attempt starts once the stop begins, attempts in flight get the stop's whole
  * delivery budget and their outcomes are recorded, and one still waiting at the end is cut off so
  * that it cannot complete unrecorded. Each test restarts the relay on the same spool afterwards.
  */

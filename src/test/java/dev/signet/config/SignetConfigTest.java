@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.signet.config.SignetConfig.Canonicalization;
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -212,15 +212,6 @@ class SignetConfigTest {
     assertEquals(25_000_000L, ConfigReader.size("25MB"));
     assertEquals(1L << 20, ConfigReader.size("1MiB"));
     assertThrows(IllegalArgumentException.class, () -> ConfigReader.size("25 parsecs"));
-  }
-
-  @Test
-  void canonicalizationParsesRfcForms() {
-    assertEquals(new Canonicalization(Canon.SIMPLE, Canon.RELAXED), Canonicalization.parse("simple/relaxed"));
-    // RFC 6376 §3.5: "c=relaxed" alone means relaxed/simple.
-    assertEquals(new Canonicalization(Canon.RELAXED, Canon.SIMPLE), Canonicalization.parse("relaxed"));
-    assertEquals("relaxed/relaxed", Canonicalization.parse("Relaxed/Relaxed").toString());
-    assertThrows(IllegalArgumentException.class, () -> Canonicalization.parse("nofws/simple"));
   }
 
   @Test

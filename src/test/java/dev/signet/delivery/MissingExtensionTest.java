@@ -131,7 +131,7 @@ class MissingExtensionTest {
   private SmtpSender converting() throws Exception {
     SignetConfig config = SignetConfig.defaults();
     KeyRing ring = KeyRing.load(dir.resolve("keys"));
-    SevenBit sevenBit = new SevenBit(config, new Signer(config.dkim(), Clock.systemUTC()), () -> ring,
+    SevenBit sevenBit = new SevenBit(config, new Signer(config.dkim().signer(), Clock.systemUTC()), () -> ring,
         Clock.systemUTC());
     MxResolver resolver = new MxResolver(List.of(fixture.dns.address()),
         new MxResolver.Settings(Duration.ofMillis(500), 1), new Random());

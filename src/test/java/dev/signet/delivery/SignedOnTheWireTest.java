@@ -86,9 +86,9 @@ class SignedOnTheWireTest {
     }
     SignetConfig.Dkim defaults = SignetConfig.defaults().dkim();
     SignetConfig.Dkim simple = new SignetConfig.Dkim(defaults.keys(), defaults.headers(), defaults.oversign(),
-        SignetConfig.Canonicalization.parse("simple/simple"), defaults.expire(), defaults.subdomains(),
+        dev.signet.dkim.Canonicalization.parse("simple/simple"), defaults.expire(), defaults.subdomains(),
         defaults.unsigned());
-    Signer signer = new Signer(simple, Clock.systemUTC());
+    Signer signer = new Signer(simple.signer(), Clock.systemUTC());
     BodyHash body = signer.bodyHash();
     body.write(unsigned, end + 2, unsigned.length - end - 2);
     body.close();

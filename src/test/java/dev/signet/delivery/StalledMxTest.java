@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 6 fault suite: an MX that accepts DATA and then stops reading, mid-message (a raw
+ * Fault suite: an MX that accepts DATA and then stops reading, mid-message (a raw
  * ServerSocket with a small receive buffer). The sender's write times out (dataBlock, RFC 5321
  * §4.5.3.2.5; 1 s in tests) and the recipient is deferred, not failed and not hung.
  */

@@ -2,12 +2,12 @@ package dev.signet.dkim;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /**
- * Issue 6 fuzz target for body canonicalization (RFC 6376 §3.4.3, §3.4.4): simple and relaxed are
+ * Fuzz target for body canonicalization (RFC 6376 §3.4.3, §3.4.4): simple and relaxed are
  * idempotent (c(c(x)) == c(x), as "canonical form" implies), the body hash does not depend on how
  * the body is cut into writes, and relaxed gives the same bytes with each scan (eight-byte, SIMD
  * with and without its block path). Any exception is a finding: it takes any bytes. One fuzz target per

@@ -3,7 +3,7 @@ package dev.signet.dkim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

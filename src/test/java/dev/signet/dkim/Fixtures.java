@@ -48,20 +48,18 @@ final class Fixtures {
     return ring.all().stream().filter(k -> k.selector().equals(selector)).findFirst().orElseThrow();
   }
 
-  static SignetConfig.Dkim settings(String canonicalization) {
+  static SignerOptions settings(String canonicalization) {
     return settings(canonicalization, Optional.empty());
   }
 
-  static SignetConfig.Dkim settings(String canonicalization, Optional<Duration> expire) {
-    SignetConfig.Dkim d = SignetConfig.defaults().dkim();
-    return new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(),
-        SignetConfig.Canonicalization.parse(canonicalization), expire, d.subdomains(), d.unsigned());
+  /** The relay's default signing options with another c= and x=. */
+  static SignerOptions settings(String canonicalization, Optional<Duration> expire) {
+    SignerOptions d = SignetConfig.defaults().dkim().signer();
+    return new SignerOptions(Canonicalization.parse(canonicalization), d.headers(), d.oversign(), expire);
   }
 
-  static SignetConfig.Dkim settings(String canonicalization, List<String> headers, List<String> oversign) {
-    SignetConfig.Dkim d = SignetConfig.defaults().dkim();
-    return new SignetConfig.Dkim(d.keys(), headers, oversign,
-        SignetConfig.Canonicalization.parse(canonicalization), Optional.empty(), d.subdomains(), d.unsigned());
+  static SignerOptions settings(String canonicalization, List<String> headers, List<String> oversign) {
+    return new SignerOptions(Canonicalization.parse(canonicalization), headers, oversign, Optional.empty());
   }
 
   /** A message split into header fields (folding kept) and body; line ends must be CRLF. */

@@ -1,10 +1,10 @@
 package dev.signet.dkim;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.util.Arrays;
 
-/** Issue 6 fuzz target: relaxed header canonicalization (RFC 6376 §3.4.2) is idempotent. */
+/** Fuzz target: relaxed header canonicalization (RFC 6376 §3.4.2) is idempotent. */
 class HeaderCanonicalizationFuzzTest {
 
   /**

@@ -2,7 +2,7 @@ package dev.signet.dkim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.signet.config.SignetConfig.Canonicalization.Canon;
+import dev.signet.dkim.Canonicalization.Canon;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

@@ -45,7 +45,7 @@ class SelfCheckTest {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
     g.initialize(2048);
     Metrics metrics = new Metrics();
-    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics);
+    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics.signing());
     SigningKey broken = withPublicKey(rsa, g.generateKeyPair().getPublic());
     DkimException e = assertThrows(DkimException.class, () -> SignerTest.sign(signer, message, List.of(broken)));
     assertEquals(451, e.replyCode());
@@ -58,7 +58,7 @@ class SelfCheckTest {
   void ed25519SignatureThatDoesNotVerifyRefusesTheWholeMessage() throws Exception {
     PublicKey other = KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic();
     Metrics metrics = new Metrics();
-    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics);
+    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics.signing());
     // The RSA signature is good, the Ed25519 one is not: no partial set of signatures goes out.
     DkimException e = assertThrows(DkimException.class,
         () -> SignerTest.sign(signer, message, List.of(rsa, withPublicKey(ed25519, other))));
@@ -69,7 +69,7 @@ class SelfCheckTest {
   @Test
   void goodSignaturesPassTheCheckAndSigningTimeIsRecordedOncePerMessage() throws Exception {
     Metrics metrics = new Metrics();
-    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics);
+    Signer signer = new Signer(Fixtures.settings("relaxed/relaxed"), Clock.systemUTC(), metrics.signing());
     assertEquals(2, SignerTest.sign(signer, message, List.of(rsa, ed25519)).size());
     assertEquals(2, SignerTest.sign(signer, message, List.of(rsa)).size() + 1);
     assertEquals(0.0, selfCheckFailures(metrics));

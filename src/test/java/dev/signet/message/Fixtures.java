@@ -48,7 +48,7 @@ final class Fixtures {
     all[1] = "relay";
     System.arraycopy(settings, 0, all, 2, settings.length);
     SignetConfig config = config(all);
-    return new Submission(config, new Signer(config.dkim(), Clock.systemUTC()), domain -> List.of());
+    return new Submission(config, new Signer(config.dkim().signer(), Clock.systemUTC()), domain -> List.of());
   }
 
   static Trace trace() {

@@ -128,7 +128,7 @@ class JdkimInteropTest {
 
   private static byte[] sign(String name, String canonicalization) throws Exception {
     SignetConfig config = Fixtures.config("SIGNET_DKIM_CANONICALIZATION", canonicalization);
-    Submission submission = new Submission(config, new Signer(config.dkim(), Clock.systemUTC()), d -> List.of(rsa));
+    Submission submission = new Submission(config, new Signer(config.dkim().signer(), Clock.systemUTC()), d -> List.of(rsa));
     byte[] data = Files.readAllBytes(Path.of(Corpus.class.getResource("/corpus/" + name).toURI()));
     Fixtures.Collected sink = new Fixtures.Collected();
     submission.prepare(new ByteArrayInputStream(data), Fixtures.trace(), sink, Long.MAX_VALUE);

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Issue 6 fuzz target: the whole normalize-and-sign pipeline on arbitrary DATA, under both
+ * Fuzz target: the whole normalize-and-sign pipeline on arbitrary DATA, under both
  * bare-line-ending policies. Properties: the only failure is a {@link MessageException} with a 4xx/5xx
  * reply; what it accepts is CRLF-only (no bare CR or LF) with a DKIM-Signature on top.
  * {@code mvn verify} replays the seeds in SubmissionFuzzTestInputs/; .ci/fuzz.sh fuzzes.
@@ -42,7 +42,7 @@ class SubmissionFuzzTest {
           + bareLineEndings + "\n");
       SignetConfig config = SignetConfig.load(Optional.of(yaml), Map.of());
       Clock clock = Clock.fixed(TRACE_TIME, ZoneOffset.UTC);
-      return new Submission(config, KeyRing.load(keys), new Signer(config.dkim(), clock));
+      return new Submission(config, KeyRing.load(keys), new Signer(config.dkim().signer(), clock));
     } catch (Exception e) {
       throw new IllegalStateException("fuzz fixture", e);
     }

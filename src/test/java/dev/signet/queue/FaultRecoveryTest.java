@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.wiser.Wiser;
 
 /**
- * Issue 6 fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
+ * Fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
  * (SubmissionServer, 250 only once spooled), the Scheduler delivers through the real SmtpSender and
  * real DNS (TestDnsServer). A DNS or MX fault defers the message (on disk, 4xx last reply), nothing
  * is lost, and once the fault clears it is delivered exactly once, still verifying.
@@ -66,7 +66,7 @@ class FaultRecoveryTest {
     sender = new SmtpSender(config);
     scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics);
     server = new SubmissionServer(config, new Submission(config, KeyRing.load(dkim.keys()),
-        new Signer(dkim, Clock.systemUTC())), rig.spool, metrics);
+        new Signer(dkim.signer(), Clock.systemUTC())), rig.spool, metrics);
     server.start();
     scheduler.start();
   }

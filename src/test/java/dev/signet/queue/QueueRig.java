@@ -75,7 +75,7 @@ final class QueueRig implements AutoCloseable {
     }
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
     rsa = KeyRing.load(keys).keysFor("example.com", false).get(0);
-    signer = new Signer(SignetConfig.defaults().dkim(), Clock.systemUTC());
+    signer = new Signer(SignetConfig.defaults().dkim().signer(), Clock.systemUTC());
   }
 
   SignetConfig config() {

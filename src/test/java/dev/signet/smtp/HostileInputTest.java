@@ -18,7 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, hostile input: malformed and adversarial sessions against a real SubmissionServer over
+ * Hostile-input suite: malformed and adversarial sessions against a real SubmissionServer over
  * real sockets. Each test checks the exact reply, that nothing reached the spool, and that the
  * server still serves a well-behaved client afterwards ({@link #stillServes}). Smuggling variants
  * already in {@link SmugglingTest} are not repeated here.
@@ -148,7 +148,7 @@ class HostileInputTest {
       byte[] spooled = relay.message(relay.queued().get(0).id());
       assertTrue(indexOf(spooled, subject) >= 0, "the header bytes are kept as they came");
       // jDKIM decodes header bytes before canonicalizing and so cannot verify this one; dkimpy
-      // verifies the same spooled bytes (checked by hand for issue 6). Signet signs bytes, not text.
+      // verifies the same spooled bytes (checked by hand). Signet signs bytes, not text.
       assertTrue(new String(spooled, StandardCharsets.ISO_8859_1).startsWith("DKIM-Signature: v=1;"));
     }
   }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 6: many short hostile sessions leave no threads, sessions or heap behind. CI runs 2 000
+ * Hostile-input suite: many short hostile sessions leave no threads, sessions or heap behind. CI runs 2 000
  * sessions; the long form runs {@code -Dsignet.hostile.sessions=10000}. Numbers go to stdout (the
  * surefire report) and to {@code target/evidence/hostile-sessions.txt}.
  */

@@ -60,7 +60,7 @@ final class TestRelay implements AutoCloseable {
     Files.writeString(file, yaml);
     SignetConfig config = SignetConfig.load(Optional.of(file), Map.of());
     Submission submission = new Submission(config, KeyRing.load(config.dkim().keys()),
-        new Signer(config.dkim(), Clock.systemUTC()));
+        new Signer(config.dkim().signer(), Clock.systemUTC()));
     Spool spool = Spool.open(config.spool().dir());
     AuthThrottle throttle = new AuthThrottle(Duration.ofMillis(20), 3, 10, Duration.ofMinutes(15), Clock.systemUTC());
     Metrics metrics = new Metrics();

@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Body hashing alone (canonicalization + SHA-256) of a 1 MiB text body, streamed in 8 KiB chunks: compared
- * with RawSha256Bench (issue 2: >= 70% of raw SHA-256). ops/s x 1 MiB = MiB/s.
+ * with RawSha256Bench (the body-hash target: >= 70% of raw SHA-256). ops/s x 1 MiB = MiB/s.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -49,8 +49,8 @@ public class BodyHashBench {
     System.setProperty("signet.simd.blocks", String.valueOf(scan.equals("simd")));
     SignetConfig.Dkim d = SignetConfig.defaults().dkim();
     SignetConfig.Dkim settings = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(),
-        SignetConfig.Canonicalization.parse("relaxed/" + canonicalization), d.expire(), d.subdomains(), d.unsigned());
-    signer = new Signer(settings, Clock.systemUTC());
+        dev.signet.dkim.Canonicalization.parse("relaxed/" + canonicalization), d.expire(), d.subdomains(), d.unsigned());
+    signer = new Signer(settings.signer(), Clock.systemUTC());
     body = Messages.body(RawSha256Bench.SIZE, text.equals("plain"));
   }
 

@@ -13,7 +13,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Raw SHA-256 over a 1 MB buffer with the JDK's MessageDigest (SUN provider, SHA-NI intrinsics where the CPU
- * has them): the ceiling body hashing is held against (issue 2: >= 70% of this). ops/s x 1 MiB = MiB/s.
+ * has them): the ceiling body hashing is held against (the body-hash target: >= 70% of this). ops/s x 1 MiB = MiB/s.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

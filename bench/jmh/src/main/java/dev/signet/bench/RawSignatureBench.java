@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The raw signature rates the signer is held against (issue 2: a 4 KB message signs at >= 90% of the raw
+ * The raw signature rates the signer is held against (the signing target: a 4 KB message signs at >= 90% of the raw
  * RSA-2048 rate). Input is 32 bytes, about the size of a digest, so the figure is the private-key operation
  * plus one SHA-256 block: the ceiling for one DKIM signature per core.
  */

@@ -54,7 +54,7 @@ public class SignerBench {
     if (keys.size() != 1) {
       throw new IllegalStateException("expected one " + wanted + " key, found " + keys);
     }
-    signer = new Signer(SignetConfig.defaults().dkim(), Clock.systemUTC());
+    signer = new Signer(SignetConfig.defaults().dkim().signer(), Clock.systemUTC());
     headers = Messages.headers();
     body = Messages.body(size);
     recordProviders(signer.providers());

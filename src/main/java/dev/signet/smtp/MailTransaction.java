@@ -9,7 +9,7 @@ import org.subethamail.smtp.MessageHandler;
  * One mail transaction (RFC 5321 §3.3): from MAIL to the end of DATA/BDAT or RSET. SubEthaSMTP
  * creates one per MAIL through {@link MessageReceiver}; Signet's own commands fill it in.
  */
-final class Transaction implements MessageHandler {
+final class MailTransaction implements MessageHandler {
   private String sender;
   private boolean smtputf8;
   private final List<String> recipients = new ArrayList<>();
