@@ -75,15 +75,21 @@ public final class SmtpSender implements AutoCloseable {
    * @throws IOException if delivery.ca-file cannot be read or the MTA-STS cache under spool.dir cannot be opened
    */
   public SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit) throws IOException {
-    this(config, metrics, sevenBit, caFile(config.delivery()));
+    this(config, metrics, sevenBit, null);
   }
 
-  private SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit, PeerTrust trust)
+  /** The same, counting each policy domain's sessions in {@code reports} (TLS-RPT); null = not counted. */
+  public SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit, TlsReports reports)
       throws IOException {
+    this(config, metrics, sevenBit, caFile(config.delivery()), reports);
+  }
+
+  private SmtpSender(SignetConfig config, Metrics metrics, Optional<SevenBitConversion> sevenBit, PeerTrust trust,
+      TlsReports reports) throws IOException {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
         SenderSettings.rfc5321().withMxTrust(trust),
         MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust),
-        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()));
+        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()), reports);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
@@ -118,6 +124,13 @@ public final class SmtpSender implements AutoCloseable {
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
       List<InetSocketAddress> listening) {
+    this(hostname, delivery, resolver, settings, mtaSts, dane, metrics, sevenBit, listening, null);
+  }
+
+  /** @param reports counts each policy domain's sessions for TLS-RPT; null = not counted */
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
+      List<InetSocketAddress> listening, TlsReports reports) {
     this.sevenBit = sevenBit;
     this.listening = List.copyOf(listening);
     this.hostname = hostname;
@@ -125,7 +138,7 @@ public final class SmtpSender implements AutoCloseable {
     this.resolver = resolver;
     this.settings = settings;
     this.sources = new SourceAddresses(delivery.sourceAddresses());
-    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics);
+    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics, reports);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
@@ -309,12 +322,12 @@ public final class SmtpSender implements AutoCloseable {
         try {
           fresh = open(route, utf8);
         } catch (SmtpConnection.Unusable e) {
-          Reply why = policies.failed(request.domain(), policy, route, e.reply());
+          Reply why = policies.failed(request.domain(), policy, route, e);
           log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
           skipped.add(why);
           continue;
         }
-        policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
+        policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession(), fresh.localAddress());
         attempt = run(fresh, request, file, utf8);
       }
       if (attempt.tryElsewhere()) {
