@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * Decides the {@link TlsPolicy} of each recipient domain, evaluated per domain (never per shared MX
  * host): the operator's {@code delivery.tls-policy} entry for it wins; otherwise the domain's MTA-STS
  * policy ({@code delivery.mta-sts}); otherwise opportunistic TLS ({@code delivery.tls: required}
- * makes that encrypt). Also judges each session against the policy: the metric, the log line, and
- * for a policy in testing mode the after-the-fact check it reports.
+ * makes that encrypt). Also judges each session against the policy: the metric, the log line, the
+ * TLS report ({@link TlsReports}), and for a policy in testing mode the after-the-fact check it reports.
  */
 final class TlsPolicies {
 
@@ -267,7 +267,9 @@ final class TlsPolicies {
           ip));
     } else if (policy.sts().isPresent()) {
       MtaStsPolicy p = policy.sts().get().policy();
-      List<String> strings = new ArrayList<>(List.of("version: STSv1", "mode: " + p.mode().name().toLowerCase(Locale.ROOT)));
+      List<String> strings = new ArrayList<>();
+      strings.add("version: STSv1"); // RFC 8460 §4.3.1: the policy as fetched, one string per line
+      strings.add("mode: " + p.mode().name().toLowerCase(Locale.ROOT));
       p.mx().forEach(m -> strings.add("mx: " + m));
       strings.add("max_age: " + p.maxAgeSeconds());
       reports.record(new TlsReports.Session(domain, TlsReports.Session.STS, strings, p.mx(), resultType, localAddress,

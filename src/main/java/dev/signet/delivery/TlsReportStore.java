@@ -96,8 +96,17 @@ final class TlsReportStore {
     return Map.copyOf(days.getOrDefault(day, Map.of()));
   }
 
-  /** The day is reported: its counts go. */
-  synchronized void remove(LocalDate day) throws IOException {
+  /**
+   * {@code reported} (what {@link #counts} gave) went out: those counts go. A session counted meanwhile
+   * (it began before midnight and ended as the report was built) stays, for the next report.
+   */
+  synchronized void remove(LocalDate day, Map<Row, Long> reported) throws IOException {
+    Map<Row, Long> counts = days.getOrDefault(day, new LinkedHashMap<>());
+    reported.forEach((row, n) -> counts.computeIfPresent(row, (r, have) -> have - n > 0 ? have - n : null));
+    if (!counts.isEmpty()) {
+      write(day, counts);
+      return;
+    }
     days.remove(day);
     Files.deleteIfExists(dir.resolve(day + SUFFIX));
     syncDirectory();

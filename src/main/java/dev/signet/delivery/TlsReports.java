@@ -134,7 +134,7 @@ public final class TlsReports implements AutoCloseable {
         send(new TlsReport(organization(), settings.from().orElseThrow(), submitter(), domain, day, counts));
       }
       try {
-        store.remove(day);
+        store.remove(day, counts);
       } catch (IOException e) {
         log.error("tls-report day={} reported but its counts could not be removed: {}", day, e.toString());
       }

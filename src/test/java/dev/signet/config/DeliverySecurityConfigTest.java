@@ -120,7 +120,7 @@ class DeliverySecurityConfigTest {
   void aTlsReportsFromThatIsNoAddressIsRefusedNamingTheKey() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> load("delivery:\n  tls-reports:\n    from: example.com\n", Map.of()));
-    assertTrue(e.getMessage().contains("delivery.tls-reports.from") && e.getMessage().contains("tls-reports@example.com"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("delivery.tls-reports.from")
+        && e.getMessage().contains("tls-reports@example.com"), e.getMessage());
   }
 }
