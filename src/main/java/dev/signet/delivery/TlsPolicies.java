@@ -78,6 +78,10 @@ final class TlsPolicies {
             || mtaStsMode == MtaStsMode.TESTING_ONLY;
         return TlsPolicy.mtaSts(applied.get(), testing, fallback);
       }
+      Optional<String> unfetched = mtaSts.get().fetchFailure(d);
+      if (unfetched.isPresent()) {
+        return TlsPolicy.unfetched(fallback, unfetched.get()); // RFC 8461 §5: deliver as without a policy
+      }
     }
     return TlsPolicy.byDefault(fallback);
   }
@@ -274,6 +278,10 @@ final class TlsPolicies {
       strings.add("max_age: " + p.maxAgeSeconds());
       reports.record(new TlsReports.Session(domain, TlsReports.Session.STS, strings, p.mx(), resultType, localAddress,
           host, ip));
+    } else if (policy.stsFailure().isPresent()) {
+      // RFC 8460 §4.3.2.2: the policy could not be had; every session counts as failed for that reason.
+      reports.record(new TlsReports.Session(domain, TlsReports.Session.NO_POLICY, List.of(), List.of(),
+          resultType != null ? resultType : policy.stsFailure().get(), localAddress, host, ip));
     }
   }
 }

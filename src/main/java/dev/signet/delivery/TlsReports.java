@@ -59,6 +59,7 @@ public final class TlsReports implements AutoCloseable {
       String resultType, String sendingIp, String receivingMx, String receivingIp) {
     static final String STS = "sts";
     static final String TLSA = "tlsa";
+    static final String NO_POLICY = "no-policy-found";
   }
 
   private final SignetConfig.TlsReports settings;

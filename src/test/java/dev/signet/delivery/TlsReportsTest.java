@@ -205,6 +205,40 @@ class TlsReportsTest {
     assertEquals("valid", Rfc8460Schema.validate(json, tmp), json);
   }
 
+  /** RFC 8460 §4.3.2.2: a published policy that could not be had; mail went as without one (RFC 8461 §5). */
+  private String reportWithoutThePolicy() throws Exception {
+    publishTlsRpt();
+    TlsReports reports = reports();
+    DeliveryResult result = sender(reports).deliver(request("plain.eml", "rcpt@dest.test"));
+    assertEquals(1, result.delivered().size(), result.toString());
+    clock.advance(Duration.ofDays(1));
+    startSending(reports);
+    reports.sendDue();
+    assertEquals(1, collector.posts().size());
+    String json = gunzip(collector.posts().get(0).body());
+    assertEquals("valid", Rfc8460Schema.validate(json, tmp), json);
+    assertTrue(json.contains("\"policy\":{\"policy-type\":\"no-policy-found\",\"policy-domain\":\"dest.test\"}"),
+        json);
+    assertTrue(json.contains("\"summary\":{\"total-successful-session-count\":0,\"total-failure-session-count\":1}"),
+        json);
+    return json;
+  }
+
+  @Test
+  void aPolicyHostAnswering404IsReportedAsAFetchError() throws Exception {
+    policyHost.answer("/.well-known/mta-sts.txt", 404, Map.of());
+    String json = reportWithoutThePolicy();
+    assertTrue(json.contains("\"result-type\":\"sts-policy-fetch-error\",\"sending-mta-ip\":\"127.0.0.1\","
+        + "\"receiving-mx-hostname\":\"mx1.dest.test\",\"receiving-ip\":\"127.0.0.2\""), json);
+  }
+
+  @Test
+  void aPolicyThatDoesNotParseIsReportedAsInvalid() throws Exception {
+    policyHost.serve("/.well-known/mta-sts.txt", "text/plain", "version: STSv1\r\nmode: sometimes\r\n");
+    String json = reportWithoutThePolicy();
+    assertTrue(json.contains("\"result-type\":\"sts-policy-invalid\""), json);
+  }
+
   @Test
   void countFilesArePrivate() throws Exception {
     publishTlsRpt();
