@@ -4,6 +4,7 @@ import dev.signet.admin.AdminServer;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.Bouncer;
 import dev.signet.delivery.SmtpSender;
+import dev.signet.delivery.TlsReports;
 import dev.signet.dmarc.DmarcPoller;
 import dev.signet.dkim.KeyRing;
 import dev.signet.events.Events;
@@ -55,6 +56,7 @@ final class Relay implements AutoCloseable {
   private volatile DmarcPoller dmarc;
   final Events events;
   private final AdminServer admin;
+  private TlsReports tlsReports;
   private boolean stopped;
 
   private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, Shaping shaping, SmtpSender sender,
@@ -77,6 +79,18 @@ final class Relay implements AutoCloseable {
    * @param ring the keys as loaded at start ({@code dkim.keys}); reloaded on change or {@link #reloadKeys}
    */
   static Relay start(SignetConfig c, KeyRing ring) throws IOException {
+    return start(c, ring, Clock.systemUTC());
+  }
+
+  /** @param reportClock the clock of the TLS reports' days (tests run the day's end on virtual time) */
+  static Relay start(SignetConfig c, KeyRing ring, Clock reportClock) throws IOException {
+    if (c.tlsReports().fromDomain().isPresent()
+        && ring.keysFor(c.tlsReports().fromDomain().get(), true).isEmpty()) {
+      throw new IOException("delivery.tls-reports.from " + c.tlsReports().from().get() + ": no DKIM key for "
+          + c.tlsReports().fromDomain().get() + " (or a parent domain) in dkim.keys " + c.dkim().keys()
+          + ": TLS reports must be signed; create one with signet keygen --domain " + c.tlsReports().fromDomain().get()
+          + " --selector <s>");
+    }
     Metrics metrics = new Metrics();
     LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics.signing());
     Signer signer = new Signer(c.dkim().signer(), Clock.systemUTC(), metrics.signing());
@@ -97,17 +111,19 @@ final class Relay implements AutoCloseable {
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     AdminServer admin = null;
+    TlsReports tlsReports = null;
     try {
       SmtpSender.checkSourceAddresses(c.delivery());
       events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
       // and signed again with the same keys (see SevenBit).
       SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
+      tlsReports = TlsReports.forRelay(c, reportClock);
       sender = new SmtpSender(c, metrics, shaping, Optional.of((message, out) -> {
         try (java.io.InputStream in = message.open()) {
           out.write(sevenBit.convert(in));
         }
-      }));
+      }), tlsReports);
       scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys, events), Clock.systemUTC(),
           metrics, events);
       server = new SubmissionServer(c, submission, spool, metrics, events);
@@ -119,14 +135,39 @@ final class Relay implements AutoCloseable {
       metricsServer.check("listeners", server::listening).check("spool", spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
       Relay relay = new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin);
+      relay.tlsReports = tlsReports;
+      if (tlsReports != null) {
+        tlsReports.start(tlsReportMailer(c, signer, keys, scheduler));
+      }
       if (c.dmarc().imap().isPresent()) {
         relay.dmarc = DmarcPoller.start(c.dmarc().imap().get(), c.dmarc().poll(), c.spool().dir(), metrics.registry());
       }
       return relay;
     } catch (IOException | RuntimeException e) {
+      if (tlsReports != null) {
+        tlsReports.close();
+      }
       new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin).close();
       throw e;
     }
+  }
+
+  /**
+   * TLS reports (RFC 8460 §5.3) go out through the relay's own queue, DKIM-signed with the keys of
+   * the domain of delivery.tls-reports.from (or its nearest parent with keys; checked at start).
+   */
+  private static TlsReports.Mailer tlsReportMailer(SignetConfig c, Signer signer, LiveKeyRing keys,
+      Scheduler scheduler) {
+    Submission signing = new Submission(c, signer, domain -> keys.current().keysFor(domain, true));
+    return (from, recipient, message) -> {
+      byte[] signed;
+      try {
+        signed = signing.signGenerated(message, Clock.systemUTC().instant());
+      } catch (MessageException e) {
+        throw new IOException("TLS report not signed: " + e.smtpReply(), e);
+      }
+      scheduler.queueGenerated(signed, from, recipient);
+    };
   }
 
   /**
@@ -248,6 +289,9 @@ final class Relay implements AutoCloseable {
     }
     if (dmarc != null) {
       dmarc.close();
+    }
+    if (tlsReports != null) {
+      tlsReports.close();
     }
     shaping.close();
     keys.close();

@@ -95,6 +95,8 @@ final class ConfigReader {
     DEFAULTS.put("delivery.dnssec.trust-anchor", null); // default: the IANA root anchors in the jar
     DEFAULTS.put("delivery.shaping", null); // absent = the shaping file built into the jar
     DEFAULTS.put("delivery.shaping-redis", null);
+    DEFAULTS.put("delivery.tls-reports.from", null); // unset: no TLS reports
+    DEFAULTS.put("delivery.tls-reports.organization", null); // default: the domain of from
     DEFAULTS.put("metrics.listen", "127.0.0.1:9465");
     DEFAULTS.put("dmarc.imap", null);
     DEFAULTS.put("dmarc.poll", "15m");
@@ -239,7 +241,9 @@ final class ConfigReader {
               required("dmarc.poll", ConfigReader::duration)),
           new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)),
           FeedbackSettings.read(this),
-          FeedbackSettings.admin(this));
+          FeedbackSettings.admin(this),
+          new SignetConfig.TlsReports(optional("delivery.tls-reports.from", ConfigReader::reportAddress),
+              optional("delivery.tls-reports.organization", ConfigReader::organization)));
     }
 
     private List<Cidr> networks() {
@@ -571,6 +575,25 @@ final class ConfigReader {
           + url.replaceFirst("(//[^:/@]*:)[^@/]*@", "$1***@") + "'");
     }
     return url;
+  }
+
+  /** {@code delivery.tls-reports.from}: a plain address (local@domain), the domain fully qualified. */
+  static String reportAddress(String text) {
+    String address = text.trim();
+    int at = address.lastIndexOf('@');
+    if (at < 1 || !address.substring(0, at).matches("[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")) {
+      throw new IllegalArgumentException("expected an address like tls-reports@example.com, got '" + text + "'");
+    }
+    return address.substring(0, at) + "@" + DomainName.fullyQualified(address.substring(at + 1));
+  }
+
+  /** {@code delivery.tls-reports.organization}: one line of printable text (it goes into a JSON string). */
+  static String organization(String text) {
+    String name = text.trim();
+    if (name.isEmpty() || !name.chars().allMatch(c -> c >= 32 && c != 127)) {
+      throw new IllegalArgumentException("expected a name on one line, got '" + text + "'");
+    }
+    return name;
   }
 
   /** RFC 5322 §2.2: a field name is printable US-ASCII except colon. */

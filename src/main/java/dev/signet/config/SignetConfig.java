@@ -34,7 +34,8 @@ public record SignetConfig(
     Dmarc dmarc,
     Bounce bounce,
     Feedback feedback,
-    Admin admin) {
+    Admin admin,
+    TlsReports tlsReports) {
 
   /** The embedded defaults, read once, for the constructors that leave parts out. */
   private static final class Embedded {
@@ -53,6 +54,26 @@ public record SignetConfig(
       Dkim dkim, Spool spool, Delivery delivery, Metrics metrics, Feedback feedback, Admin admin) {
     this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
         new Dmarc(Optional.empty(), Duration.ofMinutes(15)), new Bounce(Optional.empty()), feedback, admin);
+  }
+
+  /** Without TLS reports ({@code delivery.tls-reports.from} unset). */
+  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
+      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics, Dmarc dmarc, Bounce bounce, Feedback feedback,
+      Admin admin) {
+    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics, dmarc, bounce, feedback,
+        admin, new TlsReports(Optional.empty(), Optional.empty()));
+  }
+
+  /**
+   * {@code delivery.tls-reports}: TLS-RPT aggregate reports (RFC 8460), off while {@code from} is unset.
+   *
+   * @param from the reporting address (From of the mailed reports; its domain signs them)
+   * @param organization the report's organization-name; default the domain of {@code from}
+   */
+  public record TlsReports(Optional<String> from, Optional<String> organization) {
+    public Optional<String> fromDomain() {
+      return from.map(f -> f.substring(f.lastIndexOf('@') + 1));
+    }
   }
 
   /**
@@ -77,13 +98,13 @@ public record SignetConfig(
   /** This config with other DKIM settings (the same relay signing its own mail, e.g. bounces, differently). */
   public SignetConfig withDkim(Dkim other) {
     return new SignetConfig(hostname, listen, tls, clients, limits, message, other, spool, delivery, metrics, dmarc,
-        bounce, feedback, admin);
+        bounce, feedback, admin, tlsReports);
   }
 
   /** This config with another check of submitted data ({@code signet sign} normalizes local files). */
   public SignetConfig withMessage(MessagePolicy other) {
     return new SignetConfig(hostname, listen, tls, clients, limits, other, dkim, spool, delivery, metrics, dmarc,
-        bounce, feedback, admin);
+        bounce, feedback, admin, tlsReports);
   }
 
   /** The domain bounces come from: {@code bounce.from}, else the hostname. */

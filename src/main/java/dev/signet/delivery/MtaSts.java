@@ -85,7 +85,8 @@ final class MtaSts {
   /** Fetches that failed, by domain: not tried again for the same id before {@link #RETRY_FETCH} passed. */
   private final Map<String, Failed> failed = new ConcurrentHashMap<>();
 
-  private record Failed(String id, Instant until) {}
+  /** @param resultType what failed, as an RFC 8460 §4.3.2.2 result type (for TLS reports) */
+  private record Failed(String id, Instant until, String resultType) {}
 
   /**
    * How long a failed fetch is not repeated for the same id: a domain whose policy host is down must
@@ -117,6 +118,9 @@ final class MtaSts {
     }
     Applied cached = valid(d);
     Txt record = txt.apply(d);
+    if (record instanceof Txt.Absent) {
+      failed.remove(d); // no policy published any more: nothing failed to fetch
+    }
     if (!(record instanceof Txt.Found found)) {
       // §5.1: with no TXT record (or DNS failing) a cached, unexpired policy still applies.
       return Optional.ofNullable(cached);
@@ -149,12 +153,12 @@ final class MtaSts {
         text = fetcher.fetch(domain);
         policy = MtaStsPolicy.parse(text);
       } catch (PolicyFetcher.Failure e) {
-        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH)));
+        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH), e.resultType));
         log.warn("mta-sts domain={} id={} fetch failed ({}): {}{}", domain, id, e.resultType, e.getMessage(),
             cached == null ? "" : "; keeping the cached policy id=" + cached.id());
         return Optional.ofNullable(cached);
       } catch (MtaStsPolicy.Invalid e) {
-        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH)));
+        failed.put(domain, new Failed(id, clock.instant().plus(RETRY_FETCH), "sts-policy-invalid"));
         log.warn("mta-sts domain={} id={} policy invalid (sts-policy-invalid): {}{}", domain, id, e.getMessage(),
             cached == null ? "" : "; keeping the cached policy id=" + cached.id());
         return Optional.ofNullable(cached);
@@ -236,6 +240,16 @@ final class MtaSts {
       // The policy still applies from memory; only a restart would have to fetch it again.
       log.error("mta-sts domain={} cannot write the policy cache {}: {}", applied.domain(), file, e.getMessage());
     }
+  }
+
+  /**
+   * Why {@code domain}'s published policy could not be had, while no cached policy applies: the
+   * RFC 8460 result type of the last failed fetch (sts-policy-fetch-error, sts-policy-invalid,
+   * sts-webpki-invalid). Call after {@link #policy} came back empty.
+   */
+  Optional<String> fetchFailure(String domain) {
+    Failed f = failed.get(domain.toLowerCase(Locale.ROOT));
+    return f == null || valid(domain.toLowerCase(Locale.ROOT)) != null ? Optional.empty() : Optional.of(f.resultType());
   }
 
   private void forget(String domain) {

@@ -56,6 +56,11 @@ final class PeerTrust {
   }
 
   /** The JDK's roots only. */
+  /** For HTTPS clients (TLS reports): the JDK's roots plus delivery.ca-file; host names checked by the client. */
+  SSLContext context() {
+    return context;
+  }
+
   static PeerTrust jdk() {
     try {
       return of(List.of());

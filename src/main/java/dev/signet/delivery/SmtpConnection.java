@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
@@ -29,14 +30,36 @@ final class SmtpConnection implements AutoCloseable {
   /** Why a host could not be used; the next host may do better. */
   static final class Unusable extends Exception {
     private final Reply reply;
+    private final Optional<PeerTrust.Failure> tls;
+    private final String localAddress;
 
     Unusable(Reply reply) {
+      this(reply, Optional.empty());
+    }
+
+    /** @param tls for a failed TLS handshake: what failed, as an RFC 8460 result type */
+    Unusable(Reply reply, Optional<PeerTrust.Failure> tls) {
+      this(reply, tls, "");
+    }
+
+    private Unusable(Reply reply, Optional<PeerTrust.Failure> tls, String localAddress) {
       super(reply.text());
       this.reply = reply;
+      this.tls = tls;
+      this.localAddress = localAddress;
+    }
+
+    /** The local address the failed session left from (RFC 8460 sending-mta-ip); empty if it never connected. */
+    String localAddress() {
+      return localAddress;
     }
 
     Reply reply() {
       return reply;
+    }
+
+    Optional<PeerTrust.Failure> tls() {
+      return tls;
     }
 
     /** The TLS handshake failed (as opposed to TLS missing or the host being unreachable). */
@@ -63,6 +86,11 @@ final class SmtpConnection implements AutoCloseable {
   private int transactions;
   private Instant idleSince = Instant.now();
 
+  /** The local address the session left from (RFC 8460 sending-mta-ip). */
+  String localAddress() {
+    return socket.localAddress();
+  }
+
   private SmtpConnection(Route route, boolean utf8, Session session, SMTPTransport transport,
       SocketCapture socket, SenderSettings settings) {
     this.route = route;
@@ -88,6 +116,10 @@ final class SmtpConnection implements AutoCloseable {
       SmtpConnection c = connect(route, utf8, hostname, settings, writeTimer, capture);
       opened = true;
       return c;
+    } catch (Unusable e) {
+      Unusable located = new Unusable(e.reply(), e.tls(), capture.localAddress());
+      located.setStackTrace(e.getStackTrace());
+      throw located;
     } finally {
       if (!opened) {
         capture.forget();
@@ -165,7 +197,8 @@ final class SmtpConnection implements AutoCloseable {
       if (e instanceof MailConnectException) {
         throw new Unusable(Reply.about(route.name(), 421, "4.4.1", "cannot connect to " + route + ": " + cause(e)));
       }
-      throw new Unusable(whyUnusable(route, transport, e));
+      throw new Unusable(whyUnusable(route, transport, e),
+          has(e, SSLException.class) ? Optional.of(PeerTrust.classify(e)) : Optional.empty());
     }
     if (ehloName[0].equalsIgnoreCase(hostname)) {
       close(transport);

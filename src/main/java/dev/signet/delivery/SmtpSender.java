@@ -99,7 +99,13 @@ public final class SmtpSender implements AutoCloseable {
    */
   public SmtpSender(SignetConfig config, Metrics metrics, Shaping shaping, Optional<SevenBitConversion> sevenBit)
       throws IOException {
-    this(config, metrics, shaping, sevenBit, caFile(config.delivery()));
+    this(config, metrics, shaping, sevenBit, null);
+  }
+
+  /** The same, counting each policy domain's sessions in {@code reports} (TLS-RPT); null = not counted. */
+  public SmtpSender(SignetConfig config, Metrics metrics, Shaping shaping, Optional<SevenBitConversion> sevenBit,
+      TlsReports reports) throws IOException {
+    this(config, metrics, shaping, sevenBit, caFile(config.delivery()), reports);
   }
 
   /** A sender for the relay configured by {@code config}, shaped by {@code shaping} (closed by its owner). */
@@ -108,11 +114,11 @@ public final class SmtpSender implements AutoCloseable {
   }
 
   private SmtpSender(SignetConfig config, Metrics metrics, Shaping shaping, Optional<SevenBitConversion> sevenBit,
-      PeerTrust trust) throws IOException {
+      PeerTrust trust, TlsReports reports) throws IOException {
     this(config.hostname(), config.delivery(), new MxResolver(config.delivery().dns()),
         SenderSettings.rfc5321().withMxTrust(trust),
         MtaSts.forRelay(config.delivery(), config.spool().dir().resolve(MtaSts.DIR), trust),
-        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()), shaping);
+        Dane.forRelay(config.delivery()), metrics, sevenBit, listeners(config.listen()), shaping, reports);
   }
 
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings) {
@@ -156,6 +162,13 @@ public final class SmtpSender implements AutoCloseable {
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
       List<InetSocketAddress> listening, Shaping shaping) {
+    this(hostname, delivery, resolver, settings, mtaSts, dane, metrics, sevenBit, listening, shaping, null);
+  }
+
+  /** @param reports counts each policy domain's sessions for TLS-RPT; null = not counted */
+  SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
+      Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
+      List<InetSocketAddress> listening, Shaping shaping, TlsReports reports) {
     this.shaping = shaping;
     this.sevenBit = sevenBit;
     this.listening = List.copyOf(listening);
@@ -164,7 +177,7 @@ public final class SmtpSender implements AutoCloseable {
     this.resolver = resolver;
     this.settings = settings;
     this.sources = new SourceAddresses(delivery.sourceAddresses());
-    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics);
+    this.policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics, reports);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
         .name("signet-smtp-timer").daemon().unstarted(r));
     this.pool = new ConnectionPool();
@@ -417,12 +430,12 @@ public final class SmtpSender implements AutoCloseable {
             fresh = open(route, utf8);
           } catch (SmtpConnection.Unusable e) {
             lease.get().close();
-            Reply why = policies.failed(request.domain(), policy, route, e.reply());
+            Reply why = policies.failed(request.domain(), policy, route, e);
             log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
             skipped.add(why);
             continue;
           }
-          policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession());
+          policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession(), fresh.localAddress());
           attempt = run(new ConnectionPool.Kept(fresh, lease.get()), request, file, utf8, destination);
         }
         if (attempt.tryElsewhere()) {

@@ -56,6 +56,7 @@ final class SocketCapture {
   private Socket socket; // guarded by this
   private boolean aborted; // guarded by this
   private volatile boolean tls;
+  private volatile String localAddress = "";
   private volatile javax.net.ssl.SSLSocket tlsSocket;
 
   private SocketCapture(Registry registry) {
@@ -85,6 +86,11 @@ final class SocketCapture {
     }
   }
 
+  /** The local address the session's TCP connection left from; empty before it connected. */
+  String localAddress() {
+    return localAddress;
+  }
+
   /** The session is over (closed by its owner): nothing left to abort. */
   void forget() {
     registry.open.remove(this);
@@ -95,7 +101,13 @@ final class SocketCapture {
     return new SocketFactory() {
       @Override
       public Socket createSocket() throws IOException {
-        return keep(new Socket());
+        return keep(new Socket() {
+          @Override
+          public void connect(java.net.SocketAddress endpoint, int timeout) throws IOException {
+            super.connect(endpoint, timeout);
+            localAddress = getLocalAddress().getHostAddress(); // kept: a closed socket forgets it
+          }
+        });
       }
 
       @Override

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * Decides the {@link TlsPolicy} of each recipient domain, evaluated per domain (never per shared MX
  * host): the operator's {@code delivery.tls-policy} entry for it wins; otherwise the domain's MTA-STS
  * policy ({@code delivery.mta-sts}); otherwise opportunistic TLS ({@code delivery.tls: required}
- * makes that encrypt). Also judges each session against the policy: the metric, the log line, and
- * for a policy in testing mode the after-the-fact check it reports.
+ * makes that encrypt). Also judges each session against the policy: the metric, the log line, the
+ * TLS report ({@link TlsReports}), and for a policy in testing mode the after-the-fact check it reports.
  */
 final class TlsPolicies {
 
@@ -31,10 +31,20 @@ final class TlsPolicies {
   private final Optional<Dane> dane;
   private final PeerTrust trust;
   private final Metrics metrics;
+  private final TlsReports reports;
 
-  /** @param metrics where session results are counted; null = not counted (tests of the sender alone) */
   TlsPolicies(SignetConfig.Delivery delivery, Optional<MtaSts> mtaSts, Optional<Dane> dane, PeerTrust trust,
       Metrics metrics) {
+    this(delivery, mtaSts, dane, trust, metrics, null);
+  }
+
+  /**
+   * @param metrics where session results are counted; null = not counted (tests of the sender alone)
+   * @param reports where policy domains' sessions are counted for TLS-RPT (RFC 8460); null = nowhere
+   */
+  TlsPolicies(SignetConfig.Delivery delivery, Optional<MtaSts> mtaSts, Optional<Dane> dane, PeerTrust trust,
+      Metrics metrics, TlsReports reports) {
+    this.reports = reports;
     this.configured = delivery.tlsPolicy();
     this.fallback = delivery.tls() == SignetConfig.TlsMode.REQUIRED ? TlsLevel.ENCRYPT : TlsLevel.OPPORTUNISTIC;
     this.mtaStsMode = delivery.mtaSts();
@@ -67,6 +77,10 @@ final class TlsPolicies {
         boolean testing = applied.get().policy().mode() == MtaStsPolicy.Mode.TESTING
             || mtaStsMode == MtaStsMode.TESTING_ONLY;
         return TlsPolicy.mtaSts(applied.get(), testing, fallback);
+      }
+      Optional<String> unfetched = mtaSts.get().fetchFailure(d);
+      if (unfetched.isPresent()) {
+        return TlsPolicy.unfetched(fallback, unfetched.get()); // RFC 8461 §5: deliver as without a policy
       }
     }
     return TlsPolicy.byDefault(fallback);
@@ -103,6 +117,10 @@ final class TlsPolicies {
       }
       String text = "DNSSEC validation of the MX records of " + domain + " failed: " + d.mxTrouble(domain);
       log.warn("tls domain={} policy=dane result=failed type=dnssec-invalid: {}", domain, text);
+      if (reports != null) {
+        reports.record(new TlsReports.Session(domain, TlsReports.Session.TLSA, List.of(), List.of(), "dnssec-invalid",
+            "", "", ""));
+      }
       skipped.add(Reply.local(451, "4.4.3", text));
       return routes;
     }
@@ -162,6 +180,10 @@ final class TlsPolicies {
     if (metrics != null && !policy.reportOnly()) {
       metrics.deliveryTls(policy.label(), false); // in testing mode the session counts once, in opened()
     }
+    if (!policy.reportOnly()) {
+      // RFC 8460 has no type of its own for an MX outside the policy: the MX fails validation (§4.3.2.2).
+      report(domain, policy, Route.mx(host, "", 0, Route.Tls.NONE, false, policy.label()), "", "validation-failure");
+    }
     log.warn("tls domain={} host={} policy={} result=failed type=mx-mismatch: {}{}", domain, host, policy.label(),
         text, policy.reportOnly() ? " (testing: delivering anyway)" : "");
     return Reply.about(host, 451, "4.7.5", text);
@@ -171,27 +193,32 @@ final class TlsPolicies {
    * A session is open: counts it, and for a policy in testing mode checks what enforce would have
    * checked (STARTTLS, chain, name) and reports a failure without stopping the delivery.
    */
-  void opened(String domain, TlsPolicy policy, Route route, Optional<SSLSession> session) {
+  void opened(String domain, TlsPolicy policy, Route route, Optional<SSLSession> session, String localAddress) {
     boolean ok = true;
     String detail = "";
+    String resultType = null;
     if (policy.reportOnly() && route.policy().equals(policy.label())) {
       if (policy.stsRefuses(route.name())) {
         ok = false;
         detail = " type=mx-mismatch";
+        resultType = "validation-failure";
       } else if (session.isEmpty()) {
         ok = false;
         detail = " type=starttls-not-supported";
+        resultType = "starttls-not-supported";
       } else {
         Optional<PeerTrust.Failure> failure = trust.check(session.get(), route.name());
         if (failure.isPresent()) {
           ok = false;
           detail = " type=" + failure.get().resultType() + " detail=\"" + failure.get().detail() + "\"";
+          resultType = failure.get().resultType();
         }
       }
     }
     if (metrics != null) {
       metrics.deliveryTls(route.policy(), ok);
     }
+    report(domain, policy, route, localAddress, resultType);
     String tls = session.map(s -> s.getProtocol()).orElse("none");
     if (ok) {
       log.debug("tls domain={} host={} policy={} result=ok tls={}", domain, route, route.policy(), tls);
@@ -206,7 +233,8 @@ final class TlsPolicies {
    * requires it), counts the failure and names the policy in the reply, so that the deferral and
    * the DSN at expiry say what failed.
    */
-  Reply failed(String domain, TlsPolicy policy, Route route, Reply reply) {
+  Reply failed(String domain, TlsPolicy policy, Route route, SmtpConnection.Unusable unusable) {
+    Reply reply = unusable.reply();
     boolean tlsTrouble = reply.status().startsWith("4.7.");
     if (!tlsTrouble || route.smarthost() || route.tls() != Route.Tls.REQUIRED) {
       return reply; // not TLS, or opportunistic: the sender tries again in plaintext, which meets the policy
@@ -214,10 +242,46 @@ final class TlsPolicies {
     if (metrics != null) {
       metrics.deliveryTls(route.policy(), false);
     }
+    report(domain, policy, route, unusable.localAddress(), reply.status().equals("4.7.4")
+        ? "starttls-not-supported" : unusable.tls().map(PeerTrust.Failure::resultType).orElse("validation-failure"));
     String why = route.policy().equals(TlsPolicy.DANE)
         ? "DANE (TLSA records of _25._tcp." + route.name() + ")" : policy.describe(domain);
     String text = why + ": " + reply.text();
     log.warn("tls domain={} host={} policy={} result=failed: {}", domain, route, route.policy(), text);
     return new Reply(reply.code(), reply.status(), text, reply.remoteMta());
+  }
+
+  /**
+   * Counts a session with a policy domain for TLS-RPT: DANE routes under their TLSA records, others
+   * under the domain's MTA-STS policy; sessions under no published policy are not reported.
+   *
+   * @param route the route of the session (connectHost empty when the host was never contacted)
+   * @param localAddress the address the session left from; empty when unknown
+   * @param resultType the RFC 8460 §4.3 result type of a failure; null = success
+   */
+  private void report(String domain, TlsPolicy policy, Route route, String localAddress, String resultType) {
+    if (reports == null) {
+      return;
+    }
+    String host = route.name();
+    String ip = route.connectHost();
+    if (route.policy().equals(TlsPolicy.DANE)) {
+      reports.record(new TlsReports.Session(domain, TlsReports.Session.TLSA,
+          route.tlsa().stream().map(Dane.Tlsa::toString).toList(), List.of(host), resultType, localAddress, host,
+          ip));
+    } else if (policy.sts().isPresent()) {
+      MtaStsPolicy p = policy.sts().get().policy();
+      List<String> strings = new ArrayList<>();
+      strings.add("version: STSv1"); // RFC 8460 §4.3.1: the policy as fetched, one string per line
+      strings.add("mode: " + p.mode().name().toLowerCase(Locale.ROOT));
+      p.mx().forEach(m -> strings.add("mx: " + m));
+      strings.add("max_age: " + p.maxAgeSeconds());
+      reports.record(new TlsReports.Session(domain, TlsReports.Session.STS, strings, p.mx(), resultType, localAddress,
+          host, ip));
+    } else if (policy.stsFailure().isPresent()) {
+      // RFC 8460 §4.3.2.2: the policy could not be had; every session counts as failed for that reason.
+      reports.record(new TlsReports.Session(domain, TlsReports.Session.NO_POLICY, List.of(), List.of(),
+          resultType != null ? resultType : policy.stsFailure().get(), localAddress, host, ip));
+    }
   }
 }

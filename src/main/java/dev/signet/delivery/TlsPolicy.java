@@ -17,24 +17,35 @@ import java.util.Optional;
  * @param reportOnly MTA-STS testing: deliver at {@code level}, but check and report what the policy
  *     would have refused (RFC 8461 §5: "testing")
  * @param configured from delivery.tls-policy: overrides discovery (MTA-STS, and DANE unless the level is dane)
+ * @param stsFailure the domain publishes an MTA-STS policy that could not be fetched (and none is
+ *     cached): the RFC 8460 result type of that failure, reported for each session (no-policy-found)
  */
 record TlsPolicy(TlsLevel level, String label, Optional<MtaSts.Applied> sts, boolean reportOnly,
-    boolean configured) {
+    boolean configured, Optional<String> stsFailure) {
 
   static final String MTA_STS = "mta-sts";
   static final String DANE = "dane";
 
   static TlsPolicy configured(TlsLevel level) {
-    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, true);
+    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, true,
+        Optional.empty());
   }
 
   /** Where nothing is configured or published: opportunistic, or encrypt under {@code delivery.tls: required}. */
   static TlsPolicy byDefault(TlsLevel level) {
-    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, false);
+    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, false,
+        Optional.empty());
+  }
+
+  /** The default, for a domain whose published MTA-STS policy could not be fetched ({@code resultType}). */
+  static TlsPolicy unfetched(TlsLevel level, String resultType) {
+    return new TlsPolicy(level, level.name().toLowerCase(Locale.ROOT), Optional.empty(), false, false,
+        Optional.of(resultType));
   }
 
   static TlsPolicy mtaSts(MtaSts.Applied applied, boolean testing, TlsLevel testingLevel) {
-    return new TlsPolicy(testing ? testingLevel : TlsLevel.VERIFY, MTA_STS, Optional.of(applied), testing, false);
+    return new TlsPolicy(testing ? testingLevel : TlsLevel.VERIFY, MTA_STS, Optional.of(applied), testing, false,
+        Optional.empty());
   }
 
   /** Whether mail may go to MX host {@code name} (RFC 8461 §4.1; in testing mode every host may). */

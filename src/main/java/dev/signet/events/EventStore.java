@@ -189,9 +189,13 @@ final class EventStore implements AutoCloseable {
    * after it (segments are written in time order, so the ones before hold only older events).
    */
   Position startAt(Instant since) throws IOException {
+    // A file's mtime comes from the kernel's coarse clock, which can lag the real time by a tick: a
+    // segment written just after `since` may look older. Starting a little early costs a few skipped
+    // lines (the caller filters by each event's own time); starting late would lose events.
+    Instant earliest = since.minusSeconds(1);
     for (long s : segments()) {
       try {
-        if (!Files.getLastModifiedTime(segment(s)).toInstant().isBefore(since)) {
+        if (!Files.getLastModifiedTime(segment(s)).toInstant().isBefore(earliest)) {
           return new Position(s, 0);
         }
       } catch (NoSuchFileException e) {

@@ -135,6 +135,7 @@ public final class Events implements AutoCloseable {
   /** The stored events from {@code since} on (oldest first), at most {@code max}: for the admin API. */
   public List<String> recent(Instant since, int max) throws IOException {
     List<String> out = new ArrayList<>();
+    since = since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS); // events are stored to the millisecond
     EventStore.Position at = store.startAt(since);
     for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty() && out.size() < max;
         page = store.read(at, 1000)) {

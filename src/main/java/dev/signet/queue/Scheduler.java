@@ -246,9 +246,18 @@ public final class Scheduler {
 
   /** Queues a report to {@code recipient} with the null sender (RFC 5321 §4.5.5); returns its queue id. */
   private String queueReport(byte[] report, String recipient) throws IOException {
+    return queueGenerated(report, "", recipient);
+  }
+
+  /**
+   * Queues a message the relay wrote itself (already signed), e.g. a TLS report, from {@code sender} to
+   * {@code recipient}; it is delivered like any accepted message. Returns its queue id.
+   */
+  public String queueGenerated(byte[] message, String sender, String recipient) throws IOException {
+    byte[] report = message;
     try (Incoming in = spool.receive()) {
       in.headers(report); // the whole report; Incoming writes it as one block
-      Envelope envelope = Envelope.received(in.id(), "", List.of(recipient), "127.0.0.1",
+      Envelope envelope = Envelope.received(in.id(), sender, List.of(recipient), "127.0.0.1",
           Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
       spool.accept(in, envelope); // scheduled through Spool.onAccept
       return in.id();

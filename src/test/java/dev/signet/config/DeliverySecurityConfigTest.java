@@ -13,7 +13,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** delivery.mta-sts, delivery.ca-file and delivery.tls-policy: defaults, YAML, environment, errors. */
+/**
+ * delivery.mta-sts, delivery.ca-file, delivery.tls-policy and delivery.tls-reports: defaults, YAML,
+ * environment, errors.
+ */
 class DeliverySecurityConfigTest {
 
   @TempDir Path dir;
@@ -93,5 +96,31 @@ class DeliverySecurityConfigTest {
     ConfigException e = assertThrows(ConfigException.class,
         () -> load("", Map.of("SIGNET_DELIVERY_TLS_POLICY", "example.net")));
     assertTrue(e.getMessage().contains("delivery.tls-policy"), e.getMessage());
+  }
+
+  @Test
+  void tlsReportsAreOffUntilFromIsSet() {
+    assertEquals(new SignetConfig.TlsReports(Optional.empty(), Optional.empty()), SignetConfig.defaults().tlsReports());
+  }
+
+  @Test
+  void tlsReportsAreSetInYamlOrFromTheEnvironment() throws Exception {
+    SignetConfig c = load("delivery:\n  tls-reports:\n    from: tls-reports@Example.COM\n"
+        + "    organization: Example Ltd\n", Map.of());
+    assertEquals(Optional.of("tls-reports@example.com"), c.tlsReports().from());
+    assertEquals(Optional.of("example.com"), c.tlsReports().fromDomain());
+    assertEquals(Optional.of("Example Ltd"), c.tlsReports().organization());
+    SignetConfig e = load("", Map.of("SIGNET_DELIVERY_TLS_REPORTS_FROM", "rpt@mail.example.org",
+        "SIGNET_DELIVERY_TLS_REPORTS_ORGANIZATION", "Org"));
+    assertEquals(Optional.of("rpt@mail.example.org"), e.tlsReports().from());
+    assertEquals(Optional.of("Org"), e.tlsReports().organization());
+  }
+
+  @Test
+  void aTlsReportsFromThatIsNoAddressIsRefusedNamingTheKey() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> load("delivery:\n  tls-reports:\n    from: example.com\n", Map.of()));
+    assertTrue(e.getMessage().contains("delivery.tls-reports.from")
+        && e.getMessage().contains("tls-reports@example.com"), e.getMessage());
   }
 }

@@ -3,26 +3,33 @@ package dev.signet.testkit;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An HTTPS server for tests (the JDK's HttpsServer) on a free port of 127.0.0.1, presenting a
  * certificate from {@link TestCa}: each path answers with a chosen status, media type and body.
- * Unknown paths get 404.
+ * Unknown paths get 404. Every POST is kept ({@link #posts}) with its Content-Type and body.
  */
 public final class TestHttpsServer implements AutoCloseable {
+
+  /** A POST the server received. */
+  public record Post(String path, String contentType, byte[] body) {}
 
   private record Answer(int status, String contentType, String body, Map<String, String> headers) {}
 
   private final HttpsServer server;
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final AtomicInteger requests = new AtomicInteger();
+  private final List<Post> posts = new CopyOnWriteArrayList<>();
 
   private TestHttpsServer(HttpsServer server) {
     this.server = server;
@@ -34,6 +41,12 @@ public final class TestHttpsServer implements AutoCloseable {
     TestHttpsServer s = new TestHttpsServer(server);
     server.createContext("/", exchange -> {
       s.requests.incrementAndGet();
+      if (exchange.getRequestMethod().equals("POST")) {
+        try (InputStream in = exchange.getRequestBody()) {
+          s.posts.add(new Post(exchange.getRequestURI().getPath(),
+              String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type")), in.readAllBytes()));
+        }
+      }
       Answer a = s.answers.get(exchange.getRequestURI().getPath());
       if (a == null) {
         a = new Answer(404, "text/plain", "not found", Map.of());
@@ -64,6 +77,11 @@ public final class TestHttpsServer implements AutoCloseable {
 
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /** The POSTs received so far, in order. */
+  public List<Post> posts() {
+    return List.copyOf(posts);
   }
 
   /** Requests served so far. */
