@@ -2,6 +2,7 @@ package dev.signet.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import dev.signet.config.PrivateFiles;
 import dev.signet.config.SignetConfig;
 import dev.signet.events.Events;
 import dev.signet.queue.Scheduler;
@@ -12,10 +13,13 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,7 +90,13 @@ public final class AdminServer implements AutoCloseable {
     String host = bound.isAnyLocalAddress() ? "127.0.0.1" : bound.getHostAddress();
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + endpoint.address().getPort() + "\n";
     Path tmp = file.resolveSibling("admin.tmp");
-    Files.writeString(tmp, url, StandardCharsets.US_ASCII);
+    try (FileChannel out = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer bytes = ByteBuffer.wrap(url.getBytes(StandardCharsets.US_ASCII));
+      while (bytes.hasRemaining()) {
+        out.write(bytes);
+      }
+    }
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 

@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import dev.signet.config.PrivateFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +103,7 @@ final class MtaSts {
   MtaSts(Function<String, Txt> txt, PolicyFetcher fetcher, Path dir, Clock clock) throws IOException {
     this.txt = txt;
     this.fetcher = fetcher;
-    this.dir = Files.createDirectories(dir);
+    this.dir = PrivateFiles.directory(dir);
     this.clock = clock;
     load();
   }
@@ -227,7 +228,7 @@ final class MtaSts {
     Path file = dir.resolve(applied.domain());
     Path tmp = dir.resolve("." + applied.domain() + ".tmp");
     try {
-      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+      try (FileChannel out = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
         out.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
         out.force(true);

@@ -1,5 +1,6 @@
 package dev.signet.dmarc;
 
+import dev.signet.config.PrivateFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -36,7 +37,8 @@ final class ReportStore {
 
   ReportStore(Path spoolDir) throws IOException {
     this.dir = spoolDir.resolve("dmarc");
-    Files.createDirectories(dir.resolve("tmp"));
+    PrivateFiles.directory(dir);
+    PrivateFiles.directory(dir.resolve("tmp"));
   }
 
   /** Stores {@code report}; false if a report with its reporter and id is already there. */
@@ -45,7 +47,7 @@ final class ReportStore {
     if (Files.exists(target)) {
       return false;
     }
-    Path tmp = Files.createTempFile(dir.resolve("tmp"), "report", ".tmp");
+    Path tmp = PrivateFiles.createTempFile(dir.resolve("tmp"), "report", ".tmp");
     try {
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE);
            BufferedWriter w = new BufferedWriter(new OutputStreamWriter(

@@ -1,5 +1,6 @@
 package dev.signet.events;
 
+import dev.signet.config.PrivateFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -71,10 +72,11 @@ final class EventStore implements AutoCloseable {
   /** @param segmentBytes a segment this long is closed and the next begun (small in tests) */
   static EventStore open(Path dir, long segmentBytes) throws IOException {
     EventStore store = new EventStore(dir, segmentBytes);
-    Files.createDirectories(store.cursors);
+    PrivateFiles.directory(dir);
+    PrivateFiles.directory(store.cursors);
     TreeSet<Long> segments = store.segments();
     long last = segments.isEmpty() ? 0 : segments.last();
-    store.current = FileChannel.open(store.segment(last), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    store.current = PrivateFiles.open(store.segment(last), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
     store.currentSegment = last;
     store.written = store.wholeLines(store.current);
@@ -168,7 +170,7 @@ final class EventStore implements AutoCloseable {
     currentSegment++;
     written = 0;
     tail = new Position(currentSegment, 0);
-    current = FileChannel.open(segment(currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+    current = PrivateFiles.open(segment(currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
     syncDirectory(dir);
   }
@@ -307,7 +309,7 @@ final class EventStore implements AutoCloseable {
   /** Saves reader {@code name}'s position durably (write, fsync, rename). */
   void saveCursor(String name, Position at) throws IOException {
     Path tmp = cursors.resolve(name + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    try (FileChannel ch = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer b = ByteBuffer.wrap((at.segment() + " " + at.offset() + "\n").getBytes(StandardCharsets.US_ASCII));
       while (b.hasRemaining()) {

@@ -1,5 +1,6 @@
 package dev.signet.events;
 
+import dev.signet.config.PrivateFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -55,14 +56,14 @@ public final class Suppressions implements AutoCloseable {
 
   /** Opens (creating) the list in {@code dir} for changes; one process at a time (the spool's owner). */
   public static Suppressions open(Path dir, Clock clock) throws IOException {
-    Files.createDirectories(dir);
+    PrivateFiles.directory(dir);
     Path file = dir.resolve(FILE);
     Replay replay = replay(file, clock.instant().getEpochSecond());
     Suppressions list = new Suppressions(file, clock, replay.entries(), null);
     if (replay.lines() > 2 * replay.entries().size() + 1000 || replay.torn()) {
       list.rewrite();
     }
-    list.log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    list.log = PrivateFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.APPEND);
     EventStore.syncDirectory(dir);
     return list;
@@ -112,7 +113,7 @@ public final class Suppressions implements AutoCloseable {
     Path tmp = file.resolveSibling(FILE + ".tmp");
     StringBuilder out = new StringBuilder(entries.size() * 64);
     entries.forEach((address, t) -> line(out, address, t));
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    try (FileChannel ch = PrivateFiles.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       write(ch, out);
       ch.force(true);

@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.config.PrivateFiles;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
@@ -366,8 +367,12 @@ final class Courier {
         String id = outbox.queue(warning.get(), envelope.sender());
         log.info("delay warning for {} deferred recipient(s) queued as {}", deferred.size(), id);
       }
-      Files.createDirectories(warned);
-      Files.write(marker, new byte[0]);
+      PrivateFiles.directory(warned);
+      try {
+        PrivateFiles.createFile(marker);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // marked meanwhile: the warning went out either way
+      }
     } catch (IOException e) {
       log.error("delay warning not sent: {}", e.getMessage());
     }

@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.config.PrivateFiles;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -66,7 +67,7 @@ public final class Incoming implements AutoCloseable {
           throw new IOException("body stream is closed");
         }
         if (!spilled && memory.size() + len > MEMORY_LIMIT) {
-          spill = new BufferedOutputStream(Channels.newOutputStream(Spool.createPrivate(spillFile)), 65536);
+          spill = new BufferedOutputStream(Channels.newOutputStream(PrivateFiles.create(spillFile)), 65536);
           memory.writeTo(spill);
           memory.reset();
           spilled = true;
@@ -110,7 +111,7 @@ public final class Incoming implements AutoCloseable {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
-    try (FileChannel out = Spool.createPrivate(messageFile)) {
+    try (FileChannel out = PrivateFiles.create(messageFile)) {
       writeFully(out, ByteBuffer.wrap(envelope));
       writeFully(out, ByteBuffer.wrap(headerBlock));
       if (spilled) {

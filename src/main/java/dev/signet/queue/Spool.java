@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.config.PrivateFiles;
 import dev.signet.delivery.MessageSource;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,13 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -38,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * message and shows no partial one. The envelope records the message's size, so the message bytes
  * are the last {@code size} bytes of the .msg. {@link #remove} deletes the .msg first and then any
  * .env, so an .env alone is the remnant of an interrupted removal. Spools written before the .msg
- * file ({@code <id>.eml} + {@code <id>.env}) are converted when opened. Thread-safe.
+ * file ({@code <id>.eml} + {@code <id>.env}) are converted when opened. Mail is private: every file
+ * and directory here is made through {@link PrivateFiles} (0600, 0700), and opening the spool makes
+ * an older version's open directories 0700. Thread-safe.
  */
 public final class Spool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Spool.class);
@@ -68,39 +67,6 @@ public final class Spool implements AutoCloseable {
   private final AtomicLong rewrites = new AtomicLong();
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
-  /**
-   * Mail is private: message files 0600 and spool directories 0700, as Postfix keeps its queue
-   * (a local user could otherwise read every message). Where the file system has no POSIX modes
-   * (not Linux), the attribute is left out.
-   */
-  static final FileAttribute<?>[] PRIVATE_FILE = posix("rw-------");
-  static final FileAttribute<?>[] PRIVATE_DIRECTORY = posix("rwx------");
-
-  private static FileAttribute<?>[] posix(String mode) {
-    return java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
-        : new FileAttribute<?>[0];
-  }
-
-  /** Creates {@code file} (which must not exist) as a private file and opens it for writing. */
-  static FileChannel createPrivate(Path file) throws IOException {
-    return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PRIVATE_FILE);
-  }
-
-  /** An existing directory from an older version or made by hand gets 0700 too. */
-  private static void tighten(Path dir) throws IOException {
-    if (PRIVATE_DIRECTORY.length > 0) {
-      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
-      if (!mode.equals(PosixFilePermissions.fromString("rwx------"))) {
-        try {
-          Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        } catch (IOException e) {
-          log.warn("spool: cannot make {} private (mode {}): {}", dir, PosixFilePermissions.toString(mode), e.toString());
-        }
-      }
-    }
-  }
-
   /** A read-only view for {@code signet queue list|show} next to a running relay: no lock, no recovery. */
   private Spool(Path dir) throws IOException {
     this.tmp = dir.resolve("tmp");
@@ -121,11 +87,9 @@ public final class Spool implements AutoCloseable {
     this.queue = dir.resolve("queue");
     this.corrupt = dir.resolve("corrupt");
     for (Path d : List.of(dir, tmp, queue, corrupt)) {
-      Files.createDirectories(d, PRIVATE_DIRECTORY);
-      tighten(d);
+      PrivateFiles.directory(d);
     }
-    this.lockChannel = FileChannel.open(dir.resolve("lock"),
-        Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), PRIVATE_FILE);
+    this.lockChannel = PrivateFiles.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock held;
     try {
       held = lockChannel.tryLock();
@@ -363,7 +327,7 @@ public final class Spool implements AutoCloseable {
     Path moved = queue.resolve(file.getFileName());
     try {
       Files.deleteIfExists(file);
-      Files.createFile(file, PRIVATE_FILE);
+      PrivateFiles.createFile(file);
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.of("cannot write in " + tmp + ": " + e);
     }
@@ -409,7 +373,7 @@ public final class Spool implements AutoCloseable {
   }
 
   static void writeSynced(Path file, byte[] bytes) throws IOException {
-    try (FileChannel out = createPrivate(file)) {
+    try (FileChannel out = PrivateFiles.create(file)) {
       Incoming.writeFully(out, java.nio.ByteBuffer.wrap(bytes));
       out.force(true);
     }
@@ -531,7 +495,7 @@ public final class Spool implements AutoCloseable {
       return;
     }
     Path next = tmp.resolve(id + ".msg");
-    try (FileChannel out = createPrivate(next)) {
+    try (FileChannel out = PrivateFiles.create(next)) {
       Incoming.writeFully(out, java.nio.ByteBuffer.wrap(envelope));
       Incoming.copyFully(eml, Files.size(eml), out);
       out.force(true);

@@ -36,7 +36,15 @@ public final class TestHttpsServer implements AutoCloseable {
   }
 
   public static TestHttpsServer start(TestCa.Leaf certificate) throws IOException {
-    HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+    return start(certificate, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+  }
+
+  /**
+   * On {@code address}: a relay fetches MTA-STS policies from port 443 only (RFC 8461 §3.3), so a
+   * test of a whole relay binds 443 on an address of 127.0.0.0/8 of its own.
+   */
+  public static TestHttpsServer start(TestCa.Leaf certificate, InetSocketAddress address) throws IOException {
+    HttpsServer server = HttpsServer.create(address, 0);
     server.setHttpsConfigurator(new HttpsConfigurator(certificate.serverContext()));
     TestHttpsServer s = new TestHttpsServer(server);
     server.createContext("/", exchange -> {
