@@ -13,7 +13,8 @@ import org.xbill.DNS.Type;
  * selectors, its SPF record and its DMARC record (at {@code _dmarc.<domain>}, and at the
  * organizational domain's when that one is absent, as receivers look). Validated by Signet itself
  * ({@link DnssecResolver}, from the trust anchors through the {@code delivery.dns} servers), as a
- * validating receiver would.
+ * validating receiver would. The hostname's A/AAAA and the PTR records are left out: receivers' reverse
+ * DNS checks do not ask for DNSSEC, and reverse zones belong to the address's provider.
  *
  * <p>Secure: every answer validates. Insecure (provably unsigned, or outside every trust anchor): a
  * note, not a failure, since most domains are unsigned and receivers take such answers as they are.

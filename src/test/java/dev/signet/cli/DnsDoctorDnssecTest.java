@@ -54,8 +54,12 @@ class DnsDoctorDnssecTest {
   }
 
   private Run check(HostPort server, Path anchors, String... extra) throws Exception {
+    return check("", server, anchors, extra);
+  }
+
+  private Run check(String dkim, HostPort server, Path anchors, String... extra) throws Exception {
     Path config = Files.writeString(dir.resolve("signet.yaml"), "hostname: mail.example.com\ndkim:\n  keys: " + keys
-        + "\ndelivery:\n  dns: [\"" + server + "\"]\n  source-addresses: [127.0.0.5]\n  dnssec:\n    trust-anchor: "
+        + "\n" + dkim + "delivery:\n  dns: [\"" + server + "\"]\n  source-addresses: [127.0.0.5]\n  dnssec:\n    trust-anchor: "
         + anchors + "\n");
     List<String> args = new ArrayList<>(List.of("dns", "--check", "--config", config.toString()));
     args.addAll(List.of(extra));
@@ -94,6 +98,25 @@ class DnsDoctorDnssecTest {
           dnssecLines(run), run.out());
       assertTrue(run.out().lines().noneMatch(l -> l.startsWith("✘")), run.out());
       assertTrue(run.out().endsWith("checks passed (2 notes)\n"), run.out());
+    }
+  }
+
+  @Test
+  void anUnsignedSubdomainUnderASignedParentIsPartlyInsecure() throws Exception {
+    // news.example.com is delegated without a DS record: provably unsigned (RFC 4035 §5.2). Its mail
+    // has no DMARC record of its own, so receivers use example.com's, which validates.
+    List<String> parent = new ArrayList<>(records);
+    parent.add("news.example.com. IN NS ns.example.com.");
+    try (TestBind bind = bind(TestBind.signed("example.com", parent.toArray(String[]::new)),
+        TestBind.unsigned("news.example.com", "news.example.com. IN TXT \"v=spf1 ip4:127.0.0.5 -all\""), reverse())) {
+      Run run = check("  subdomains: true\n", bind.address(), bind.writeTrustAnchors(dir.resolve("anchors")),
+          "--from", "example.com,news.example.com");
+      assertEquals(0, run.exit(), run.out() + run.err());
+      assertEquals(List.of(
+          "✔ dnssec example.com.  secure: DKIM rsa2026, SPF and DMARC validate",
+          "✔ dnssec mail.example.com.  secure: SPF validates",
+          "ℹ dnssec news.example.com.  partly insecure: DMARC (example.com) validates; SPF and DMARC are not "
+              + "DNSSEC-signed"), dnssecLines(run), run.out());
     }
   }
 
