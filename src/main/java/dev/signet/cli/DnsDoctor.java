@@ -99,7 +99,7 @@ final class DnsDoctor {
    * hostname, each with the TXT records receivers look up there (DKIM selectors, SPF, DMARC).
    */
   private List<Diagnosis> dnssec(TreeSet<String> from, TreeSet<String> spfDomains) {
-    DnssecCheck check = new DnssecCheck(dnssec, config.delivery().dns());
+    DnssecCheck check = new DnssecCheck(dnssec, dns, config.delivery().dns());
     Optional<Diagnosis> unavailable = check.unavailable();
     if (unavailable.isPresent()) {
       return List.of(unavailable.get());

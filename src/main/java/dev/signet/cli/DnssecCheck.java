@@ -43,10 +43,13 @@ final class DnssecCheck {
   }
 
   private final DnssecResolver resolver;
+  private final DnsLookups dns;
   private final List<HostPort> servers;
 
-  DnssecCheck(DnssecResolver resolver, List<HostPort> servers) {
+  /** @param dns unvalidated lookups through the same servers (to find the zone of a bogus answer) */
+  DnssecCheck(DnssecResolver resolver, DnsLookups dns, List<HostPort> servers) {
     this.resolver = resolver;
+    this.dns = dns;
     this.servers = servers;
   }
 
@@ -72,8 +75,7 @@ final class DnssecCheck {
       if (answer.security() == Security.BOGUS) {
         return Diagnosis.fail("dnssec", name, "BOGUS: the " + txt.role() + " record at " + txt.name()
             + ". fails validation (" + brief(answer.reason()) + "): validating receivers get a DNS error instead of it",
-            "re-sign the zone of " + txt.name() + ". (a signature is missing, expired or does not match the"
-            + " record), and check that the DS record at its parent matches the zone's current key-signing key");
+            repair(txt.name()));
       }
       if (answer.security() == Security.FAILED) {
         return Diagnosis.fail("dnssec", name, "DNSFAIL: lookup of " + txt.name() + ". failed: " + answer.reason(),
@@ -102,6 +104,39 @@ final class DnssecCheck {
     }
     return Diagnosis.note("dnssec", name, "partly insecure: " + join(secure) + verb(secure, " validates", " validate")
         + "; " + join(insecure) + verb(insecure, " is", " are") + " not DNSSEC-signed");
+  }
+
+  /**
+   * What to do about a bogus answer at {@code name}: either the zone's keys do not validate from the
+   * parent's DS record (RFC 4035 §5.2; a key rolled without the DS), or they do and the signature over
+   * the record is wrong (§5.3; expired, or the zone edited without re-signing).
+   */
+  private String repair(String name) {
+    Optional<String> apex = apex(name);
+    if (apex.isEmpty()) {
+      return "re-sign the zone of " + name + ". (a signature is missing, expired or does not match the"
+          + " record), and check that the DS record at its parent matches the zone's current key-signing key";
+    }
+    String zone = apex.get() + ".";
+    DnssecResolver.Answer keys = resolver.query(apex.get(), Type.DNSKEY);
+    if (keys.security() == Security.SECURE) {
+      return "re-sign the zone " + zone + " (its keys validate, but the signature over " + name
+          + ". TXT is missing, expired or does not match the record)";
+    }
+    return "the DNSKEY set of " + zone + " does not validate from the DS record at its parent: publish there the DS"
+        + " of the zone's current key-signing key (dnssec-dsfromkey), or sign with the key the DS names";
+  }
+
+  /** The zone {@code name} lies in: the nearest name at or above it with DNSKEY records (looked up unvalidated). */
+  private Optional<String> apex(String name) {
+    String n = name;
+    while (n.contains(".")) {
+      if (!dns.query(n, Type.DNSKEY).records().isEmpty()) {
+        return Optional.of(n);
+      }
+      n = n.substring(n.indexOf('.') + 1);
+    }
+    return Optional.empty();
   }
 
   /** The validator's reason without the records and signatures it appends ("...: { name TTL IN TXT ... }"). */

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,9 +134,8 @@ class DnsDoctorDnssecTest {
       int at = List.of(lines).indexOf(dnssecLines(run).get(0));
       assertEquals("✘ dnssec example.com.  BOGUS: the DMARC record at _dmarc.example.com. fails validation (Positive "
           + "response has failed ANSWER rrset): validating receivers get a DNS error instead of it", lines[at]);
-      assertEquals("  -> re-sign the zone of _dmarc.example.com. (a signature is "
-          + "missing, expired or does not match the record), and check that the DS record at its parent matches "
-          + "the zone's current key-signing key", lines[at + 1]);
+      assertEquals("  -> re-sign the zone example.com. (its keys validate, but the signature over "
+          + "_dmarc.example.com. TXT is missing, expired or does not match the record)", lines[at + 1]);
       assertEquals("✔ dnssec mail.example.com.  secure: SPF validates", lines[at + 2]);
 
       Run json = check(bind.address(), anchors, "--json");
@@ -147,7 +147,7 @@ class DnsDoctorDnssecTest {
           bogus, host = dnssec["example.com."], dnssec["mail.example.com."]
           assert (bogus["ok"], bogus["level"]) == (False, "fail"), bogus
           assert bogus["detail"].startswith("BOGUS: the DMARC record at _dmarc.example.com."), bogus
-          assert bogus["fix"].startswith("re-sign the zone of _dmarc.example.com."), bogus
+          assert bogus["fix"].startswith("re-sign the zone example.com. "), bogus
           assert (host["ok"], host["level"], host["fix"]) == (True, "pass", None), host
           print(len(dnssec))
           """).start();
@@ -157,6 +157,30 @@ class DnsDoctorDnssecTest {
       String errors = new String(python.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
       assertEquals(0, python.waitFor(), errors + "\n" + json.out());
       assertEquals("2", result);
+    }
+  }
+
+  @Test
+  void aKeyTheParentsDsDoesNotNameIsAnErrorAtTheParent() throws Exception {
+    // news.example.com's key-signing key is changed after the DS record in example.com was made from it:
+    // a key rolled without updating the parent.
+    List<String> parent = new ArrayList<>(records);
+    parent.add("news.example.com. IN NS ns.example.com.");
+    TestBind.Zone child = TestBind.signed("news.example.com", "news.example.com. IN TXT \"v=spf1 ip4:127.0.0.5 -all\"")
+        .delegated().tampered(zone -> Pattern.compile("(DNSKEY\\s+257 3 13 \\(\\s+)([A-Za-z0-9+/])").matcher(zone)
+            .replaceFirst(m -> m.group(1) + (m.group(2).equals("Q") ? "R" : "Q")));
+    try (TestBind bind = bind(child, TestBind.signed("example.com", parent.toArray(String[]::new)), reverse())) {
+      Run run = check("  subdomains: true\n", bind.address(), bind.writeTrustAnchors(dir.resolve("anchors")),
+          "--from", "example.com,news.example.com");
+      assertEquals(1, run.exit(), run.out() + run.err());
+      String[] lines = run.out().replaceAll(" {2,}", "  ").split("\n");
+      int at = List.of(lines).indexOf(dnssecLines(run).get(2));
+      assertTrue(lines[at].startsWith("✘ dnssec news.example.com.  BOGUS: the SPF record at news.example.com. fails "
+          + "validation ("), lines[at]);
+      assertEquals("  -> the DNSKEY set of news.example.com. does not validate from the DS record at its parent: "
+          + "publish there the DS of the zone's current key-signing key (dnssec-dsfromkey), or sign with the key "
+          + "the DS names", lines[at + 1]);
+      assertEquals("✔ dnssec example.com.  secure: DKIM rsa2026, SPF and DMARC validate", dnssecLines(run).get(0));
     }
   }
 
