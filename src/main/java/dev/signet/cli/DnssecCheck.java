@@ -99,11 +99,13 @@ final class DnssecCheck {
       return Diagnosis.pass("dnssec", name, "secure: " + join(secure) + verb(secure, " validates", " validate"));
     }
     if (secure.isEmpty()) {
-      return Diagnosis.note("dnssec", name, "insecure: " + join(insecure) + verb(insecure, " is", " are") + " not DNSSEC-signed (receivers"
-          + " take the answers unverified; signing the zone protects them from forgery)");
+      return Diagnosis.note("dnssec", name, "insecure: " + join(insecure) + verb(insecure, " is", " are")
+          + " not DNSSEC-signed (receivers take the answers unverified; signing the zone protects them from"
+          + " forgery)");
     }
-    return Diagnosis.note("dnssec", name, "partly insecure: " + join(secure) + verb(secure, " validates", " validate")
-        + "; " + join(insecure) + verb(insecure, " is", " are") + " not DNSSEC-signed");
+    return Diagnosis.note("dnssec", name, "partly insecure: " + join(secure)
+        + verb(secure, " validates", " validate") + "; " + join(insecure) + verb(insecure, " is", " are")
+        + " not DNSSEC-signed");
   }
 
   /**

@@ -60,8 +60,8 @@ class DnsDoctorDnssecTest {
 
   private Run check(String dkim, HostPort server, Path anchors, String... extra) throws Exception {
     Path config = Files.writeString(dir.resolve("signet.yaml"), "hostname: mail.example.com\ndkim:\n  keys: " + keys
-        + "\n" + dkim + "delivery:\n  dns: [\"" + server + "\"]\n  source-addresses: [127.0.0.5]\n  dnssec:\n    trust-anchor: "
-        + anchors + "\n");
+        + "\n" + dkim + "delivery:\n  dns: [\"" + server + "\"]\n  source-addresses: [127.0.0.5]\n"
+        + "  dnssec:\n    trust-anchor: " + anchors + "\n");
     List<String> args = new ArrayList<>(List.of("dns", "--check", "--config", config.toString()));
     args.addAll(List.of(extra));
     return OpsRig.signet(args.toArray(String[]::new));
