@@ -34,7 +34,7 @@ class SignedBounceTest {
       dns.add("nomail.test. 300 IN MX 0 .", "example.com. 300 IN MX 10 mx.example.com.",
           "mx.example.com. 300 IN A 127.0.0.2");
       StringBuilder yaml = new StringBuilder()
-          .append("listen.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\n")
+          .append("listen.submission: 127.0.0.1:0\nmetrics.listen: 127.0.0.1:0\nadmin.listen: 127.0.0.1:0\n")
           .append("dkim.keys: ").append(keys).append('\n')
           .append("spool.dir: ").append(dir.resolve("spool")).append('\n')
           .append("delivery.dns: [").append(dns.address().host()).append(':').append(dns.address().port()).append("]\n")
