@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
       "system's): DKIM keys against the keys on disk; SPF (one valid record, at most 10 lookups, a pass",
       "for every source address, -all or ~all) for each From, envelope sender and the hostname; DMARC",
       "(policy, report authorization, alignment with how Signet signs); reverse DNS of each source",
-      "address. One line per check with the record to publish; exit 1 on any failure."})
+      "address; DNSSEC of those records per domain (unsigned is a note, bogus a failure). One line per",
+      "check with the record to publish; exit 1 on any failure (notes do not count)."})
 final class DnsCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
@@ -70,11 +71,13 @@ final class DnsCommand implements Callable<Integer> {
     }
     List<Diagnosis> findings = new DnsDoctor(cfg, keys).run(from, mailFrom);
     long failed = findings.stream().filter(d -> !d.ok()).count();
+    long notes = findings.stream().filter(d -> d.level() == Diagnosis.Level.NOTE).count();
     if (json) {
       out.println(DoctorReport.json(findings));
     } else {
       DoctorReport.table(out, findings);
       out.println(failed == 0 ? "all " + findings.size() + " checks passed"
+          + (notes == 0 ? "" : " (" + notes + (notes == 1 ? " note" : " notes") + ")")
           : failed + " of " + findings.size() + " checks failed: publish or change the records shown");
     }
     out.flush();

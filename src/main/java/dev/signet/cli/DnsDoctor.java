@@ -1,32 +1,43 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.DnssecResolver;
 import dev.signet.dkim.DnsRecord;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.SigningKey;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * {@code signet dns --check}: every record a receiver consults about mail from this relay, checked
  * as the receiver will check it. DKIM per selector; SPF per From domain, envelope sender domain and
  * the hostname (the identity of bounces, which have an empty MAIL FROM: RFC 7208 §2.4); DMARC per
- * From domain; reverse DNS per source address.
+ * From domain; reverse DNS per source address; DNSSEC of those TXT records per domain.
  */
 final class DnsDoctor {
 
   private final SignetConfig config;
   private final KeyRing keys;
   private final DnsLookups dns;
+  private final DnssecResolver dnssec;
 
   DnsDoctor(SignetConfig config, KeyRing keys) {
     this.config = config;
     this.keys = keys;
     this.dns = new DnsLookups(config.delivery().dns());
+    try {
+      this.dnssec = new DnssecResolver(config.delivery().dns(), config.delivery().trustAnchor());
+    } catch (IOException e) {
+      throw new CommandFailure("delivery.dnssec.trust-anchor " + e.getMessage());
+    }
   }
 
   /**
@@ -79,6 +90,28 @@ final class DnsDoctor {
     for (InetAddress source : sources) {
       out.add(ptr.check(source));
     }
+    out.addAll(dnssec(from, spfDomains));
+    return out;
+  }
+
+  /**
+   * One DNSSEC line per domain: the key domains, the From and envelope sender domains and the
+   * hostname, each with the TXT records receivers look up there (DKIM selectors, SPF, DMARC).
+   */
+  private List<Diagnosis> dnssec(TreeSet<String> from, TreeSet<String> spfDomains) {
+    DnssecCheck check = new DnssecCheck(dnssec, dns, config.delivery().dns());
+    Optional<Diagnosis> unavailable = check.unavailable();
+    if (unavailable.isPresent()) {
+      return List.of(unavailable.get());
+    }
+    Map<String, List<DnssecCheck.Txt>> lookups = new TreeMap<>();
+    Stream.concat(keys.all().stream(), keys.retired().stream()).forEach(k -> lookups
+        .computeIfAbsent(lower(k.domain()), d -> new ArrayList<>())
+        .add(DnssecCheck.Txt.dkim(k.selector(), lower(DnsRecord.of(k).name()))));
+    spfDomains.forEach(d -> lookups.computeIfAbsent(d, x -> new ArrayList<>()).add(DnssecCheck.Txt.spf(d)));
+    from.forEach(d -> lookups.get(d).add(DnssecCheck.Txt.dmarc(d)));
+    List<Diagnosis> out = new ArrayList<>();
+    lookups.forEach((domain, txts) -> out.add(check.check(domain, txts)));
     return out;
   }
 

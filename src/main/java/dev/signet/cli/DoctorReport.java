@@ -9,14 +9,28 @@ final class DoctorReport {
   private DoctorReport() {}
 
   static void table(PrintWriter out, List<Diagnosis> findings) {
+    int checkWidth = findings.stream().mapToInt(d -> d.check().length()).max().orElse(0);
     int width = findings.stream().mapToInt(d -> d.name().length()).max().orElse(0);
+    String row = "%s %-" + checkWidth + "s %-" + width + "s  %s%n";
     for (Diagnosis d : findings) {
-      out.printf("%s %-5s %-" + width + "s  %s%n", d.ok() ? "✔" : "✘", d.check(), d.name(), d.detail());
-      d.fix().ifPresent(fix -> out.printf("  %-5s %-" + width + "s  -> %s%n", "", "", fix));
+      out.printf(row, mark(d.level()), d.check(), d.name(), d.detail());
+      d.fix().ifPresent(fix -> out.printf("  %-" + checkWidth + "s %-" + width + "s  -> %s%n", "", "", fix));
     }
   }
 
-  /** {@code [{"check":..,"name":..,"ok":..,"detail":..,"fix":..|null}, ...]}. */
+  /** ✔ pass, ℹ note (does not fail the command), ✘ fail. */
+  static String mark(Diagnosis.Level level) {
+    return switch (level) {
+      case PASS -> "✔";
+      case NOTE -> "ℹ";
+      case FAIL -> "✘";
+    };
+  }
+
+  /**
+   * {@code [{"check":..,"name":..,"ok":..,"level":"pass"|"note"|"fail","detail":..,"fix":..|null}, ...]};
+   * {@code ok} is false only for a failure.
+   */
   static String json(List<Diagnosis> findings) {
     StringBuilder s = new StringBuilder("[");
     for (int i = 0; i < findings.size(); i++) {
@@ -24,6 +38,7 @@ final class DoctorReport {
       s.append(i == 0 ? "\n" : ",\n").append("  {\"check\": ").append(quote(d.check()))
           .append(", \"name\": ").append(quote(d.name()))
           .append(", \"ok\": ").append(d.ok())
+          .append(", \"level\": ").append(quote(d.level().name().toLowerCase(java.util.Locale.ROOT)))
           .append(", \"detail\": ").append(quote(d.detail()))
           .append(", \"fix\": ").append(d.fix().map(DoctorReport::quote).orElse("null")).append('}');
     }

@@ -105,7 +105,7 @@ final class SpfCheck {
       String fixed = terms > MAX_LOOKUP_TERMS ? suggested : withAddresses(record, failing);
       // one fix for all the addresses, on the last of their lines
       Diagnosis last = out.remove(out.size() - 1);
-      out.add(new Diagnosis(last.check(), last.name(), false, last.detail(),
+      out.add(new Diagnosis(last.check(), last.name(), Diagnosis.Level.FAIL, last.detail(),
           java.util.Optional.of(zoneLine(name, fixed))));
     }
 

@@ -289,7 +289,8 @@ class DnsDoctorTest {
         import json, sys
         findings = json.load(sys.stdin)
         bad = [f for f in findings if not f["ok"]]
-        assert all(set(f) == {"check", "name", "ok", "detail", "fix"} for f in findings)
+        assert all(set(f) == {"check", "name", "ok", "level", "detail", "fix"} for f in findings)
+        assert all(f["ok"] == (f["level"] != "fail") for f in findings)
         print(len(findings), len(bad), bad[0]["check"], bad[0]["fix"])
         """).start();
     python.getOutputStream().write(run.out().getBytes(StandardCharsets.UTF_8));

@@ -37,20 +37,33 @@ import org.xbill.DNS.Type;
  */
 public final class TestBind implements AutoCloseable {
 
-  /** A zone to serve: its records (zone-file lines, absolute names), signed or not, edited after signing. */
-  public record Zone(String name, boolean signed, List<String> records, UnaryOperator<String> afterSigning) {
+  /**
+   * A zone to serve: its records (zone-file lines, absolute names), signed or not, edited after signing,
+   * and whether its key is a trust anchor.
+   */
+  public record Zone(String name, boolean signed, List<String> records, UnaryOperator<String> afterSigning,
+      boolean anchor) {
     /** The same zone, with {@code edit} applied to the signed zone file (to break a signature). */
     public Zone tampered(UnaryOperator<String> edit) {
-      return new Zone(name, signed, records, edit);
+      return new Zone(name, signed, records, edit, anchor);
+    }
+
+    /**
+     * The same signed zone, trusted through a DS record in its parent instead of as a trust anchor of
+     * its own. The parent must come later in the list (it is signed after this zone, with the DS
+     * generated from this zone's key) and hold the delegation ({@code child. IN NS ns.parent.}).
+     */
+    public Zone delegated() {
+      return new Zone(name, signed, records, afterSigning, false);
     }
   }
 
   public static Zone signed(String name, String... records) {
-    return new Zone(name, true, List.of(records), UnaryOperator.identity());
+    return new Zone(name, true, List.of(records), UnaryOperator.identity(), true);
   }
 
   public static Zone unsigned(String name, String... records) {
-    return new Zone(name, false, List.of(records), UnaryOperator.identity());
+    return new Zone(name, false, List.of(records), UnaryOperator.identity(), false);
   }
 
   private final Process named;
@@ -85,7 +98,8 @@ public final class TestBind implements AutoCloseable {
         String kskRecord = Files.readString(dir.resolve(ksk + ".key"));
         text.append(Files.readString(dir.resolve(zsk + ".key"))).append(kskRecord);
         Files.writeString(file, text);
-        run(dir, "dnssec-signzone", "-q", "-o", zone.name(), "-k", ksk + ".key", "-f", served + ".signed",
+        // -g: DS records for the delegated zones signed before this one (from their dsset- files).
+        run(dir, "dnssec-signzone", "-q", "-g", "-o", zone.name(), "-k", ksk + ".key", "-f", served + ".signed",
             served, zsk + ".key");
         Path signedFile = dir.resolve(served + ".signed");
         String signedText = Files.readString(signedFile);
@@ -96,7 +110,7 @@ public final class TestBind implements AutoCloseable {
         Files.writeString(signedFile, edited);
         served = served + ".signed";
         for (String line : kskRecord.split("\n")) {
-          if (!line.startsWith(";")) {
+          if (zone.anchor() && !line.startsWith(";")) {
             anchors.append(line).append('\n');
           }
         }
