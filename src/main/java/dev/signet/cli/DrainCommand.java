@@ -1,15 +1,12 @@
 package dev.signet.cli;
 
 import dev.signet.config.SignetConfig;
-import dev.signet.delivery.SmtpSender;
+import dev.signet.dkim.KeyRing;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope;
-import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
-import dev.signet.shaping.Shaping;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,10 +22,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code signet drain}: empties a spool without accepting anything. No listener (neither SMTP nor
- * metrics); the spool's messages are delivered with the relay's normal rules (MX, TLS, shaping,
- * retry schedule, max-age, bounces, which are delivered too), and the command exits 0 once the spool
- * is empty. For scaling a fleet down: run it as a Job on the volume of the removed instance.
+ * {@code signet drain}: empties a spool without accepting anything. No listener (neither SMTP, admin
+ * nor metrics); the spool's messages are delivered by the relay's own delivery side ({@link Outbound}:
+ * MX, TLS, shaping, 7-bit conversion, retry schedule, max-age, signed bounces, which are delivered
+ * too, and every outcome recorded as an event for the webhooks), and the command exits 0 once the
+ * spool is empty. For scaling a fleet down: run it as a Job on the volume of the removed instance.
  */
 @Command(name = "drain", mixinStandardHelpOptions = true,
     description = {"Deliver everything in the spool, accept nothing, and exit when it is empty.",
@@ -50,22 +48,18 @@ final class DrainCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     SignetConfig c = config.load();
     Optional<Duration> limit = maxTime == null ? Optional.empty() : Optional.of(duration(maxTime));
-    Metrics metrics = new Metrics();
-    Shaping shaping;
-    Spool spool;
-    SmtpSender sender;
+    KeyRing keys = ServeCommand.keys(c);
+    Outbound outbound;
     try {
-      shaping = Relay.shaping(c, metrics);
-      spool = Spool.open(c.spool().dir());
-      sender = new SmtpSender(c, metrics, shaping, Optional.empty());
+      outbound = Outbound.open(c, keys, new Metrics(), java.time.Clock.systemUTC());
     } catch (IOException e) {
       throw new CommandFailure(e.getMessage());
     }
-    Scheduler scheduler = new Scheduler(c, spool, sender::deliver, Clock.systemUTC(), metrics);
-    Thread hook = new Thread(() -> stop(scheduler, sender, shaping, spool), "signet-drain-stop");
+    Spool spool = outbound.spool;
+    Thread hook = new Thread(() -> stop(outbound), "signet-drain-stop");
     Runtime.getRuntime().addShutdownHook(hook); // SIGTERM (the Job deleted): stop as a relay does
     try {
-      scheduler.start();
+      outbound.start();
       int start = spool.list().size();
       log.info("drain: {} message(s) in {}; delivering, accepting nothing", start, c.spool().dir());
       long deadline = limit.map(d -> System.nanoTime() + d.toNanos()).orElse(Long.MAX_VALUE);
@@ -74,7 +68,7 @@ final class DrainCommand implements Callable<Integer> {
         Thread.sleep(POLL);
       }
       left = spool.list();
-      stop(scheduler, sender, shaping, spool);
+      stop(outbound);
       PrintWriter out = spec.commandLine().getOut();
       if (left.isEmpty()) {
         out.println("drained: " + start + " message" + (start == 1 ? "" : "s") + " delivered or bounced; the spool is empty");
@@ -97,7 +91,7 @@ final class DrainCommand implements Callable<Integer> {
       err.flush();
       return LEFT_OVER;
     } catch (IOException e) {
-      stop(scheduler, sender, shaping, spool);
+      stop(outbound);
       throw new CommandFailure("spool.dir " + c.spool().dir() + ": " + e.getMessage());
     } finally {
       try {
@@ -111,24 +105,18 @@ final class DrainCommand implements Callable<Integer> {
   private final Object stopLock = new Object();
   private boolean stopped;
 
-  private void stop(Scheduler scheduler, SmtpSender sender, Shaping shaping, Spool spool) {
+  private void stop(Outbound outbound) {
     synchronized (stopLock) {
       if (stopped) {
         return;
       }
       stopped = true;
       try {
-        scheduler.stop(Relay.DELIVERY_GRACE, sender::abort);
+        outbound.stopDeliveries(Relay.DELIVERY_GRACE);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      sender.close();
-      shaping.close();
-      try {
-        spool.close();
-      } catch (IOException e) {
-        log.error("closing the spool: {}", e.getMessage());
-      }
+      outbound.close();
     }
   }
 

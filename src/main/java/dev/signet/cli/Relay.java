@@ -2,36 +2,27 @@ package dev.signet.cli;
 
 import dev.signet.admin.AdminServer;
 import dev.signet.config.SignetConfig;
-import dev.signet.delivery.Bouncer;
-import dev.signet.delivery.SmtpSender;
-import dev.signet.delivery.TlsReports;
-import dev.signet.dmarc.DmarcPoller;
 import dev.signet.dkim.KeyRing;
-import dev.signet.events.Events;
 import dev.signet.dkim.LiveKeyRing;
-import dev.signet.dkim.Signer;
-import dev.signet.message.MessageException;
-import dev.signet.message.SevenBit;
+import dev.signet.dmarc.DmarcPoller;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.metrics.MetricsServer;
-import dev.signet.queue.BounceReports;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
-import dev.signet.shaping.Shaping;
-import dev.signet.shaping.ShapingException;
 import dev.signet.smtp.SubmissionServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running relay, assembled from the stages of docs/ARCHITECTURE.md: submission listeners, the signing
- * pipeline (keys reloaded live), the spool, the delivery scheduler and the metrics endpoint with
- * its health checks. {@code serve} runs one per process; tests start several in one JVM.
+ * One running relay, assembled from the stages of docs/ARCHITECTURE.md: the delivery side
+ * ({@link Outbound}: spool, keys, events, sender, scheduler, the same as {@code drain} runs) with the
+ * listeners on top: submission (the signing pipeline, keys reloaded live), the admin API, and the
+ * metrics endpoint with its health checks. {@code serve} runs one per process; tests start several
+ * in one JVM.
  */
 final class Relay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Relay.class);
@@ -48,29 +39,22 @@ final class Relay implements AutoCloseable {
   final Metrics metrics;
   final LiveKeyRing keys;
   final Spool spool;
-  private final Shaping shaping;
-  private final SmtpSender sender;
-  private final Scheduler scheduler;
+  private final Outbound outbound;
   final SubmissionServer server;
   private final MetricsServer metricsServer;
   private volatile DmarcPoller dmarc;
-  final Events events;
   private final AdminServer admin;
-  private TlsReports tlsReports;
   private boolean stopped;
 
-  private Relay(Metrics metrics, LiveKeyRing keys, Spool spool, Shaping shaping, SmtpSender sender,
-      Scheduler scheduler, SubmissionServer server, MetricsServer metricsServer, Events events, AdminServer admin) {
-    this.events = events;
-    this.admin = admin;
+  private Relay(Metrics metrics, Outbound outbound, SubmissionServer server, MetricsServer metricsServer,
+      AdminServer admin) {
     this.metrics = metrics;
-    this.keys = keys;
-    this.spool = spool;
-    this.shaping = shaping;
-    this.sender = sender;
-    this.scheduler = scheduler;
+    this.outbound = outbound;
+    this.keys = outbound.keys;
+    this.spool = outbound.spool;
     this.server = server;
     this.metricsServer = metricsServer;
+    this.admin = admin;
   }
 
   /**
@@ -92,106 +76,34 @@ final class Relay implements AutoCloseable {
           + " --selector <s>");
     }
     Metrics metrics = new Metrics();
-    LiveKeyRing keys = LiveKeyRing.of(c.dkim().keys(), ring, metrics.signing());
-    Signer signer = new Signer(c.dkim().signer(), Clock.systemUTC(), metrics.signing());
-    log.info("signing providers: {}", signer.providers());
-    boolean subdomains = c.dkim().subdomains();
-    // The ring is read once per message: a reload never mixes old and new keys in one message.
-    Submission submission = new Submission(c, signer, domain -> keys.current().keysFor(domain, subdomains));
-    Shaping shaping = shaping(c, metrics);
-    Spool spool;
-    try {
-      spool = Spool.open(c.spool().dir());
-    } catch (IOException e) {
-      throw new IOException("spool.dir " + c.spool().dir() + ": " + reason(e), e);
-    }
-    Events events = null;
-    SmtpSender sender = null;
-    Scheduler scheduler = null;
+    Outbound outbound = Outbound.open(c, ring, metrics, reportClock);
     SubmissionServer server = null;
     MetricsServer metricsServer = null;
     AdminServer admin = null;
-    TlsReports tlsReports = null;
     try {
-      SmtpSender.checkSourceAddresses(c.delivery());
-      events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
-      // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
-      // and signed again with the same keys (see SevenBit).
-      SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());
-      tlsReports = TlsReports.forRelay(c, reportClock);
-      sender = new SmtpSender(c, metrics, shaping, Optional.of((message, out) -> {
-        try (java.io.InputStream in = message.open()) {
-          out.write(sevenBit.convert(in));
-        }
-      }), tlsReports);
-      scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys, events), Clock.systemUTC(),
-          metrics, events);
-      server = new SubmissionServer(c, submission, spool, metrics, events);
-      admin = AdminServer.start(c, spool, scheduler, events); // before "listening": scripts wait for that line
+      boolean subdomains = c.dkim().subdomains();
+      // The ring is read once per message: a reload never mixes old and new keys in one message.
+      Submission submission = new Submission(c, outbound.signer,
+          domain -> outbound.keys.current().keysFor(domain, subdomains));
+      server = new SubmissionServer(c, submission, outbound.spool, metrics, outbound.events);
+      // before "listening": scripts wait for that line
+      admin = AdminServer.start(c, outbound.spool, outbound.scheduler, outbound.events);
       server.start();
-      scheduler.start();
-      keys.watch(KEY_WATCH_DEBOUNCE);
+      outbound.start();
+      outbound.startTlsReports(c);
+      outbound.keys.watch(KEY_WATCH_DEBOUNCE);
       metricsServer = MetricsServer.start(c.metrics().listen(), metrics);
-      metricsServer.check("listeners", server::listening).check("spool", spool::probe);
+      metricsServer.check("listeners", server::listening).check("spool", outbound.spool::probe);
       log.info("metrics: http://{}:{}/metrics", c.metrics().listen().host(), metricsServer.port());
-      Relay relay = new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin);
-      relay.tlsReports = tlsReports;
-      if (tlsReports != null) {
-        tlsReports.start(tlsReportMailer(c, signer, keys, scheduler));
-      }
+      Relay relay = new Relay(metrics, outbound, server, metricsServer, admin);
       if (c.dmarc().imap().isPresent()) {
         relay.dmarc = DmarcPoller.start(c.dmarc().imap().get(), c.dmarc().poll(), c.spool().dir(), metrics.registry());
       }
       return relay;
     } catch (IOException | RuntimeException e) {
-      if (tlsReports != null) {
-        tlsReports.close();
-      }
-      new Relay(metrics, keys, spool, shaping, sender, scheduler, server, metricsServer, events, admin).close();
+      new Relay(metrics, outbound, server, metricsServer, admin).close();
       throw e;
     }
-  }
-
-  /**
-   * TLS reports (RFC 8460 §5.3) go out through the relay's own queue, DKIM-signed with the keys of
-   * the domain of delivery.tls-reports.from (or its nearest parent with keys; checked at start).
-   */
-  private static TlsReports.Mailer tlsReportMailer(SignetConfig c, Signer signer, LiveKeyRing keys,
-      Scheduler scheduler) {
-    Submission signing = new Submission(c, signer, domain -> keys.current().keysFor(domain, true));
-    return (from, recipient, message) -> {
-      byte[] signed;
-      try {
-        signed = signing.signGenerated(message, Clock.systemUTC().instant());
-      } catch (MessageException e) {
-        throw new IOException("TLS report not signed: " + e.smtpReply(), e);
-      }
-      scheduler.queueGenerated(signed, from, recipient);
-    };
-  }
-
-  /**
-   * Bounces come from MAILER-DAEMON@{@link SignetConfig#bounceDomain} and are DKIM-signed with that
-   * domain's keys, or those of its nearest parent with keys (hostname mail.example.com, keys for
-   * example.com): DMARC's relaxed alignment (RFC 7489 §3.1.1) accepts that, and an unsigned bounce
-   * is what spam filters distrust most. No key: the bounce goes out unsigned rather than not at all.
-   */
-  private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys, Events events) {
-    SignetConfig.Dkim d = c.dkim();
-    SignetConfig.Dkim relayUnsigned = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
-        d.expire(), true, SignetConfig.UnsignedPolicy.RELAY);
-    SignetConfig bounceConfig = c.withDkim(relayUnsigned);
-    Submission signing = new Submission(bounceConfig, signer, domain -> keys.current().keysFor(domain, true));
-    Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC(), events.rules());
-    return BounceReports.of(bouncer, report -> {
-      try {
-        return signing.signGenerated(report, Clock.systemUTC().instant());
-      } catch (MessageException e) {
-        // A bounce must not be lost over its signature: it goes out unsigned, and the log says why.
-        log.warn("bounce not signed: {}", e.smtpReply());
-        return report;
-      }
-    });
   }
 
   /**
@@ -211,18 +123,6 @@ final class Relay implements AutoCloseable {
       default -> f.getClass().getSimpleName();
     };
     return (f.getFile() != null ? f.getFile() + ": " : "") + why;
-  }
-
-  /** delivery.shaping over the built-in rules, counted in delivery.shaping-redis if set; logged once. */
-  static Shaping shaping(SignetConfig c, Metrics metrics) throws IOException {
-    try {
-      Shaping shaping = Shaping.load(c.delivery().shaping(), c.delivery().shapingRedis(), Clock.systemUTC(), metrics);
-      log.info("shaping: {} (counters: {})", c.delivery().shaping().map(p -> "built-in rules with " + p + " over them")
-          .orElse("built-in rules"), shaping.describeBudget());
-      return shaping;
-    } catch (ShapingException e) {
-      throw new IOException("delivery.shaping: " + e.getMessage(), e);
-    }
   }
 
   int submissionPort() {
@@ -247,9 +147,10 @@ final class Relay implements AutoCloseable {
    * {@code sessionGrace} to finish, or are cut off unanswered) and so does the scheduler (no new
    * delivery attempt; mail accepted meanwhile waits in the spool for the next start; attempts in
    * flight get {@code deliveryGrace} to record their outcome, then their connections are cut, see
-   * {@link Scheduler#stop(Duration, Runnable)}). Only when both are done: the sender, the spool (no
-   * outcome can be written after it closes), and the metrics endpoint last so the stop can be
-   * watched to the end. Both graces count from the call.
+   * {@link Scheduler#stop(Duration, Runnable)}). Only when both are done: the DMARC poller, the rest of
+   * the delivery side ({@link Outbound#close}: the spool last, no outcome can be written after it
+   * closes), and the metrics endpoint last so the stop can be watched to the end. Both graces count
+   * from the call.
    */
   void stop(Duration sessionGrace, Duration deliveryGrace) {
     synchronized (this) {
@@ -261,9 +162,9 @@ final class Relay implements AutoCloseable {
     if (admin != null) {
       admin.close(); // first: no queue command may act on a stopping scheduler
     }
-    Thread deliveries = scheduler == null ? null : Thread.ofPlatform().name("signet-stop-deliveries").start(() -> {
+    Thread deliveries = Thread.ofPlatform().name("signet-stop-deliveries").start(() -> {
       try {
-        scheduler.stop(deliveryGrace, sender::abort);
+        outbound.stopDeliveries(deliveryGrace);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -274,7 +175,7 @@ final class Relay implements AutoCloseable {
     // The spool must not close under an outcome being written: wait even if interrupted (bounded by
     // deliveryGrace + 2 × Scheduler.CUT_OFF_GRACE).
     boolean interrupted = false;
-    while (deliveries != null && deliveries.isAlive()) {
+    while (deliveries.isAlive()) {
       try {
         deliveries.join();
       } catch (InterruptedException e) {
@@ -284,25 +185,10 @@ final class Relay implements AutoCloseable {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    if (sender != null) {
-      sender.close();
-    }
     if (dmarc != null) {
       dmarc.close();
     }
-    if (tlsReports != null) {
-      tlsReports.close();
-    }
-    shaping.close();
-    keys.close();
-    if (events != null) {
-      events.close(); // after the scheduler: its last outcomes' events are stored
-    }
-    try {
-      spool.close();
-    } catch (IOException e) {
-      log.error("closing the spool: {}", e.getMessage());
-    }
+    outbound.close(); // sender, shaping, keys, events, spool
     if (metricsServer != null) {
       metricsServer.close();
     }

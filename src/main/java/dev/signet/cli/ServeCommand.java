@@ -59,8 +59,11 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The key ring; a missing keys directory is created empty so a fresh install starts. */
-  private static KeyRing keys(SignetConfig c) {
+  /**
+   * The key ring ({@code serve} and {@code drain}); a missing keys directory is created empty so a
+   * fresh install starts.
+   */
+  static KeyRing keys(SignetConfig c) {
     Path dir = c.dkim().keys();
     try {
       if (!Files.exists(dir)) {
@@ -69,7 +72,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       KeyRing keys = KeyRing.load(dir);
       if (keys.all().isEmpty()) {
-        log.warn("no DKIM keys in {}: every message will be {} until you create one, e.g. "
+        log.warn("no DKIM keys in {}: bounces go out unsigned and every new message will be {} until you create one, e.g. "
             + "signet keygen --domain example.com --selector s2026 --keys {}",
             dir.toAbsolutePath(),
             c.dkim().unsigned() == SignetConfig.UnsignedPolicy.REJECT

@@ -3,23 +3,36 @@ package dev.signet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.signet.config.SignetConfig;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.events.Events;
+import dev.signet.message.Dkimpy;
 import dev.signet.queue.Envelope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.wiser.Wiser;
+import org.subethamail.wiser.WiserMessage;
 
 /**
  * {@code signet drain} on the spool a stopped relay left behind (the volume of a removed instance):
  * delivers it all and exits 0, or gives up after --max-time with what is left on stderr and exit 3.
+ * It delivers by the relay's rules: bounces signed, every outcome recorded as an event.
  */
 class DrainCommandTest {
   @TempDir Path dir;
@@ -45,19 +58,32 @@ class DrainCommandTest {
 
   /** A relay, its MX down, takes {@code count} messages, tries each once and stops; returns their ids. */
   private List<String> leftBehind(int count, String retry) throws Exception {
-    Path config = OpsRig.config(dir, dns, port, "delivery.retry: [" + retry + "]");
+    List<List<String>> recipients = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      recipients.add(List.of("rcpt" + i + "@dest.test"));
+    }
+    return leftBehind(recipients, "delivery.retry: [" + retry + "]");
+  }
+
+  /**
+   * A relay configured with {@code settings}, its MX down, takes one message per entry of {@code recipients},
+   * tries each once and stops; returns their ids.
+   */
+  private List<String> leftBehind(List<List<String>> recipients, String... settings) throws Exception {
+    Path config = OpsRig.config(dir, dns, port, settings);
     Relay relay = OpsRig.start(config);
     List<String> ids = new ArrayList<>();
     try {
-      for (int i = 0; i < count; i++) {
+      for (int i = 0; i < recipients.size(); i++) {
         String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
-            OpsRig.message("app@example.com", "left behind " + i), "rcpt" + i + "@dest.test");
+            OpsRig.message("app@example.com", "left behind " + i), recipients.get(i).toArray(String[]::new));
         assertTrue(reply.startsWith("250 "), reply);
       }
       OpsRig.await("every message tried once", Duration.ofSeconds(30), () -> {
         try {
           List<Envelope> queued = relay.spool.list();
-          return queued.size() == count && queued.stream().allMatch(e -> e.recipients().get(0).attempts() == 1);
+          return queued.size() == recipients.size() && queued.stream()
+              .allMatch(e -> e.recipients().stream().allMatch(r -> r.attempts() == 1));
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
@@ -100,6 +126,67 @@ class DrainCommandTest {
     }
     OpsRig.Run list = OpsRig.signet("queue", "list", "--config", dir.resolve("signet.yaml").toString());
     assertTrue(list.out().endsWith("2 messages in the queue\n"), "nothing lost: " + list.out());
+  }
+
+  @Test
+  void drainSendsSignedBouncesAndRecordsTheEvents() throws Exception {
+    // The sender's domain takes the bounce at its own MX; MAILER-DAEMON@example.com signs with example.com's key.
+    dns.add("example.com. 300 IN MX 10 mx.example.com.", "mx.example.com. 300 IN A 127.0.0.3");
+    List<String> ids = leftBehind(List.of(List.of("ok@dest.test", "gone@dest.test")), "delivery.retry: [1s]",
+        "bounce.from: example.com");
+    Wiser senderMx = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName("127.0.0.3"))
+        .hostName("mx.example.com"));
+    senderMx.start();
+    try (RefusingMx refusing = new RefusingMx("127.0.0.2", port)) { // 550 5.1.1 for gone@
+      OpsRig.Run run = OpsRig.signet("drain", "--config", dir.resolve("signet.yaml").toString(), "--max-time", "60s");
+
+      assertEquals(0, run.exit(), run.out() + run.err());
+      assertEquals(List.of("ok@dest.test"), refusing.delivered);
+    } finally {
+      senderMx.stop();
+    }
+    assertEquals(1, senderMx.getMessages().size(), "one bounce");
+    WiserMessage bounce = senderMx.getMessages().get(0);
+    String text = new String(bounce.getData(), StandardCharsets.UTF_8);
+    assertTrue(text.contains("From: Mail Delivery System <MAILER-DAEMON@example.com>"), text);
+    assertTrue(text.contains("\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com;"), text);
+    assertEquals(List.of("ok"), Dkimpy.verify(bounce.getData(), dir.resolve("keys"), dir), text);
+
+    SignetConfig c = SignetConfig.load(Optional.of(dir.resolve("signet.yaml")), Map.of());
+    List<JsonNode> events = new ArrayList<>();
+    try (Events store = Events.start(c, c.spool().dir(), new SimpleMeterRegistry(), Clock.systemUTC())) {
+      for (String json : store.recent(Instant.EPOCH, 1000)) {
+        events.add(new ObjectMapper().readTree(json));
+      }
+    }
+    JsonNode delivered = only(events, "delivered", "ok@dest.test");
+    assertEquals(ids.get(0), delivered.get("queue_id").asText());
+    assertEquals(2, delivered.get("attempt").asInt(), "the relay's attempt, then the drain's");
+    JsonNode bounced = only(events, "bounced", "gone@dest.test");
+    assertEquals(ids.get(0), bounced.get("queue_id").asText());
+    assertEquals("5.1.1", bounced.get("status").asText());
+    assertEquals("invalid-recipient", bounced.get("class").asText());
+    only(events, "dsn-sent", "gone@dest.test");
+    only(events, "delivered", "app@example.com"); // the bounce itself
+  }
+
+  /** The one event of {@code type} for {@code recipient}. */
+  private static JsonNode only(List<JsonNode> events, String type, String recipient) {
+    List<JsonNode> found = events.stream()
+        .filter(e -> e.get("type").asText().equals(type) && e.get("recipient").asText().equals(recipient)).toList();
+    assertEquals(1, found.size(), type + " " + recipient + " in " + events);
+    return found.get(0);
+  }
+
+  @Test
+  void aSourceAddressOfAnotherMachineStopsTheStartNamingTheKey() throws Exception {
+    leftBehind(1, "1h");
+    Path config = OpsRig.config(dir, dns, port, "delivery.source-addresses: [192.0.2.25]"); // TEST-NET-1: bound, never used
+    OpsRig.Run run = OpsRig.signet("drain", "--config", config.toString(), "--max-time", "5s");
+    assertEquals(1, run.exit(), run.out() + run.err());
+    assertTrue(run.err().contains("delivery.source-addresses: 192.0.2.25 is not an address of this machine"), run.err());
+    OpsRig.Run list = OpsRig.signet("queue", "list", "--config", config.toString());
+    assertTrue(list.out().endsWith("1 message in the queue\n"), "nothing lost: " + list.out());
   }
 
   @Test
