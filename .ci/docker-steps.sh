@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # No Docker engine runs on these machines, so this replays the Dockerfile's own steps without one:
 # the build stage's `RUN mvn ...` lines in a copy holding only what the Dockerfile COPYs (pom.xml, src),
-# then the runtime stage's ENTRYPOINT + CMD with its ENV (paths moved under a temp dir, ports made free),
-# probed with the HEALTHCHECK's own command. A Dockerfile edit that breaks a step breaks this check.
+# then the runtime stage's ENTRYPOINT (the repo's launcher) with its ENV (paths moved under a temp dir, ports
+# made free): `sign` must leave stderr empty, and CMD must pass the HEALTHCHECK's own command. A Dockerfile edit that breaks a step breaks this check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work="$(mktemp -d)"
@@ -38,10 +38,28 @@ env_args=(
 for name in SIGNET_LISTEN_SUBMISSION SIGNET_METRICS_LISTEN SIGNET_DKIM_KEYS SIGNET_SPOOL_DIR; do
   grep -q "$name=" Dockerfile || { echo "Dockerfile no longer sets $name; update this check"; exit 1; }
 done
-entry=$(sed -n 's/^ENTRYPOINT \["java", "--add-modules", "jdk.incubator.vector", "-jar", "\(.*\)"\]$/\1/p' Dockerfile)
+entry=$(sed -n 's/^ENTRYPOINT \["\(.*\)"\]$/\1/p' Dockerfile)
 cmd=$(sed -n 's/^CMD \["\(.*\)"\]$/\1/p' Dockerfile)
-[ "$entry" = "/opt/signet/signet.jar" ] && [ "$cmd" = "serve" ] || { echo "unexpected ENTRYPOINT/CMD: $entry $cmd"; exit 1; }
-env "${env_args[@]}" "${JAVA_HOME:+$JAVA_HOME/bin/}java" --add-modules jdk.incubator.vector -jar "$jar" "$cmd" > "$work/serve.log" 2>&1 &
+[ "$entry" = "/opt/signet/signet" ] && [ "$cmd" = "serve" ] || { echo "unexpected ENTRYPOINT/CMD: $entry $cmd"; exit 1; }
+grep -q "^COPY signet /opt/signet/signet$" Dockerfile || { echo "Dockerfile no longer copies the launcher to $entry"; exit 1; }
+grep -q "SIGNET_JAR=/opt/signet/signet.jar" Dockerfile || { echo "Dockerfile no longer points SIGNET_JAR at the jar"; exit 1; }
+# The image's JVM options, with its logback path moved to the repo's copy (COPY conf/logback.xml /etc/signet/).
+java_opts=$(sed -n 's/^ *SIGNET_JAVA_OPTS="\(.*\)".*$/\1/p' Dockerfile | sed "s#/etc/signet/logback.xml#$PWD/conf/logback.xml#")
+[ -n "$java_opts" ] || { echo "Dockerfile sets no SIGNET_JAVA_OPTS"; exit 1; }
+env_args+=(SIGNET_JAR="$jar" SIGNET_JAVA_OPTS="$java_opts")
+
+echo "== a one-shot command through the entry point: sign writes the message on stdout and nothing on stderr"
+env "${env_args[@]}" ./signet keygen --domain example.com --selector s1 --keys "$work/etc/keys" > /dev/null
+printf 'From: app@example.com\nTo: you@example.org\nSubject: hi\n\nHello\n' \
+  | env "${env_args[@]}" ./signet sign > "$work/signed.eml" 2> "$work/sign.err"
+grep -q '^DKIM-Signature: ' "$work/signed.eml" || { echo "sign through the entry point wrote no signature"; exit 1; }
+if [ -s "$work/sign.err" ]; then
+  echo "sign through the entry point wrote to stderr (scripts read it):"; cat "$work/sign.err"
+  echo "docker-steps: 0 passed, 1 failed"; exit 1
+fi
+echo "sign: signed, stderr empty"
+
+env "${env_args[@]}" ./signet "$cmd" > "$work/serve.log" 2>&1 &
 pid=$!
 health=$(sed -n 's/^HEALTHCHECK .* CMD \(.*\) || exit 1$/\1/p' Dockerfile | sed "s/127.0.0.1:9465/127.0.0.1:$metrics/")
 [ -n "$health" ] || { echo "no HEALTHCHECK command found"; exit 1; }
@@ -51,16 +69,16 @@ for _ in $(seq 1 120); do
     # The entry point's --add-modules must reach the signer: its start-up line names the scan in use.
     if grep -q "relaxed body scan: SIMD" "$work/serve.log"; then
       echo "SIMD scan in use: $(grep -o 'relaxed body scan: [^,]*, [^ ]* vectors' "$work/serve.log" | head -1)"
-      echo "docker-steps: 3 passed, 0 failed"
+      echo "docker-steps: 4 passed, 0 failed"
       exit 0
     fi
     cat "$work/serve.log"
-    echo "docker-steps: 2 passed, 1 failed (the entrypoint's relay does not use the SIMD scan)"
+    echo "docker-steps: 3 passed, 1 failed (the entrypoint's relay does not use the SIMD scan)"
     exit 1
   fi
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.5
 done
 cat "$work/serve.log"
-echo "docker-steps: 1 passed, 1 failed (the entrypoint never became healthy)"
+echo "docker-steps: 2 passed, 1 failed (the entrypoint never became healthy)"
 exit 1

@@ -30,10 +30,11 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    if ((args.length == 0 || !(args[0].equals("serve") || args[0].equals("drain")))
-        && System.getProperty("logback.configurationFile") == null) {
+    if (args.length == 0 || !(args[0].equals("serve") || args[0].equals("drain"))) {
       // One-shot commands (sign, keygen, queue, dns) talk through stdout/stderr; the relay's INFO
       // lines (providers in use, keys loaded) would only clutter a pipeline like `... | signet sign`.
+      // Also under an operator's logback file (the Docker image always sets one): its levels are for
+      // the relay's log.
       Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
       if (root instanceof ch.qos.logback.classic.Logger logback) {
         logback.setLevel(ch.qos.logback.classic.Level.WARN);

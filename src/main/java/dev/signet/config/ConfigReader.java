@@ -174,10 +174,10 @@ final class ConfigReader {
   }
 
   /**
-   * Variables the {@code signet} launcher script reads itself (JVM options); they share the SIGNET_
-   * prefix but are not config keys, so the relay must not refuse them as unknown settings.
+   * Variables the {@code signet} launcher script reads itself (JVM options, the jar to run); they share
+   * the SIGNET_ prefix but are not config keys, so the relay must not refuse them as unknown settings.
    */
-  static final Set<String> LAUNCHER_VARIABLES = Set.of("SIGNET_JAVA_OPTS");
+  static final Set<String> LAUNCHER_VARIABLES = Set.of("SIGNET_JAVA_OPTS", "SIGNET_JAR");
 
   private static void applyEnvironment(Map<String, String> env, Map<String, Object> values) {
     Map<String, String> keysByVariable = new LinkedHashMap<>();

@@ -178,8 +178,9 @@ class SignetConfigTest {
   @Test
   void launcherVariablesAreNotConfigKeys() throws Exception {
     // README: SIGNET_JAVA_OPTS=-Dlogback.configurationFile=conf/logback.xml ./signet serve
+    // The Docker image sets SIGNET_JAR (the launcher's jar) and SIGNET_JAVA_OPTS for every command.
     SignetConfig c = SignetConfig.load(Optional.empty(),
-        Map.of("SIGNET_JAVA_OPTS", "-Dlogback.configurationFile=conf/logback.xml"));
+        Map.of("SIGNET_JAVA_OPTS", "-Dlogback.configurationFile=conf/logback.xml", "SIGNET_JAR", "/opt/signet/signet.jar"));
     assertEquals(SignetConfig.defaults().delivery(), c.delivery());
   }
 
