@@ -201,47 +201,8 @@ final class Dane {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("no TLS in this JVM", e);
     }
-    return new SSLSocketFactory() {
-      @Override
-      public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-        SSLSocket ssl = (SSLSocket) base.createSocket(s, name, port, autoClose);
-        SSLParameters p = ssl.getSSLParameters();
-        p.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-        p.setServerNames(List.of(new SNIHostName(name)));
-        ssl.setSSLParameters(p);
-        return ssl;
-      }
-
-      @Override
-      public String[] getDefaultCipherSuites() {
-        return base.getDefaultCipherSuites();
-      }
-
-      @Override
-      public String[] getSupportedCipherSuites() {
-        return base.getSupportedCipherSuites();
-      }
-
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        throw new IOException("DANE TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-        throw new IOException("DANE TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port) throws IOException {
-        throw new IOException("DANE TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
-        throw new IOException("DANE TLS layers over a connected socket only");
-      }
-    };
+    // DANE-EE ignores the names in the certificate (RFC 7672 §3.1.1); DaneTrust checks them for DANE-TA.
+    return new LayeredTls(base, name, false, "DANE");
   }
 
   /**

@@ -42,7 +42,6 @@ import javax.net.ssl.X509TrustManager;
  */
 final class PeerTrust {
 
-  private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
   /** Why a peer's certificate was not accepted, in RFC 8460 §4.3.2.1 result-type terms. */
   record Failure(String resultType, String detail) {}
@@ -127,49 +126,7 @@ final class PeerTrust {
    */
   SSLSocketFactory verifying(String name) {
     SSLSocketFactory base = context.getSocketFactory();
-    return new SSLSocketFactory() {
-      @Override
-      public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-        SSLSocket ssl = (SSLSocket) base.createSocket(s, name, port, autoClose);
-        SSLParameters p = ssl.getSSLParameters();
-        p.setProtocols(PROTOCOLS);
-        p.setServerNames(List.of(new SNIHostName(name)));
-        // "HTTPS" is RFC 2818/6125 matching: SAN dNSName, wildcard only as the leftmost label.
-        p.setEndpointIdentificationAlgorithm("HTTPS");
-        ssl.setSSLParameters(p);
-        return ssl;
-      }
-
-      @Override
-      public String[] getDefaultCipherSuites() {
-        return base.getDefaultCipherSuites();
-      }
-
-      @Override
-      public String[] getSupportedCipherSuites() {
-        return base.getSupportedCipherSuites();
-      }
-
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        throw new IOException("verified TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-        throw new IOException("verified TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port) throws IOException {
-        throw new IOException("verified TLS layers over a connected socket only");
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
-        throw new IOException("verified TLS layers over a connected socket only");
-      }
-    };
+    return new LayeredTls(base, name, true, "verified");
   }
 
   /**
