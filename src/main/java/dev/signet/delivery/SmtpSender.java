@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -276,8 +278,9 @@ public final class SmtpSender implements AutoCloseable {
       }
     }
     // DANE decides per MX host: name it in the log line when it secured any of the hosts tried.
-    String label = routes.stream().anyMatch(r -> r.policy().equals(TlsPolicy.DANE)) ? TlsPolicy.DANE : policy.label();
-    return logged(request, label, shaped(request, file, routes, destination, policy, skipped));
+    String label = delivery.smarthost().isPresent() ? Route.SMARTHOST
+        : routes.stream().anyMatch(r -> r.policy().equals(TlsPolicy.DANE)) ? TlsPolicy.DANE : policy.label();
+    return logged(request, label, shaped(request, file, routes, destination, policy, label, skipped));
   }
 
   /**
@@ -300,10 +303,13 @@ public final class SmtpSender implements AutoCloseable {
    * The recipients in transactions of at most {@code recipients-per-transaction} each, every one
    * admitted by shaping first; once shaping holds one back, the rest are held with it.
    *
+   * @param label the TLS policy label of the attempt, for the outcomes' {@link DeliveryTls}
    * @param skipped hosts the TLS policy left out before any connection (reasons for the summary)
    */
   private DeliveryResult shaped(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination,
-      TlsPolicy policy, List<Reply> skipped) {
+      TlsPolicy policy, String label, List<Reply> skipped) {
+    Set<Reply> refused = Collections.newSetFromMap(new IdentityHashMap<>());
+    refused.addAll(skipped); // every host routes() left out failed the TLS policy
     List<String> all = request.recipients();
     int per = destination.limits().recipientsPerTransaction();
     List<RecipientOutcome> outcomes = new ArrayList<>(all.size());
@@ -314,7 +320,7 @@ public final class SmtpSender implements AutoCloseable {
       Optional<Hold> hold = shaping.admit(destination);
       Tried tried = null;
       if (hold.isEmpty()) {
-        tried = attempt(part, file, routes, destination, policy, new ArrayList<>(skipped));
+        tried = attempt(part, file, routes, destination, policy, label, new ArrayList<>(skipped), refused);
         hold = tried.hold();
       }
       if (hold.isPresent()) {
@@ -335,20 +341,22 @@ public final class SmtpSender implements AutoCloseable {
   /**
    * One transaction to the routes in order; when no host took it and the hosts that lacked only
    * 8BITMIME are all that is left, the message once more in 7 bits (RFC 6152 §3).
+   *
+   * @param refused the replies of hosts skipped because they failed the TLS policy (identity set)
    */
   private Tried attempt(DeliveryRequest request, MessageFile file, List<Route> routes, Destination destination,
-      TlsPolicy policy, List<Reply> skipped) {
+      TlsPolicy policy, String label, List<Reply> skipped, Set<Reply> refused) {
     List<Route> without8bit = new ArrayList<>();
-    Optional<Tried> sent = attempt(request, file, routes, destination, policy, skipped, without8bit);
+    Optional<Tried> sent = attempt(request, file, routes, destination, policy, skipped, refused, without8bit);
     if (sent.isEmpty() && !without8bit.isEmpty() && sevenBit.isPresent() && !sockets.aborted()) {
-      sent = converted(request, without8bit, destination, policy, skipped);
+      sent = converted(request, without8bit, destination, policy, skipped, refused);
     }
-    return sent.orElseGet(() -> new Tried(noHostTookIt(request, skipped), Optional.empty()));
+    return sent.orElseGet(() -> new Tried(noHostTookIt(request, skipped, label, refused), Optional.empty()));
   }
 
   /** The message converted to 7 bits (and signed again) in a temporary file, to {@code routes}. */
   private Optional<Tried> converted(DeliveryRequest request, List<Route> routes, Destination destination,
-      TlsPolicy policy, List<Reply> skipped) {
+      TlsPolicy policy, List<Reply> skipped, Set<Reply> refused) {
     Path temporary = null;
     try {
       temporary = Files.createTempFile("signet-7bit-", ".eml"); // mode 0600
@@ -363,7 +371,7 @@ public final class SmtpSender implements AutoCloseable {
       }
       log.info("id={} to={}: no host offers 8BITMIME; sending the message converted to 7 bits and signed again",
           request.id(), request.domain());
-      return attempt(sevenBitRequest, file, routes, destination, policy, skipped, new ArrayList<>());
+      return attempt(sevenBitRequest, file, routes, destination, policy, skipped, refused, new ArrayList<>());
     } catch (IOException e) {
       skipped.add(Reply.local(554, "5.6.3", "message has 8-bit content, no host of " + request.domain()
           + " offers 8BITMIME, and it could not be converted to 7 bits: " + e.getMessage()));
@@ -385,7 +393,7 @@ public final class SmtpSender implements AutoCloseable {
    * the group's connections; when shaping has none to spare, the transaction is held back.
    */
   private Optional<Tried> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
-      Destination destination, TlsPolicy policy, List<Reply> skipped, List<Route> without8bit) {
+      Destination destination, TlsPolicy policy, List<Reply> skipped, Set<Reply> refused, List<Route> without8bit) {
     boolean utf8 = Transaction.needsSmtpUtf8(request, file);
     int seen = skipped.size();
     try {
@@ -414,6 +422,7 @@ public final class SmtpSender implements AutoCloseable {
           kept.close();
           kept = null;
         }
+        DeliveryTls tls = kept == null ? null : tlsOf(kept.connection());
         Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
         if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
           // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
@@ -431,11 +440,15 @@ public final class SmtpSender implements AutoCloseable {
           } catch (SmtpConnection.Unusable e) {
             lease.get().close();
             Reply why = policies.failed(request.domain(), policy, route, e);
+            if (why != e.reply()) {
+              refused.add(why); // the policy is why this host was skipped
+            }
             log.info("delivery to={} host={} skipped: {}", request.domain(), route, why.text());
             skipped.add(why);
             continue;
           }
           policies.opened(request.domain(), policy, fresh.route, fresh.tlsSession(), fresh.localAddress());
+          tls = tlsOf(fresh);
           attempt = run(new ConnectionPool.Kept(fresh, lease.get()), request, file, utf8, destination);
         }
         if (attempt.tryElsewhere()) {
@@ -449,12 +462,20 @@ public final class SmtpSender implements AutoCloseable {
           continue;
         }
         observe(destination, attempt.outcomes().stream().map(RecipientOutcome::reply).toList());
-        return Optional.of(new Tried(attempt.outcomes(), Optional.empty()));
+        DeliveryTls used = tls;
+        return Optional.of(new Tried(attempt.outcomes().stream().map(o -> o.withTls(used)).toList(),
+            Optional.empty()));
       }
       return Optional.empty();
     } finally {
       observe(destination, skipped.subList(seen, skipped.size()));
     }
+  }
+
+  /** The TLS of a session: its route's policy and the protocol, "none" for plaintext. */
+  private static DeliveryTls tlsOf(SmtpConnection connection) {
+    return new DeliveryTls(connection.route.policy(),
+        connection.tlsSession().map(s -> s.getProtocol()).orElse(DeliveryTls.NONE), false);
   }
 
   /** Shows the servers' refusals to the backoff rules, each distinct reply once. */
@@ -526,9 +547,11 @@ public final class SmtpSender implements AutoCloseable {
 
   /**
    * Every host was skipped. Permanent only if every host refused permanently (5xx greeting); otherwise
-   * (connection refused, timeouts, 4xx) retry later.
+   * (connection refused, timeouts, 4xx) retry later. When every host failed the TLS policy
+   * ({@code refused}), the outcomes' {@link DeliveryTls} says so.
    */
-  private static List<RecipientOutcome> noHostTookIt(DeliveryRequest request, List<Reply> skipped) {
+  private static List<RecipientOutcome> noHostTookIt(DeliveryRequest request, List<Reply> skipped, String label,
+      Set<Reply> refused) {
     Reply last = skipped.isEmpty()
         ? Reply.local(451, "4.4.4", "no route to " + request.domain())
         : skipped.get(skipped.size() - 1);
@@ -536,9 +559,11 @@ public final class SmtpSender implements AutoCloseable {
     String text = reasons.size() <= 1 ? last.text() : String.join("; ", reasons);
     Reply summary = new Reply(last.code(), last.status(), text, last.remoteMta());
     boolean permanent = !skipped.isEmpty() && skipped.stream().allMatch(Reply::permanentFailure);
+    DeliveryTls tls = new DeliveryTls(label, DeliveryTls.NONE,
+        !skipped.isEmpty() && skipped.stream().allMatch(refused::contains));
     return request.recipients().stream().<RecipientOutcome>map(r -> permanent
-        ? new RecipientOutcome.Failed(r, summary)
-        : new RecipientOutcome.Deferred(r, summary)).toList();
+        ? new RecipientOutcome.Failed(r, summary, tls)
+        : new RecipientOutcome.Deferred(r, summary, tls)).toList();
   }
 
   private static Route smarthost(SignetConfig.Smarthost smarthost, Optional<InetAddress> source) {

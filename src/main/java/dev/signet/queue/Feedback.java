@@ -92,9 +92,15 @@ final class Feedback {
       }
       Reply reply = o.reply();
       Recipient r = now_;
+      String tls = o.tls() == null ? null : o.tls().text();
       Function<Event.Type, Event> event = type -> Event.of(type, now, after.id(), messageId, after.sender(),
-          r.address(), r.attempts());
+          r.address(), r.attempts()).withTls(tls);
       String mx = reply.remoteMta().orElse(null);
+      if (now_.state() != State.DELIVERED && o.tls() != null && o.tls().policyFailed()) {
+        // every host failed the domain's TLS policy: the reply names the policy and what failed
+        out.add(event.apply(Event.Type.TLS_FAILED).withResult(reply.status(), reply.text(), mx,
+            events.rules().classify(reply.status(), reply.text())));
+      }
       if (now_.state() == State.DELIVERED) {
         out.add(event.apply(Event.Type.DELIVERED).withResult(reply.status(), reply.text(), mx, null));
       } else if (now_.state() == State.FAILED && Replies.isExpiry(now_.lastReply())) {

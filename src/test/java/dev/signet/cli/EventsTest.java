@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestCa;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -51,11 +53,14 @@ class EventsTest {
         assertEquals(1, delivered.get("attempt").asInt());
         assertEquals("mx.dest.test", delivered.get("mx").asText());
         assertTrue(delivered.get("message_id").asText().startsWith("<"), delivered.toString());
+        assertEquals("opportunistic none", delivered.get("tls").asText(), "a plaintext session: " + delivered);
         JsonNode bounced = hook.of("bounced", "gone@dest.test").get(0);
         assertEquals("5.1.1", bounced.get("status").asText());
         assertEquals("invalid-recipient", bounced.get("class").asText());
         assertTrue(bounced.get("reply").asText().contains("User unknown"), bounced.toString());
         assertEquals(delivered.get("message_id"), bounced.get("message_id"));
+        assertEquals("opportunistic none", bounced.get("tls").asText(), bounced.toString());
+        assertEquals(0, hook.of("tls-failed", "gone@dest.test").size(), "a 5.1.1 is no TLS failure");
 
         // The 550 5.1.1 suppressed the address: the next message to it is refused at RCPT, no MX asked.
         int sessions = mx.sessions.get();
@@ -77,6 +82,55 @@ class EventsTest {
             throw new AssertionError(e);
           }
         });
+      }
+    }
+  }
+
+  @Test
+  void eventsNameTheTlsOfTheDeliveryAndATlsPolicyFailureIsATlsFailedEvent() throws Exception {
+    OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
+    TestCa ca = TestCa.create("Events Test Root");
+    try (TestDnsServer dns = TestDnsServer.start();
+        WebhookReceiver hook = WebhookReceiver.start(0, SECRET);
+        ScriptedMx good = ScriptedMx.start("127.0.0.4", 0).starttls(ca.issue("mx.tls.test"));
+        // verify needs a certificate that chains to a trusted root and names the host: this one does neither
+        ScriptedMx wrong = ScriptedMx.start("127.0.0.5", good.port()).starttls(ca.issue("other.test"))) {
+      dns.add("tls.test. 300 IN MX 10 mx.tls.test.", "mx.tls.test. 300 IN A 127.0.0.4",
+          "strict.test. 300 IN MX 10 mx.strict.test.", "mx.strict.test. 300 IN A 127.0.0.5");
+      Path config = OpsRig.config(dir, dns, good.port(), "delivery.retry: [1h]",
+          "delivery.tls-policy: {strict.test: verify}",
+          "events.webhooks: [{url: 'http://127.0.0.1:" + hook.port() + "/hook', secret: '" + SECRET + "'}]");
+      try (Relay relay = OpsRig.start(config)) {
+        String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
+            OpsRig.message("app@example.com", "tls events"), "a@tls.test", "b@strict.test");
+        assertTrue(reply.startsWith("250"), reply);
+
+        OpsRig.await("delivered, tls-failed and deferred events at the webhook", Duration.ofSeconds(30),
+            () -> hook.of("delivered", "a@tls.test").size() == 1 && hook.of("deferred", "b@strict.test").size() == 1
+                && hook.of("tls-failed", "b@strict.test").size() == 1);
+        assertEquals(0, hook.badSignatures.get());
+
+        // STARTTLS with any certificate meets the default (opportunistic); the protocol is the session's.
+        assertEquals(1, good.received().size());
+        String protocol = good.received().get(0).tlsProtocol().orElseThrow();
+        assertTrue(protocol.startsWith("TLSv1."), protocol);
+        JsonNode delivered = hook.of("delivered", "a@tls.test").get(0);
+        assertEquals("opportunistic " + protocol, delivered.get("tls").asText(), delivered.toString());
+        assertEquals(0, hook.of("tls-failed", "a@tls.test").size());
+
+        // The only MX of strict.test fails delivery.tls-policy verify: no mail to it, and the event says why.
+        assertEquals(0, wrong.received().size());
+        JsonNode failed = hook.of("tls-failed", "b@strict.test").get(0);
+        assertEquals("verify none", failed.get("tls").asText(), failed.toString());
+        assertTrue(failed.get("status").asText().startsWith("4.7."), failed.toString());
+        assertTrue(failed.get("reply").asText().contains("TLS policy verify for strict.test"), failed.toString());
+        assertEquals("tls-failure", failed.get("class").asText(), failed.toString());
+        assertEquals("mx.strict.test", failed.get("mx").asText(), failed.toString());
+        assertEquals(1, failed.get("attempt").asInt());
+        JsonNode deferred = hook.of("deferred", "b@strict.test").get(0);
+        assertEquals("verify none", deferred.get("tls").asText(), deferred.toString());
+        assertEquals(failed.get("reply"), deferred.get("reply"));
+        assertEquals(failed.get("status"), deferred.get("status"));
       }
     }
   }

@@ -111,6 +111,7 @@ class MtaStsDeliveryTest {
     assertTrue(got.tlsProtocol().get().equals("TLSv1.3") || got.tlsProtocol().get().equals("TLSv1.2"));
     assertEquals(Optional.of("mx1.dest.test"), got.sni(), "SNI names the MX host");
     assertEquals(1.0, tlsCount("mta-sts", "ok"));
+    assertEquals(new DeliveryTls("mta-sts", got.tlsProtocol().get(), false), result.delivered().get(0).tls());
   }
 
   @Test
@@ -126,6 +127,19 @@ class MtaStsDeliveryTest {
     String text = result.deferred().get(0).reply().text();
     assertTrue(text.contains("MTA-STS policy of dest.test (enforce, id=1)") && text.contains("STARTTLS"), text);
     assertEquals(1.0, tlsCount("mta-sts", "failed"));
+    assertEquals(new DeliveryTls("mta-sts", "none", true), result.deferred().get(0).tls());
+  }
+
+  @Test
+  void anUnreachableMxUnderEnforceIsNoTlsPolicyFailure() throws Exception {
+    publish("1", enforce("mx1.dest.test"));
+    fixture.mx("dest.test", 10, "mx1.dest.test", "127.0.0.9"); // nothing listens there
+
+    DeliveryResult result = sender().deliver(request("plain.eml", "rcpt@dest.test"));
+
+    assertEquals(1, result.deferred().size(), result.toString());
+    assertEquals(new DeliveryTls("mta-sts", "none", false), result.deferred().get(0).tls(),
+        result.deferred().get(0).reply().text());
   }
 
   @Test
@@ -140,6 +154,7 @@ class MtaStsDeliveryTest {
     assertTrue(mx.received().isEmpty(), "nothing went out over an unverified session");
     String text = result.deferred().get(0).reply().text();
     assertTrue(text.contains("MTA-STS policy of dest.test") && text.contains("TLS with"), text);
+    assertEquals(new DeliveryTls("mta-sts", "none", true), result.deferred().get(0).tls());
   }
 
   @Test
@@ -195,6 +210,7 @@ class MtaStsDeliveryTest {
     assertEquals(0, rogue.sessions());
     String text = result.deferred().get(0).reply().text();
     assertTrue(text.contains("rogue.dest.test is not an MX host allowed by the MTA-STS policy of dest.test"), text);
+    assertEquals(new DeliveryTls("mta-sts", "none", true), result.deferred().get(0).tls());
   }
 
   @Test
