@@ -7,8 +7,8 @@
 #
 # Environment (defaults; no SIGNET_ prefix: serve takes SIGNET_* as config overrides): BENCH_SIGNET_DIR (/var/lib/signet-bench: config, keys, spool, log, PID; the same ext4 disk as
 # the Postfix peer's queue, not tmpfs, so fsync costs the same); BENCH_SIGNET_PORT (12528); SINK_PORT (12526);
-# METRICS_PORT (12529); DKIM_DOMAIN (signet.test); BENCH_SIGNET_JAVA_OPTS (-Xmx512m; the relay also gets
-# --add-modules jdk.incubator.vector, as ./signet and the image give it); JAVA_HOME (a JDK >= 21);
+# METRICS_PORT (12529); DKIM_DOMAIN (signet.test); BENCH_SIGNET_JAVA_OPTS (-Xmx512m: passed as SIGNET_JAVA_OPTS to
+# the launcher ./signet, which adds its own options as for any user); JAVA_HOME (a JDK >= 21);
 # BENCH_SIGNET_JAR (target/signet.jar: another build to measure, see bench/signet-ab.sh).
 set -euo pipefail
 
@@ -74,8 +74,9 @@ EOF
   # unknown ones), so none from the caller's environment may leak in.
   local unset_signet=()
   for name in $(compgen -e); do [[ $name == SIGNET_* ]] && unset_signet+=(-u "$name"); done
-  # shellcheck disable=SC2086
-  env "${unset_signet[@]}" "$java" --add-modules jdk.incubator.vector ${BENCH_SIGNET_JAVA_OPTS:--Xmx512m} -jar "$jar" serve --config "$BENCH_SIGNET_DIR/signet.yaml" \
+  # Started as a user starts it: the repo's launcher (its JVM options, its start-up cache), on this jar.
+  env "${unset_signet[@]}" JAVA_HOME="$(dirname "$(dirname "$java")")" SIGNET_JAR="$jar" \
+    SIGNET_JAVA_OPTS="${BENCH_SIGNET_JAVA_OPTS:--Xmx512m}" "$root/signet" serve --config "$BENCH_SIGNET_DIR/signet.yaml" \
     > "$BENCH_SIGNET_DIR/signet.log" 2>&1 &
   echo $! > "$BENCH_SIGNET_DIR/signet.pid"
   local i
