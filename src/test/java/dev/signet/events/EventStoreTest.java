@@ -96,6 +96,44 @@ class EventStoreTest {
   }
 
   @Test
+  void theSegmentBeingWrittenIsPreallocatedAndAClosedOneHoldsOnlyItsEvents() throws Exception {
+    Path segment;
+    long events;
+    try (EventStore store = EventStore.open(dir, 64 * 1024)) {
+      store.append(List.of(event("a@x.test")));
+      segment = Files.list(dir).filter(p -> p.toString().endsWith(".log")).findFirst().orElseThrow();
+      assertEquals(64 * 1024, Files.size(segment), "appends overwrite zeros: the size never changes");
+      events = store.end().offset();
+      assertTrue(events > 0 && events < 1024, "end " + events);
+    }
+    assertEquals(events, Files.size(segment), "close cuts the zeros off");
+  }
+
+  @Test
+  void afterACrashEverythingFromTheFirstZeroOnIsCut() throws Exception {
+    try (EventStore store = EventStore.open(dir, 64 * 1024)) {
+      store.append(List.of(event("a@x.test")));
+    }
+    Path segment = Files.list(dir).filter(p -> p.toString().endsWith(".log")).findFirst().orElseThrow();
+    long events = Files.size(segment);
+    // What a crash can leave in a preallocated segment: a line not covered by an fsync, half on disk (a
+    // block of it written, the next still zeros), and a later block of it written after the gap.
+    byte[] line = ("1765015200000 bounced " + event("b@x.test").toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] crashed = new byte[8192];
+    System.arraycopy(line, 0, crashed, 0, 40);
+    System.arraycopy(line, 100, crashed, 4096, line.length - 100);
+    Files.write(segment, crashed, StandardOpenOption.APPEND);
+    try (EventStore store = EventStore.open(dir, 64 * 1024)) {
+      assertEquals(events, store.end().offset());
+      assertEquals(1, store.read(new EventStore.Position(0, 0), 10).size());
+      store.append(List.of(event("c@x.test")));
+      List<EventStore.Stored> all = store.read(new EventStore.Position(0, 0), 10);
+      assertEquals(2, all.size());
+      assertTrue(all.get(1).json().contains("c@x.test"), all.get(1).json());
+    }
+  }
+
+  @Test
   void webhookSignatureIsStripesScheme() {
     // Computed independently: printf '1700000000.[]' | openssl dgst -sha256 -hmac 0123456789abcdef
     assertEquals("t=1700000000,v1=c91545d09b999c13267144ab89f40da36c784c2397a9684263e82122a502a910",
