@@ -177,7 +177,8 @@ final class ConfigReader {
    * Variables the {@code signet} launcher script reads itself (JVM options, the jar to run); they share
    * the SIGNET_ prefix but are not config keys, so the relay must not refuse them as unknown settings.
    */
-  static final Set<String> LAUNCHER_VARIABLES = Set.of("SIGNET_JAVA_OPTS", "SIGNET_JAR");
+  static final Set<String> LAUNCHER_VARIABLES =
+      Set.of("SIGNET_JAVA_OPTS", "SIGNET_JAR", "SIGNET_STARTUP_CACHE", "SIGNET_STARTUP_CACHE_DIR");
 
   private static void applyEnvironment(Map<String, String> env, Map<String, Object> values) {
     Map<String, String> keysByVariable = new LinkedHashMap<>();
