@@ -585,7 +585,10 @@ public final class SmtpSender implements AutoCloseable {
     return logOutcomes(request, "none", result);
   }
 
-  /** One line per recipient, with the TLS policy that applied ("none" when no session was tried). */
+  /**
+   * One line per recipient, with the TLS policy that applied ("none" when no session was tried); at
+   * DEBUG for a delivered one, whose delivered event (logger signet.events) says the same.
+   */
   private static DeliveryResult logOutcomes(DeliveryRequest request, String policy, DeliveryResult result) {
     for (RecipientOutcome o : result.outcomes()) {
       String kind = switch (o) {
@@ -593,7 +596,7 @@ public final class SmtpSender implements AutoCloseable {
         case RecipientOutcome.Deferred d -> "deferred";
         case RecipientOutcome.Failed f -> "failed";
       };
-      log.info("id={} to=<{}> result={} relay={} tls-policy={} status={} reply=\"{}\"", request.id(), o.recipient(),
+      log.atLevel(o instanceof RecipientOutcome.Delivered ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO).log("id={} to=<{}> result={} relay={} tls-policy={} status={} reply=\"{}\"", request.id(), o.recipient(),
           kind, o.reply().remoteMta().orElse("none"), policy, o.reply().status(), o.reply().text());
     }
     return result;

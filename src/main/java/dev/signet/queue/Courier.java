@@ -316,7 +316,8 @@ final class Courier {
     removed.accept(envelope.id());
     Files.deleteIfExists(warned.resolve(envelope.id()));
     long delivered = envelope.recipients().stream().filter(r -> r.state() == State.DELIVERED).count();
-    log.info("removed delivered={} failed={} bounce={}", delivered, failed.size(), bounce);
+    // Per message, the log has its acceptance and each recipient's event (logger signet.events): this is detail.
+    log.debug("removed delivered={} failed={} bounce={}", delivered, failed.size(), bounce);
     return Optional.empty();
   }
 
@@ -332,8 +333,11 @@ final class Courier {
       outcome += " expired=" + expired;
     }
     String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
-    log.info("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} reply=\"{}\"",
-        domain, count, outcome, delivered, deferred, failed, result.provider(), reply.replace("\"", "'"));
+    // All delivered: each recipient's delivered event says it already (logger signet.events).
+    org.slf4j.event.Level level = delivered == count ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO;
+    log.atLevel(level).log("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} "
+        + "reply=\"{}\"", domain, count, outcome, delivered, deferred, failed, result.provider(),
+        reply.replace("\"", "'"));
     if (metrics != null) {
       // Held back by shaping is no delivery attempt: shaping counts it (signet_shaping_throttled_total).
       int attempted = result.heldUntil().isPresent() ? 0 : deferred;
