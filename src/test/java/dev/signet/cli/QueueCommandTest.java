@@ -206,11 +206,10 @@ class QueueCommandTest {
         }
         dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.5"); // nothing listens
         SignetConfig d = SignetConfig.defaults();
-        SignetConfig cfg = new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(),
-            d.message(), d.dkim(), new SignetConfig.Spool(spoolDir), new SignetConfig.Delivery(List.of(dns.address()),
-            port, List.of(Duration.ofHours(1)), Duration.ofDays(5), Optional.empty(), 10, 10, Optional.empty(),
-            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics(), d.feedback(),
-            new SignetConfig.Admin(HostPort.parse("127.0.0.1:0"), Optional.empty()));
+        SignetConfig cfg = d.toBuilder().hostname("relay.signet.test").spool(new SignetConfig.Spool(spoolDir))
+            .delivery(d.delivery().toBuilder().dns(List.of(dns.address())).port(port)
+                .retry(List.of(Duration.ofHours(1))).concurrency(10).perDomain(10).build())
+            .admin(new SignetConfig.Admin(HostPort.parse("127.0.0.1:0"), Optional.empty())).build();
         try (Spool spool = Spool.open(spoolDir); SmtpSender sender = new SmtpSender(cfg);
             Events events = Events.start(cfg, spoolDir, new Metrics().registry(), Clock.systemUTC())) {
           Scheduler scheduler = new Scheduler(cfg, spool, sender::deliver, (m, f, p) -> {

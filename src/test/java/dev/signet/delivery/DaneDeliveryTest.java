@@ -116,9 +116,8 @@ class DaneDeliveryTest {
 
   private SmtpSender sender(HostPort dns, Map<String, TlsLevel> tlsPolicy) throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(),
-        MtaStsMode.OFF, true, Optional.of(anchors));
+    SignetConfig.Delivery delivery = d.toBuilder().dns(List.of(dns)).tlsPolicy(tlsPolicy).mtaSts(MtaStsMode.OFF)
+        .dane(true).trustAnchor(Optional.of(anchors)).build();
     MxResolver.Settings quick = new MxResolver.Settings(Duration.ofMillis(500), 1);
     Dane dane = new Dane(new DnssecResolver(List.of(dns), Optional.of(anchors), quick, Clock.systemUTC()), 25);
     return fixture.track(new SmtpSender("relay.signet.test", delivery,

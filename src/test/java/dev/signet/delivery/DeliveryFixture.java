@@ -33,8 +33,9 @@ final class DeliveryFixture implements AutoCloseable {
   }
 
   SignetConfig.Delivery delivery(SignetConfig.TlsMode tls, Optional<SignetConfig.Smarthost> smarthost) {
-    return new SignetConfig.Delivery(List.of(dns.address()), port, List.of(Duration.ofMinutes(1)),
-        Duration.ofDays(5), Optional.empty(), 10, 10, smarthost, tls);
+    return SignetConfig.defaults().delivery().toBuilder().dns(List.of(dns.address())).port(port)
+        .retry(List.of(Duration.ofMinutes(1))).maxAge(Duration.ofDays(5)).delayWarning(Optional.empty())
+        .concurrency(10).perDomain(10).smarthost(smarthost).tls(tls).build();
   }
 
   SmtpSender sender() {

@@ -72,9 +72,7 @@ class MtaStsDeliveryTest {
 
   private SmtpSender sender(MtaStsMode mode, Map<String, TlsLevel> tlsPolicy) throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(), mode,
-        false, Optional.empty());
+    SignetConfig.Delivery delivery = d.toBuilder().tlsPolicy(tlsPolicy).mtaSts(mode).dane(false).build();
     MxResolver.Settings quick = new MxResolver.Settings(Duration.ofMillis(500), 1);
     MtaStsDns dns = new MtaStsDns(List.of(fixture.dns.address()), quick);
     MtaSts sts = new MtaSts(dns::txt, new PolicyFetcher(trust, dns::addresses, policyHost.port(),

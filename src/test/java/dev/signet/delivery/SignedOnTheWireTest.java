@@ -85,9 +85,8 @@ class SignedOnTheWireTest {
       }
     }
     SignetConfig.Dkim defaults = SignetConfig.defaults().dkim();
-    SignetConfig.Dkim simple = new SignetConfig.Dkim(defaults.keys(), defaults.headers(), defaults.oversign(),
-        dev.signet.dkim.Canonicalization.parse("simple/simple"), defaults.expire(), defaults.subdomains(),
-        defaults.unsigned());
+    SignetConfig.Dkim simple = defaults.toBuilder()
+        .canonicalization(dev.signet.dkim.Canonicalization.parse("simple/simple")).build();
     Signer signer = new Signer(simple.signer(), Clock.systemUTC());
     BodyHash body = signer.bodyHash();
     body.write(unsigned, end + 2, unsigned.length - end - 2);

@@ -35,8 +35,7 @@ class SourceAddressTest {
       addresses.add(InetAddress.getByName(s));
     }
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery withSources = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), List.copyOf(addresses));
+    SignetConfig.Delivery withSources = d.toBuilder().sourceAddresses(List.copyOf(addresses)).build();
     return fixture.sender(withSources, DeliveryFixture.fast(null));
   }
 
@@ -114,9 +113,8 @@ class SourceAddressTest {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.of(
         new SignetConfig.Smarthost(new dev.signet.config.HostPort("127.0.0.2", fixture.port), Optional.empty(),
             Optional.empty(), SignetConfig.SmarthostTls.OPPORTUNISTIC)));
-    SignetConfig.Delivery withSources = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-        List.of(InetAddress.getByName("127.0.0.6"), InetAddress.getByName("127.0.0.5")));
+    SignetConfig.Delivery withSources = d.toBuilder()
+        .sourceAddresses(List.of(InetAddress.getByName("127.0.0.6"), InetAddress.getByName("127.0.0.5"))).build();
 
     DeliveryResult result = fixture.sender(withSources, DeliveryFixture.fast(null))
         .deliver(request("plain.eml", "rcpt@dest.test"));
@@ -128,13 +126,11 @@ class SourceAddressTest {
   @Test
   void anAddressThisMachineDoesNotHaveIsRefusedAtStart() throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-        List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("::1"))));
+    SmtpSender.checkSourceAddresses(d.toBuilder()
+        .sourceAddresses(List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("::1"))).build());
     java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-        () -> SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-            d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-            List.of(InetAddress.getByName("192.0.2.25")))));
+        () -> SmtpSender.checkSourceAddresses(d.toBuilder()
+            .sourceAddresses(List.of(InetAddress.getByName("192.0.2.25"))).build()));
     assertTrue(e.getMessage().startsWith("delivery.source-addresses: 192.0.2.25 is not an address of this machine"),
         e.getMessage());
   }

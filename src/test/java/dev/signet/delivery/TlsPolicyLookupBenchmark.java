@@ -90,8 +90,6 @@ class TlsPolicyLookupBenchmark {
   }
 
   private static SignetConfig.Delivery delivery(HostPort dns, SignetConfig.MtaStsMode sts, boolean dane) {
-    SignetConfig.Delivery d = SignetConfig.defaults().delivery();
-    return new SignetConfig.Delivery(List.of(dns), 25, d.retry(), d.maxAge(), d.delayWarning(), d.concurrency(),
-        d.perDomain(), Optional.empty(), d.tls(), java.util.Map.of(), Optional.empty(), sts, dane, Optional.empty());
+    return SignetConfig.defaults().delivery().toBuilder().dns(List.of(dns)).port(25).mtaSts(sts).dane(dane).build();
   }
 }

@@ -56,11 +56,9 @@ class FaultRecoveryTest {
 
   private void startRelay() throws Exception {
     SignetConfig d = rig.config();
-    SignetConfig.Dkim dkim = new SignetConfig.Dkim(root.resolve("keys"), d.dkim().headers(), d.dkim().oversign(),
-        d.dkim().canonicalization(), d.dkim().expire(), false, d.dkim().unsigned());
-    SignetConfig config = new SignetConfig(d.hostname(),
-        new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty()), d.tls(), d.clients(), d.limits(),
-        d.message(), dkim, d.spool(), d.delivery(), d.metrics(), d.feedback(), d.admin());
+    SignetConfig.Dkim dkim = d.dkim().toBuilder().keys(root.resolve("keys")).subdomains(false).build();
+    SignetConfig config = d.toBuilder()
+        .listen(new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty())).dkim(dkim).build();
     rig.spool = Spool.open(config.spool().dir());
     Metrics metrics = new Metrics();
     sender = new SmtpSender(config);

@@ -78,8 +78,7 @@ class FleetShapingTest {
     rig.shaping = shaping(null);
     rig.startRelay(noBounces);
     SignetConfig a = rig.config();
-    SignetConfig b = new SignetConfig(a.hostname(), a.listen(), a.tls(), a.clients(), a.limits(), a.message(), a.dkim(),
-        new SignetConfig.Spool(root.resolve("spool-b")), a.delivery(), a.metrics());
+    SignetConfig b = a.toBuilder().spool(new SignetConfig.Spool(root.resolve("spool-b"))).build();
     spoolB = Spool.open(root.resolve("spool-b"));
     senderB = new SmtpSender(b, shaping(metricsB));
     schedulerB = new Scheduler(b, spoolB, senderB::deliver, noBounces, Clock.systemUTC(), metricsB);

@@ -80,11 +80,11 @@ final class QueueRig implements AutoCloseable {
 
   SignetConfig config() {
     SignetConfig d = SignetConfig.defaults();
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
-        delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC, tlsPolicy,
-        Optional.empty(), SignetConfig.MtaStsMode.ENFORCE, true, Optional.empty());
-    return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
-        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics(), d.feedback(), d.admin());
+    SignetConfig.Delivery delivery = d.delivery().toBuilder().dns(List.of(dns.address())).port(port).retry(retry)
+        .maxAge(maxAge).delayWarning(delayWarning).concurrency(concurrency).perDomain(perDomain)
+        .tlsPolicy(tlsPolicy).build();
+    return d.toBuilder().hostname("relay.signet.test").spool(new SignetConfig.Spool(spoolDir)).delivery(delivery)
+        .build();
   }
 
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
