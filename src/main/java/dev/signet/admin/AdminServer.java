@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.signet.config.PrivateFiles;
 import dev.signet.config.SignetConfig;
 import dev.signet.events.Events;
+import dev.signet.metrics.HttpEndpoint;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
 import java.io.IOException;
@@ -71,8 +72,8 @@ public final class AdminServer implements AutoCloseable {
     QueueApi queue = new QueueApi(spool, scheduler, spoolDir, events.rules());
     FeedbackApi feedback = new FeedbackApi(events, config.feedback().suppression());
     Optional<byte[]> token = settings.token().map(t -> t.getBytes(StandardCharsets.UTF_8));
-    HttpEndpoint endpoint = HttpEndpoint.start(settings.listen(), "admin-http", "/",
-        exchange -> handle(exchange, token, queue, feedback));
+    HttpEndpoint endpoint = HttpEndpoint.start(settings.listen(), "admin-http",
+        Map.of("/", exchange -> handle(exchange, token, queue, feedback)));
     Path addressFile = spoolDir.resolve("admin");
     try {
       publish(addressFile, endpoint, bindAddress);
