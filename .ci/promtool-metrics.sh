@@ -6,8 +6,7 @@
 # Usage: .ci/promtool-metrics.sh target/signet.jar     (needs prometheus (promtool), curl, python3)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../bench/suites/relay-common.sh"
-"$java" -jar "$jar" keygen --domain example.com --selector lint --keys keys >/dev/null 2>&1
-relay_config
+relay_config lint
 cat >> signet.yaml <<YAML
 # Delivery goes to a loopback port nobody listens on: the message is deferred, nothing leaves.
 delivery:

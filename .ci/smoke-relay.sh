@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../bench/suites/relay-common.sh"
 dnsport=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector smoke --keys keys > record.txt 2>/dev/null
+relay_config smoke --tls --user app s3cret-pass
 # The TXT strings exactly as keygen printed them, as one dnsmasq record of several strings.
 strings=$(sed -e 's/^[^(]*( "//' -e 's/" )$//' -e 's/" "/,/g' record.txt)
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$dnsport" --listen-address=127.0.0.1 \
@@ -14,16 +14,7 @@ dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$dnsport" --listen-a
   --mx-host=example.org,mx.example.org,10 --host-record=mx.example.org,127.0.0.1 2>dnsmasq.log &
 pids+=($!)
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 -subj "/CN=localhost" 2>/dev/null
-printf 's3cret-pass\n' | "$java" -jar "$jar" user add app --domains example.com --users users --password-stdin >/dev/null
-relay_config
 cat >> signet.yaml <<YAML
-tls:
-  certificate: $work/tls.crt
-  key: $work/tls.key
-clients:
-  networks: [127.0.0.1/32]
-  users: $work/users
 # serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
 # nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
 delivery:

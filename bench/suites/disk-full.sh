@@ -11,11 +11,8 @@ mkdir spool
 if ! mount -t tmpfs -o size=2m tmpfs "$work/spool" 2>mount.err; then
   echo "SKIP: cannot mount a tmpfs here ($(cat mount.err)); disk-full not tested"; exit 0
 fi
-"$java" -jar "$jar" keygen --domain example.com --selector full --keys keys > record.txt 2>/dev/null
-relay_config
+relay_config full
 cat >> signet.yaml <<YAML
-clients:
-  networks: [127.0.0.1/32]
 # deliveries go nowhere (DNS on a closed loopback port): accepted mail stays deferred in the spool
 delivery:
   dns: [127.0.0.1:$closed]

@@ -15,18 +15,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 heap="${HEAP_OPTS:--XX:MaxRAM=1g -XX:MaxRAMPercentage=75}"
 source "$here/relay-common.sh"
 dns=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector hostile --keys keys > record.txt 2>/dev/null
-printf 'secret\n' | "$java" -jar "$jar" user add alice --domains example.com --users users --password-stdin >/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.pem -days 2 -subj /CN=relay.hostile.test \
-  >/dev/null 2>&1
-hostname=relay.hostile.test relay_config
+hostname=relay.hostile.test relay_config hostile --tls --user alice secret
 cat >> signet.yaml <<YAML
-tls:
-  certificate: $work/tls.pem
-  key: $work/tls.key
-clients:
-  networks: [127.0.0.1/32]
-  users: $work/users
 delivery:
   dns: [127.0.0.1:$dns]
   smarthost:

@@ -10,11 +10,8 @@ connections="${CONNECTIONS:-200}"
 source "$(dirname "${BASH_SOURCE[0]}")/relay-common.sh"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
 
-"$java" -jar "$jar" keygen --domain example.com --selector mem --keys keys > record.txt 2>/dev/null
-relay_config
+relay_config mem
 cat >> signet.yaml <<YAML
-clients:
-  networks: [127.0.0.1/32]
 limits:
   message-size: $(( (mb + 10) * 1048576 ))
   connections: $((connections + 50))

@@ -5,8 +5,13 @@
 #
 # After sourcing: $jar $java $py $work (the current directory; removed on exit unless KEEP=1),
 # $smtp $metrics $closed (free loopback ports: submission, metrics, one nobody listens on), and
-#   relay_config         writes signet.yaml: hostname, the listener, dkim.keys ($work/keys), the spool
-#                        ($work/spool), metrics and the admin API (port 0); the script appends its own keys
+#   relay_config SELECTOR [--tls] [--user NAME PASSWORD]
+#                        makes a DKIM key for example.com (keys/; its DNS record in record.txt) and writes
+#                        signet.yaml: hostname ($hostname, default relay.example.com), the listener, the
+#                        key directory, the spool ($work/spool), metrics, the admin API (port 0), relaying
+#                        for 127.0.0.1/32; --tls adds a self-signed certificate (tls.crt, tls.key) for
+#                        STARTTLS, --user a users file with NAME (sending for example.com). The script
+#                        appends its own keys to signet.yaml.
 #   start_relay [OPT..]  runs `java OPT.. -jar $jar serve --config signet.yaml` (output: serve.log), sets
 #                        $relay, and waits up to a minute for /healthz; prints serve.log and exits if not
 #   stop_relay           stops it and waits for it
@@ -35,8 +40,20 @@ summary() { echo "$1: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
 free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 relay_config() {
+  local selector="$1"; shift
+  local name="${hostname:-relay.example.com}" tls="" users=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --tls) tls=yes; shift ;;
+      --user)
+        printf '%s\n' "$3" | "$java" -jar "$jar" user add "$2" --domains example.com --users users --password-stdin >/dev/null
+        users="  users: $work/users"; shift 3 ;;
+      *) echo "relay_config: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  "$java" -jar "$jar" keygen --domain example.com --selector "$selector" --keys keys > record.txt 2>/dev/null
   cat > signet.yaml <<YAML
-hostname: ${hostname:-relay.example.com}
+hostname: $name
 listen:
   submission: 127.0.0.1:$smtp
 dkim:
@@ -47,7 +64,14 @@ metrics:
   listen: 127.0.0.1:$metrics
 admin:
   listen: 127.0.0.1:0
+clients:
+  networks: [127.0.0.1/32]
+${users}
 YAML
+  if [ -n "$tls" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 -subj "/CN=$name" >/dev/null 2>&1
+    printf 'tls:\n  certificate: %s\n  key: %s\n' "$work/tls.crt" "$work/tls.key" >> signet.yaml
+  fi
 }
 
 start_relay() {
