@@ -699,9 +699,17 @@ public record SignetConfig(
     }
   }
 
-  /** A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options. */
+  /**
+   * A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options
+   * and the shaping file.
+   */
   public static Duration duration(String text) {
     return ConfigReader.duration(text);
+  }
+
+  /** A whole number above zero, as the config reads one (for the shaping file). */
+  public static int positiveInt(String text) {
+    return ConfigReader.positiveInt(text);
   }
 
   static String defaultHostname() {
