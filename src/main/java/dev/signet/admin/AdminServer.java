@@ -22,9 +22,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -230,9 +233,31 @@ public final class AdminServer implements AutoCloseable {
       throw new ApiError(400, name + " must be a whole number from " + min + " to " + max + ", got '" + v + "'");
     }
 
+    /** The {@code offset} (default 0) and {@code limit} parameters of a listing. */
+    Paging paging(int defaultLimit, int maxLimit) throws ApiError {
+      return new Paging(intParam("offset", 0, 0, Integer.MAX_VALUE), intParam("limit", defaultLimit, 1, maxLimit));
+    }
+
     ApiError wrongMethod(String allowed) {
       exchange.getResponseHeaders().set("Allow", allowed);
       return new ApiError(405, method + " is not allowed here (allowed: " + allowed + ")");
+    }
+  }
+
+  /** Which part of a listing a request asked for. */
+  record Paging(int offset, int limit) {
+    /** One page of {@code all}: its total, offset and limit, and under {@code name} the items as {@code view} shows each. */
+    <T> Map<String, Object> page(List<T> all, String name, Function<T, Object> view) {
+      List<Object> page = new ArrayList<>();
+      for (int i = offset; i < all.size() && page.size() < limit; i++) {
+        page.add(view.apply(all.get(i)));
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("total", all.size());
+      out.put("offset", offset);
+      out.put("limit", limit);
+      out.put(name, page);
+      return out;
     }
   }
 
