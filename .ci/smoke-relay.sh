@@ -6,22 +6,15 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../bench/suites/relay-common.sh"
 dnsport=$(free_port)
-relay_config smoke --tls --user app s3cret-pass
+# serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
+# nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
+relay_config smoke --tls --user app s3cret-pass --deferred "$dnsport"
 # The TXT strings exactly as keygen printed them, as one dnsmasq record of several strings.
 strings=$(sed -e 's/^[^(]*( "//' -e 's/" )$//' -e 's/" "/,/g' record.txt)
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$dnsport" --listen-address=127.0.0.1 \
   --bind-interfaces --txt-record="smoke._domainkey.example.com,$strings" --pid-file="$work/dnsmasq.pid" \
   --mx-host=example.org,mx.example.org,10 --host-record=mx.example.org,127.0.0.1 2>dnsmasq.log &
 pids+=($!)
-
-cat >> signet.yaml <<YAML
-# serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
-# nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
-delivery:
-  dns: [127.0.0.1:$dnsport]
-  port: $closed
-  retry: [1h]
-YAML
 start_relay
 
 accepted() { grep -qE "^<[-~]  250 2.0.0 Ok: queued as" "$1"; }

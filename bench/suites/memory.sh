@@ -10,16 +10,12 @@ connections="${CONNECTIONS:-200}"
 source "$(dirname "${BASH_SOURCE[0]}")/relay-common.sh"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
 
-relay_config mem
+relay_config mem --deferred "$closed"
 cat >> signet.yaml <<YAML
 limits:
   message-size: $(( (mb + 10) * 1048576 ))
   connections: $((connections + 50))
   connections-per-ip: $((connections + 50))
-delivery:
-  dns: [127.0.0.1:$closed]
-  port: $closed
-  retry: [1h]
 YAML
 start_relay -Xmx128m
 echo "relay pid $relay at -Xmx128m, RSS $(rss $relay) MB after start"

@@ -5,12 +5,14 @@
 #
 # After sourcing: $jar $java $py $work (the current directory; removed on exit unless KEEP=1),
 # $smtp $metrics $closed (free loopback ports: submission, metrics, one nobody listens on), and
-#   relay_config SELECTOR [--tls] [--user NAME PASSWORD]
+#   relay_config SELECTOR [--tls] [--user NAME PASSWORD] [--deferred DNS_PORT]
 #                        makes a DKIM key for example.com (keys/; its DNS record in record.txt) and writes
 #                        signet.yaml: hostname ($hostname, default relay.example.com), the listener, the
 #                        key directory, the spool ($work/spool), metrics, the admin API (port 0), relaying
 #                        for 127.0.0.1/32; --tls adds a self-signed certificate (tls.crt, tls.key) for
-#                        STARTTLS, --user a users file with NAME (sending for example.com). The script
+#                        STARTTLS, --user a users file with NAME (sending for example.com), --deferred a
+#                        delivery that stays on loopback and fails (DNS from 127.0.0.1:DNS_PORT, MX port
+#                        $closed), retried after an hour, so accepted mail stays in the spool. The script
 #                        appends its own keys to signet.yaml.
 #   start_relay [OPT..]  runs `java OPT.. -jar $jar serve --config signet.yaml` (output: serve.log), sets
 #                        $relay, and waits up to a minute for /healthz; prints serve.log and exits if not
@@ -41,13 +43,14 @@ free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 
 relay_config() {
   local selector="$1"; shift
-  local name="${hostname:-relay.example.com}" tls="" users=""
+  local name="${hostname:-relay.example.com}" tls="" users="" deferred=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --tls) tls=yes; shift ;;
       --user)
         printf '%s\n' "$3" | "$java" -jar "$jar" user add "$2" --domains example.com --users users --password-stdin >/dev/null
         users="  users: $work/users"; shift 3 ;;
+      --deferred) deferred="$2"; shift 2 ;;
       *) echo "relay_config: unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -71,6 +74,9 @@ YAML
   if [ -n "$tls" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 -subj "/CN=$name" >/dev/null 2>&1
     printf 'tls:\n  certificate: %s\n  key: %s\n' "$work/tls.crt" "$work/tls.key" >> signet.yaml
+  fi
+  if [ -n "$deferred" ]; then
+    printf 'delivery:\n  dns: [127.0.0.1:%s]\n  port: %s\n  retry: [1h]\n' "$deferred" "$closed" >> signet.yaml
   fi
 }
 
