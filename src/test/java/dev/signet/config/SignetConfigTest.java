@@ -23,9 +23,7 @@ class SignetConfigTest {
   @TempDir Path dir;
 
   private SignetConfig load(String yaml, Map<String, String> env) throws IOException, ConfigException {
-    Path file = dir.resolve("signet.yaml");
-    Files.writeString(file, yaml);
-    return SignetConfig.load(Optional.of(file), env);
+    return ConfigFiles.load(dir, yaml, env);
   }
 
   private ConfigException refused(String yaml) {
