@@ -101,6 +101,16 @@ final class OpsRig {
     }
   }
 
+  /** Runs {@code signet COMMAND args... --config CONFIG}, as {@link #signet(String...)}. */
+  static Run signet(String command, Path config, String... args) {
+    String[] full = new String[args.length + 3];
+    full[0] = command;
+    System.arraycopy(args, 0, full, 1, args.length);
+    full[args.length + 1] = "--config";
+    full[args.length + 2] = config.toString();
+    return signet(full);
+  }
+
   /** One SMTP transaction; returns the final reply to the data (or the first refusal before it). */
   static String send(int port, String from, String body, String... rcpts) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {

@@ -51,12 +51,7 @@ class QueueCommandTest {
 
   /** Runs {@code signet queue ARGS --config FILE}, capturing stdout and stderr. */
   private Run queue(String... args) {
-    String[] full = new String[args.length + 3];
-    full[0] = "queue";
-    System.arraycopy(args, 0, full, 1, args.length);
-    full[args.length + 1] = "--config";
-    full[args.length + 2] = config.toString();
-    return OpsRig.signet(full);
+    return OpsRig.signet("queue", config, args);
   }
 
   /** Spools a small message; {@code nextAttempt} set = the recipients were deferred once until then. */

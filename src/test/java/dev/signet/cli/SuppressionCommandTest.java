@@ -17,12 +17,7 @@ class SuppressionCommandTest {
   @TempDir Path dir;
 
   private OpsRig.Run signet(Path config, String... args) {
-    String[] full = new String[args.length + 3];
-    full[0] = "suppression";
-    System.arraycopy(args, 0, full, 1, args.length);
-    full[args.length + 1] = "--config";
-    full[args.length + 2] = config.toString();
-    return OpsRig.signet(full);
+    return OpsRig.signet("suppression", config, args);
   }
 
   @Test
