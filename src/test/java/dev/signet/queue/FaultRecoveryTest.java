@@ -1,6 +1,6 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +12,7 @@ import dev.signet.dkim.Signer;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.smtp.SubmissionServer;
+import dev.signet.testkit.ScriptedMx;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.wiser.Wiser;
 
 /**
  * Fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
@@ -124,11 +124,11 @@ class FaultRecoveryTest {
     String last = deferred.recipients().get(0).lastReply();
     assertTrue(last.matches("(.* said: )?4\\d\\d .*"), last);
     clearFault.run();
-    Wiser mx = rig.wiser("127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2");
     await("delivered after the fault cleared", WAIT, () -> rig.onDisk(id) == null);
     Thread.sleep(500); // a duplicate would arrive now
-    assertEquals(1, mx.getMessages().size(), "delivered exactly once");
-    assertTrue(rig.verifies(mx.getMessages().get(0).getData()), "still verifies after the detour");
+    assertEquals(1, mx.copies().size(), "delivered exactly once");
+    assertTrue(rig.verifies(mx.copies().get(0).data()), "still verifies after the detour");
     assertEquals(0, rig.queued());
   }
 
