@@ -10,16 +10,13 @@ import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
 import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestKeys;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,17 +58,10 @@ final class QueueRig implements AutoCloseable {
 
   QueueRig(Path root) throws Exception {
     dns = TestDnsServer.start();
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      port = s.getLocalPort();
-    }
+    port = ScriptedMx.freePort();
     spoolDir = root.resolve("spool");
     Path keys = root.resolve("keys");
-    Path key = keys.resolve("example.com/rsa2048.pem");
-    Files.createDirectories(key.getParent());
-    try (InputStream in = QueueRig.class.getResourceAsStream("/keys/example.com/rsa2048.pem")) {
-      Files.write(key, in.readAllBytes());
-    }
-    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.installKey(keys, "rsa2048.pem", "example.com", "rsa2048");
     rsa = KeyRing.load(keys).keysFor("example.com", false).get(0);
     signer = new Signer(SignetConfig.defaults().dkim().signer(), Clock.systemUTC());
   }
