@@ -16,9 +16,6 @@ import dev.signet.testkit.ScriptedMx;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -150,30 +146,17 @@ class FaultRecoveryTest {
 
   @Test
   void anMxGreetingWith421DefersThenDeliversOnceItAccepts() throws Exception {
-    AtomicInteger greeted = new AtomicInteger();
-    ServerSocket busy = new ServerSocket();
-    busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), rig.port));
-    Thread t = Thread.ofPlatform().daemon().start(() -> {
-      while (!busy.isClosed()) {
-        try (Socket c = busy.accept()) {
-          greeted.incrementAndGet();
-          c.getOutputStream().write("421 4.3.2 mx.dest.test busy, try later\r\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (java.io.IOException e) {
-          return;
-        }
-      }
-    });
+    ScriptedMx busy = ScriptedMx.start("127.0.0.2", rig.port).reply("GREETING", "421 4.3.2 mx.dest.test busy, try later");
     startRelay();
     String id = submit("421");
     assertDeferredThenDeliveredOnce(id, () -> {
       try {
         busy.close();
-        t.join(5000);
-      } catch (Exception e) {
+      } catch (java.io.IOException e) {
         throw new AssertionError(e);
       }
     });
-    assertTrue(greeted.get() >= 1, "greeted " + greeted.get());
+    assertTrue(busy.sessions() >= 1, "greeted " + busy.sessions());
   }
 
   @Test
