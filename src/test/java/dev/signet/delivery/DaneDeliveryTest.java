@@ -9,9 +9,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.signet.config.HostPort;
-import dev.signet.config.SignetConfig;
 import dev.signet.config.SignetConfig.MtaStsMode;
 import dev.signet.config.SignetConfig.TlsLevel;
+import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
 import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestBind;
@@ -27,10 +27,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -52,7 +52,7 @@ class DaneDeliveryTest {
   private static TestBind bind;
   private static Path anchors;
 
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
   private Metrics metrics;
 
   private static String sha256(byte[] data) throws Exception {
@@ -105,13 +105,7 @@ class DaneDeliveryTest {
 
   @BeforeEach
   void start() throws Exception {
-    fixture = new DeliveryFixture();
     metrics = new Metrics();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
   }
 
   private SmtpSender sender(HostPort dns, Map<String, TlsLevel> tlsPolicy) throws Exception {
