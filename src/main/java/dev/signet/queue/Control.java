@@ -31,9 +31,7 @@ final class Control {
   static Envelope retryNow(Spool spool, String id, Instant now) throws IOException {
     Envelope envelope = envelopeOf(spool, id);
     List<Recipient> updated = envelope.recipients().stream()
-        .map(r -> r.state() == State.PENDING
-            ? new Recipient(r.address(), r.state(), r.attempts(), Optional.of(now), r.lastReply()) : r)
-        .toList();
+        .map(r -> r.dueAt(now)).toList();
     Envelope result = envelope.withRecipients(updated);
     spool.update(result);
     return result;

@@ -136,13 +136,13 @@ public final class QueueControl {
    * {@code rules}; empty for a recipient delivered or not tried yet.
    */
   public static Optional<String> bounceClass(Envelope.Recipient r, BounceRules rules) {
-    if (r.state() == Envelope.State.DELIVERED || r.lastReply().isEmpty()) {
+    if (r.state() == Envelope.State.DELIVERED || r.reply().isEmpty()) {
       return Optional.empty();
     }
-    if (Replies.isExpiry(r.lastReply())) {
+    if (r.expired()) {
       return Optional.of(BounceClass.EXPIRED.label());
     }
-    Reply reply = Replies.parse(r.lastReply());
+    Reply reply = r.reply().get();
     return Optional.of(rules.classify(reply.status(), reply.text()).label());
   }
 
