@@ -222,13 +222,13 @@ public final class SmtpSender implements AutoCloseable {
    */
   public DeliveryResult deliver(DeliveryRequest request) {
     if (sockets.aborted()) {
-      return logged(request, new DeliveryResult(Transaction.deferAll(request, STOPPING)));
+      return logged(request, new DeliveryResult(OutboundTransaction.deferAll(request, STOPPING)));
     }
     MessageFile file;
     try {
       file = MessageFile.scan(request.message());
     } catch (IOException e) {
-      return logged(request, new DeliveryResult(Transaction.deferAll(request,
+      return logged(request, new DeliveryResult(OutboundTransaction.deferAll(request,
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
     }
     try {
@@ -241,7 +241,7 @@ public final class SmtpSender implements AutoCloseable {
             .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList()));
       }
     } catch (IOException e) {
-      return logged(request, new DeliveryResult(Transaction.deferAll(request,
+      return logged(request, new DeliveryResult(OutboundTransaction.deferAll(request,
           Reply.local(451, "4.3.0", "cannot read message file " + request.message() + ": " + e.getMessage()))));
     }
     List<Route> routes;
@@ -258,7 +258,7 @@ public final class SmtpSender implements AutoCloseable {
           routes = capped(sources.routes(request.domain(), secured));
           if (!secured.isEmpty() && routes.isEmpty()) {
             // RFC 3463 X.4.4: unable to route. Temporary: the MX records or the configuration may change.
-            return logged(request, policy.label(), new DeliveryResult(Transaction.deferAll(request,
+            return logged(request, policy.label(), new DeliveryResult(OutboundTransaction.deferAll(request,
                 Reply.local(451, "4.4.4", "no MX address of " + request.domain()
                     + " is reachable from delivery.source-addresses (" + sources.families() + " only)"))));
           }
@@ -273,7 +273,7 @@ public final class SmtpSender implements AutoCloseable {
         case MxResult.TemporaryFailure failure -> {
           // RFC 3463 X.4.3: directory server failure (DNS).
           return logged(request, new DeliveryResult(
-              Transaction.deferAll(request, Reply.local(451, "4.4.3", failure.reason()))));
+              OutboundTransaction.deferAll(request, Reply.local(451, "4.4.3", failure.reason()))));
         }
       }
     }
@@ -394,13 +394,13 @@ public final class SmtpSender implements AutoCloseable {
    */
   private Optional<Tried> attempt(DeliveryRequest request, MessageFile file, List<Route> routes,
       Destination destination, TlsPolicy policy, List<Reply> skipped, Set<Reply> refused, List<Route> without8bit) {
-    boolean utf8 = Transaction.needsSmtpUtf8(request, file);
+    boolean utf8 = OutboundTransaction.needsSmtpUtf8(request, file);
     int seen = skipped.size();
     try {
       for (Route route : routes) {
         if (sockets.aborted()) {
           // not the next host either
-          return Optional.of(new Tried(Transaction.deferAll(request, STOPPING), Optional.empty()));
+          return Optional.of(new Tried(OutboundTransaction.deferAll(request, STOPPING), Optional.empty()));
         }
         Optional<String> undialable = route.address().flatMap(AddressLiteral::undialable);
         if (undialable.isPresent()) {
@@ -423,7 +423,7 @@ public final class SmtpSender implements AutoCloseable {
           kept = null;
         }
         DeliveryTls tls = kept == null ? null : tlsOf(kept.connection());
-        Transaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
+        OutboundTransaction.Attempt attempt = kept == null ? null : run(kept, request, file, utf8, destination);
         if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
           // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
           // a fresh connection to the same host before moving on, if the group has one to spare.
@@ -531,10 +531,10 @@ public final class SmtpSender implements AutoCloseable {
    * One transaction; afterwards the connection is kept for the next message (with its place in the
    * group's connections) or closed (giving the place back).
    */
-  private Transaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
+  private OutboundTransaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
       boolean utf8, Destination destination) {
     SmtpConnection connection = session.connection();
-    Transaction.Attempt attempt = Transaction.run(connection, request, file);
+    OutboundTransaction.Attempt attempt = OutboundTransaction.run(connection, request, file);
     session.lease().sent();
     if (attempt.reusable() && !utf8 && session.lease().reusable() && !shaping.excess(destination)) {
       connection.transactionDone();

@@ -16,7 +16,7 @@
  *       when the original had the null sender.
  * </ul>
  *
- * <p>Inside: {@code SmtpConnection} (one SMTP session over Angus's SMTPTransport), {@code Transaction}
+ * <p>Inside: {@code SmtpConnection} (one SMTP session over Angus's SMTPTransport), {@code OutboundTransaction}
  * (MAIL/RCPT/DATA with per-recipient replies), {@code RawMessage} (the file's bytes, never re-encoded),
  * {@code ConnectionPool} (kept connections per host). The one exception to "never re-encoded": 8-bit
  * mail for a destination where no host offers 8BITMIME, converted to 7 bits and signed again by a

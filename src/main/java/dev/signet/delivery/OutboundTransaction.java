@@ -15,10 +15,11 @@ import org.eclipse.angus.mail.smtp.SMTPAddressSucceededException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
- * One mail transaction (RFC 5321 §3.3: MAIL, RCPT per recipient, DATA) on an open connection, with an
- * outcome per recipient.
+ * One outbound mail transaction (RFC 5321 §3.3: MAIL, RCPT per recipient, DATA) on an open connection
+ * to a recipient's server, with an outcome per recipient. (The submission side's transaction, the
+ * one a client opens with us, is {@code smtp.MailTransaction}.)
  */
-final class Transaction {
+final class OutboundTransaction {
 
   /**
    * @param tryElsewhere nothing was decided here and the message was not handed over: the next host may
@@ -39,11 +40,12 @@ final class Transaction {
     }
   }
 
-  private Transaction() {}
+  private OutboundTransaction() {}
 
   static boolean needsSmtpUtf8(DeliveryRequest request, MessageFile file) {
     // RFC 6531 §3.4: non-ASCII in an envelope address or (RFC 6532) in a header field.
-    return file.utf8Headers() || !ascii(request.mailFrom()) || !request.recipients().stream().allMatch(Transaction::ascii);
+    return file.utf8Headers() || !ascii(request.mailFrom())
+        || !request.recipients().stream().allMatch(OutboundTransaction::ascii);
   }
 
   static Attempt run(SmtpConnection connection, DeliveryRequest request, MessageFile file) {
