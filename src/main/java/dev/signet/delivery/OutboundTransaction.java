@@ -35,8 +35,7 @@ final class OutboundTransaction {
 
     /** Nothing sent: this host lacks {@code extension}; the next host is tried, then the caller decides. */
     static Attempt lacking(DeliveryRequest request, String extension, Reply reply) {
-      return new Attempt(request.recipients().stream()
-          .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList(), true, true, Optional.of(extension));
+      return new Attempt(Outcomes.failAll(request, reply), true, true, Optional.of(extension));
     }
   }
 
@@ -110,14 +109,14 @@ final class OutboundTransaction {
       return fromChain(request, host, e, "RCPT", 0, e.getMessage());
     } catch (MessagingException e) {
       if (SmtpConnection.has(e, RawMessage.LocalReadException.class)) {
-        return new Attempt(deferAll(request, Reply.local(451, "4.3.0", SmtpConnection.cause(e))), false, false);
+        return new Attempt(Outcomes.deferAll(request, Reply.local(451, "4.3.0", SmtpConnection.cause(e))), false, false);
       }
       Reply lost = Reply.about(host, 421, "4.4.2",
           "connection with " + connection.route + " lost" + (bodySent[0] ? " after the data" : "") + ": "
               + SmtpConnection.cause(e));
       // After the data the server may have taken the message (RFC 5321 §6.1 warns of duplicates):
       // retry later rather than hand it to another host at once.
-      return new Attempt(deferAll(request, lost), !bodySent[0], false);
+      return new Attempt(Outcomes.deferAll(request, lost), !bodySent[0], false);
     }
   }
 
@@ -166,16 +165,11 @@ final class OutboundTransaction {
   }
 
   private static Attempt refuse(DeliveryRequest request, Reply reply) {
-    return new Attempt(request.recipients().stream()
-        .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList(), false, true);
+    return new Attempt(Outcomes.failAll(request, reply), false, true);
   }
 
   private static List<RecipientOutcome> all(DeliveryRequest request, Reply reply) {
     return request.recipients().stream().map(r -> classify(r, reply)).toList();
-  }
-
-  static List<RecipientOutcome> deferAll(DeliveryRequest request, Reply reply) {
-    return request.recipients().stream().<RecipientOutcome>map(r -> new RecipientOutcome.Deferred(r, reply)).toList();
   }
 
   private static boolean ascii(String s) {
