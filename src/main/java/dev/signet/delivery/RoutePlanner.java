@@ -16,8 +16,12 @@ import java.util.Set;
  * ({@link TlsPolicies#routes}: hosts the policy rules out are left out, with the reason), bound to a
  * local address of its family ({@link SourceAddresses}), at most {@value #MAX_MX_HOSTS} hosts; and the
  * shaping group those hosts belong to.
+ *
+ * @param sources the local address each route leaves from ({@code delivery.source-addresses})
+ * @param shaping names the group of the hosts
  */
-final class RoutePlanner {
+record RoutePlanner(SignetConfig.Delivery delivery, MxResolver resolver, TlsPolicies policies,
+    SourceAddresses sources, Shaping shaping) {
   /**
    * MX hosts tried per attempt, at most (the rest wait for the next attempt, after the first hosts
    * have been tried again). A domain with dozens of MX records would otherwise keep one attempt busy
@@ -40,21 +44,6 @@ final class RoutePlanner {
 
   /** No route: every recipient's outcome is decided already (logged under {@code label}). */
   record Decided(List<RecipientOutcome> outcomes, String label) implements Plan {}
-
-  private final SignetConfig.Delivery delivery;
-  private final MxResolver resolver;
-  private final TlsPolicies policies;
-  private final SourceAddresses sources;
-  private final Shaping shaping;
-
-  RoutePlanner(SignetConfig.Delivery delivery, MxResolver resolver, TlsPolicies policies, SourceAddresses sources,
-      Shaping shaping) {
-    this.delivery = delivery;
-    this.resolver = resolver;
-    this.policies = policies;
-    this.sources = sources;
-    this.shaping = shaping;
-  }
 
   Plan plan(DeliveryRequest request) {
     if (delivery.smarthost().isPresent()) {
