@@ -164,7 +164,8 @@ final class QueueCommand extends CommandGroup {
   /** "  held-by=google until=2026-12-06T11:30:00Z (suspended (rule ...))" while shaping holds a recipient back. */
   static String held(Envelope e, Instant now) {
     return e.recipients().stream().filter(r -> r.state() == State.PENDING)
-        .map(r -> dev.signet.shaping.Hold.parse(r.lastReply())).flatMap(java.util.Optional::stream)
+        .flatMap(r -> r.reply().stream()).map(reply -> dev.signet.shaping.Hold.parse(reply.text()))
+        .flatMap(java.util.Optional::stream)
         .filter(h -> h.until().isAfter(now)).findFirst()
         .map(h -> "  held-by=" + h.provider() + " until=" + h.until().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
             + " (" + h.reason() + ")")

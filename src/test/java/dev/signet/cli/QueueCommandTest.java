@@ -8,6 +8,7 @@ import dev.signet.cli.OpsRig.Run;
 import dev.signet.admin.AdminServer;
 import dev.signet.config.HostPort;
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Reply;
 import dev.signet.events.Events;
 import dev.signet.metrics.Metrics;
 import dev.signet.delivery.SmtpSender;
@@ -66,7 +67,7 @@ class QueueCommandTest {
           Optional.empty(), Instant.now().minusSeconds(125), in.size(), List.of("d=example.com s=rsa2048 a=rsa-sha256"));
       if (nextAttempt.isPresent()) {
         e = e.withRecipients(e.recipients().stream()
-            .map(r -> r.deferred("421 4.4.1 cannot connect", nextAttempt.get())).toList());
+            .map(r -> r.deferred(new Reply(421, "4.4.1", "cannot connect", Optional.empty()), nextAttempt.get())).toList());
       }
       spool.accept(in, e);
       return e;
@@ -95,7 +96,8 @@ class QueueCommandTest {
     try (Spool spool = Spool.open(spoolDir)) {
       held = spool(spool, "app@example.com", Optional.empty(), "a@gmail.com");
       spool.update(held.withRecipients(held.recipients().stream().map(r -> new Envelope.Recipient(r.address(),
-          Envelope.State.PENDING, 0, Optional.of(until), "451 4.4.5 " + hold.text())).toList()));
+          Envelope.State.PENDING, 0, Optional.of(until),
+          Optional.of(new Reply(451, "4.4.5", hold.text(), Optional.empty())), false)).toList()));
     }
     Run run = queue("list");
     assertEquals(0, run.exit(), run.err());
