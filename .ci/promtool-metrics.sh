@@ -5,41 +5,17 @@
 # Micrometer's binders are printed but not ours to fix.
 # Usage: .ci/promtool-metrics.sh target/signet.jar     (needs prometheus (promtool), curl, python3)
 set -euo pipefail
-jar="$(readlink -f "$1")"
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-work="$(mktemp -d)"
-pid=
-cleanup() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-cd "$work"
-smtp=$(free_port); metrics=$(free_port); closed=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector lint --keys keys >/dev/null 2>&1
-cat > signet.yaml <<YAML
-hostname: relay.example.com
-listen:
-  submission: 127.0.0.1:$smtp
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$metrics
+source "$(dirname "${BASH_SOURCE[0]}")/../bench/suites/relay-common.sh"
+relay_config lint
+cat >> signet.yaml <<YAML
 # Delivery goes to a loopback port nobody listens on: the message is deferred, nothing leaves.
 delivery:
   smarthost: 127.0.0.1:$closed
   retry: [1h]
 YAML
-"$java" -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
-pid=$!
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null || { cat serve.log; echo "relay did not start"; exit 1; }
+start_relay
 
-/usr/bin/python3 - "$smtp" <<'PY'
+$py - "$smtp" <<'PY'
 import smtplib, sys
 with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
     s.sendmail("app@example.com", ["user@example.org"],

@@ -4,61 +4,18 @@
 # must verify with dkimpy against the key published in a real DNS server (dnsmasq on loopback).
 # Usage: .ci/smoke-relay.sh target/signet.jar     (needs swaks, openssl, dnsmasq-base, python3-dkim, python3-dnspython)
 set -euo pipefail
-jar="$(readlink -f "$1")"
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-work="$(mktemp -d)"; echo "work dir: $work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-cd "$work"
-smtp=$(free_port); metrics=$(free_port); dnsport=$(free_port); closed=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector smoke --keys keys > record.txt 2>/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/../bench/suites/relay-common.sh"
+dnsport=$(free_port)
+# serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
+# nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
+relay_config smoke --tls --user app s3cret-pass --deferred "$dnsport"
 # The TXT strings exactly as keygen printed them, as one dnsmasq record of several strings.
 strings=$(sed -e 's/^[^(]*( "//' -e 's/" )$//' -e 's/" "/,/g' record.txt)
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --port="$dnsport" --listen-address=127.0.0.1 \
   --bind-interfaces --txt-record="smoke._domainkey.example.com,$strings" --pid-file="$work/dnsmasq.pid" \
   --mx-host=example.org,mx.example.org,10 --host-record=mx.example.org,127.0.0.1 2>dnsmasq.log &
 pids+=($!)
-
-openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.crt -days 2 -subj "/CN=localhost" 2>/dev/null
-printf 's3cret-pass\n' | "$java" -jar "$jar" user add app --domains example.com --users users --password-stdin >/dev/null
-cat > signet.yaml <<YAML
-hostname: relay.example.com
-listen:
-  submission: 127.0.0.1:$smtp
-tls:
-  certificate: $work/tls.crt
-  key: $work/tls.key
-clients:
-  networks: [127.0.0.1/32]
-  users: $work/users
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$metrics
-admin:
-  listen: 127.0.0.1:0
-# serve delivers: keep it on loopback (DNS from dnsmasq, example.org's MX is 127.0.0.1 on a port
-# nobody listens on), so accepted mail is deferred and stays in the spool for the checks below.
-delivery:
-  dns: [127.0.0.1:$dnsport]
-  port: $closed
-  retry: [1h]
-YAML
-"$java" -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null || { cat serve.log; echo "relay did not start"; exit 1; }
+start_relay
 
 accepted() { grep -qE "^<[-~]  250 2.0.0 Ok: queued as" "$1"; }
 swaks_to() { swaks --server 127.0.0.1 --port "$smtp" --from app@example.com --to user@example.org "$@"; }
@@ -128,5 +85,4 @@ curl -fsS "http://127.0.0.1:$metrics/metrics" > metrics.txt
 grep -q '^signet_messages_received_total{result="accepted"} 3' metrics.txt && ok "metrics count 3 accepted" \
   || fail "metrics: $(grep signet_messages_received_total metrics.txt | tr '\n' ' ')"
 
-echo "smoke: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary smoke

@@ -18,9 +18,9 @@ TRAILER = re.compile(rb"END-OF-MESSAGE ([0-9a-f]{32})\r\n\Z")
 
 def split_spooled(qid, data):
     """A spool .msg file: (envelope, message), or (None, reason) when it is not a whole one."""
-    head = b"signet-envelope 1\nid " + qid.encode() + b"\n"
+    heads = [b"signet-envelope %d\nid " % v + qid.encode() + b"\n" for v in (1, 2)]
     end = data.find(b"\nend\n")
-    if not data.startswith(head) or end < 0:
+    if not any(data.startswith(head) for head in heads) or end < 0:
         return None, "no complete envelope at its start: %r" % data[:60]
     return data[:end + 5], data[end + 5:]
 

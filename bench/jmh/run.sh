@@ -27,8 +27,9 @@ mkdir -p "$here/target"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 rounds=${ROUNDS:-3}
 jsons=()
-# Without a regex: the signing suite only. GroupCommitBench (the spool, 20 threads) is run on its own, see its Javadoc.
-if [[ $# -eq 0 ]]; then set -- -e GroupCommitBench; fi
+# Without a regex: the signing suite only. GroupCommitBench (the spool, 20 threads) and TlsPolicyLookupBench (the
+# delivery's TLS policy decision, with DNS servers and BIND) are run on their own, see their Javadoc.
+if [[ $# -eq 0 ]]; then set -- -e 'GroupCommitBench|TlsPolicyLookupBench'; fi
 # The machine is shared (2 cores, several people): one long pass would compare a raw rate measured in a quiet
 # minute with a signer rate measured in a busy one. So the whole suite runs in ROUNDS short passes, each ratio
 # is taken within a pass (its benchmarks ran minutes apart at most), and the report gives the median over passes.

@@ -5,58 +5,15 @@
 # it); once space is freed it accepts again. Needs root (mount) and python3-dkim.
 # Usage: bench/suites/disk-full.sh target/signet.jar
 set -euo pipefail
-jar="$(readlink -f "${1:-target/signet.jar}")"
-[ -n "${JAVA_HOME:-}" ] || [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-py=/usr/bin/python3
-work="$(mktemp -d)"; echo "work dir: $work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  mountpoint -q "$work/spool" && umount "$work/spool"
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-cd "$work"
+source "$(dirname "${BASH_SOURCE[0]}")/relay-common.sh"
+on_exit 'mountpoint -q "$work/spool" && umount "$work/spool"'
 mkdir spool
 if ! mount -t tmpfs -o size=2m tmpfs "$work/spool" 2>mount.err; then
   echo "SKIP: cannot mount a tmpfs here ($(cat mount.err)); disk-full not tested"; exit 0
 fi
-smtp=$(free_port); metrics=$(free_port); closed=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector full --keys keys > record.txt 2>/dev/null
-cat > signet.yaml <<YAML
-hostname: relay.example.com
-listen:
-  submission: 127.0.0.1:$smtp
-clients:
-  networks: [127.0.0.1/32]
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$metrics
-admin:
-  listen: 127.0.0.1:0
 # deliveries go nowhere (DNS on a closed loopback port): accepted mail stays deferred in the spool
-delivery:
-  dns: [127.0.0.1:$closed]
-  port: $closed
-  retry: [1h]
-YAML
-"$java" -Xmx256m -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null || { cat serve.log; echo "relay did not start"; exit 1; }
+relay_config full --deferred "$closed"
+start_relay -Xmx256m
 
 # submit(n, tag): n messages of ~100 kB; prints one line per message: "<code> <enhanced> <tag>-<i>"
 cat > submit.py <<'PY'
@@ -116,7 +73,7 @@ done
 $py submit.py "$smtp" 2 after > after.txt
 cat after.txt | sed 's/^/  after freeing space: /'
 [ "$(grep -c '^250 ' after.txt || true)" -eq 2 ] && ok "accepts again once space is freed" || fail "still refusing after space was freed"
-kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null || true; pids=()
+stop_relay
 # after a clean stop: the moved-out ones plus what is still queued are exactly the acknowledged ones
 verify > final.txt
 queued=$(ls spool/queue/*.msg | wc -l)
@@ -127,5 +84,4 @@ done
   || fail "$queued queued + 2 moved out, but $((accepted + 2)) acknowledged"
 grep -E "ERROR|Exception" serve.log | head -5 | sed 's/^/  serve.log: /' || true
 
-echo "disk-full: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary disk-full

@@ -11,40 +11,12 @@
 # heap. HEAP_OPTS overrides (e.g. HEAP_OPTS=-Xmx512m, the heap the probe's OutOfMemoryError was seen at).
 # Usage: bench/suites/hostile.sh target/signet.jar
 set -euo pipefail
-jar="$(readlink -f "${1:-target/signet.jar}")"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-[ -n "${JAVA_HOME:-}" ] || [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-py=/usr/bin/python3
 heap="${HEAP_OPTS:--XX:MaxRAM=1g -XX:MaxRAMPercentage=75}"
-work="$(mktemp -d)"; echo "work dir: $work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-cd "$work"
-smtp=$(free_port); metrics=$(free_port); dns=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector hostile --keys keys > record.txt 2>/dev/null
-printf 'secret\n' | "$java" -jar "$jar" user add alice --domains example.com --users users --password-stdin >/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.pem -days 2 -subj /CN=relay.hostile.test \
-  >/dev/null 2>&1
-cat > signet.yaml <<YAML
-hostname: relay.hostile.test
-listen:
-  submission: 127.0.0.1:$smtp
-tls:
-  certificate: $work/tls.pem
-  key: $work/tls.key
-clients:
-  networks: [127.0.0.1/32]
-  users: $work/users
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$metrics
+source "$here/relay-common.sh"
+dns=$(free_port)
+hostname=relay.hostile.test relay_config hostile --tls --user alice secret
+cat >> signet.yaml <<YAML
 delivery:
   dns: [127.0.0.1:$dns]
   smarthost:
@@ -52,14 +24,7 @@ delivery:
     tls: opportunistic
 YAML
 # shellcheck disable=SC2086
-"$java" $heap -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$work" -XshowSettings:vm \
-  -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
-relay=$!; pids+=($relay)
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null || { cat serve.log; echo "relay did not start"; exit 1; }
+start_relay $heap -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$work" -XshowSettings:vm
 echo "relay pid $relay, heap options: $heap ($(grep -m1 'Max. Heap Size' serve.log | sed 's/^ *//'))"
 
 status=0

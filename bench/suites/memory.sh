@@ -5,55 +5,19 @@
 # CI form: 30 MB and 200 connections. Long form: MESSAGE_MB=100 CONNECTIONS=1000.
 # Usage: bench/suites/memory.sh target/signet.jar     (needs python3-dkim)
 set -euo pipefail
-jar="$(readlink -f "${1:-target/signet.jar}")"
-[ -n "${JAVA_HOME:-}" ] || [ ! -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-py=/usr/bin/python3
 mb="${MESSAGE_MB:-30}"
 connections="${CONNECTIONS:-200}"
-work="$(mktemp -d)"; echo "work dir: $work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "${BASH_SOURCE[0]}")/relay-common.sh"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
 
-cd "$work"
-smtp=$(free_port); metrics=$(free_port); closed=$(free_port)
-"$java" -jar "$jar" keygen --domain example.com --selector mem --keys keys > record.txt 2>/dev/null
-cat > signet.yaml <<YAML
-hostname: relay.example.com
-listen:
-  submission: 127.0.0.1:$smtp
-clients:
-  networks: [127.0.0.1/32]
+relay_config mem --deferred "$closed"
+cat >> signet.yaml <<YAML
 limits:
   message-size: $(( (mb + 10) * 1048576 ))
   connections: $((connections + 50))
   connections-per-ip: $((connections + 50))
-dkim:
-  keys: $work/keys
-spool:
-  dir: $work/spool
-metrics:
-  listen: 127.0.0.1:$metrics
-admin:
-  listen: 127.0.0.1:0
-delivery:
-  dns: [127.0.0.1:$closed]
-  port: $closed
-  retry: [1h]
 YAML
-"$java" -Xmx128m -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
-relay=$!; pids+=($relay)
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null || { cat serve.log; echo "relay did not start"; exit 1; }
+start_relay -Xmx128m
 echo "relay pid $relay at -Xmx128m, RSS $(rss $relay) MB after start"
 
 # A client that streams the message: never holds it whole, and times the transfer.
@@ -136,5 +100,4 @@ echo "  RSS: $before MB before, $with MB with $(cat idle.txt) idle connections (
 [ "${active%.*}" -ge "$connections" ] 2>/dev/null && ok "$connections idle sessions held open, RSS $with MB (+$((with - before)) MB)" \
   || fail "expected $connections active sessions, metrics say $active"
 
-echo "memory: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary memory

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.signet.config.PrivateFiles;
 import dev.signet.config.SignetConfig;
 import dev.signet.events.Events;
+import dev.signet.metrics.HttpEndpoint;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
 import java.io.IOException;
@@ -21,9 +22,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,8 +75,8 @@ public final class AdminServer implements AutoCloseable {
     QueueApi queue = new QueueApi(spool, scheduler, spoolDir, events.rules());
     FeedbackApi feedback = new FeedbackApi(events, config.feedback().suppression());
     Optional<byte[]> token = settings.token().map(t -> t.getBytes(StandardCharsets.UTF_8));
-    HttpEndpoint endpoint = HttpEndpoint.start(settings.listen(), "admin-http", "/",
-        exchange -> handle(exchange, token, queue, feedback));
+    HttpEndpoint endpoint = HttpEndpoint.start(settings.listen(), "admin-http",
+        Map.of("/", exchange -> handle(exchange, token, queue, feedback)));
     Path addressFile = spoolDir.resolve("admin");
     try {
       publish(addressFile, endpoint, bindAddress);
@@ -229,9 +233,31 @@ public final class AdminServer implements AutoCloseable {
       throw new ApiError(400, name + " must be a whole number from " + min + " to " + max + ", got '" + v + "'");
     }
 
+    /** The {@code offset} (default 0) and {@code limit} parameters of a listing. */
+    Paging paging(int defaultLimit, int maxLimit) throws ApiError {
+      return new Paging(intParam("offset", 0, 0, Integer.MAX_VALUE), intParam("limit", defaultLimit, 1, maxLimit));
+    }
+
     ApiError wrongMethod(String allowed) {
       exchange.getResponseHeaders().set("Allow", allowed);
       return new ApiError(405, method + " is not allowed here (allowed: " + allowed + ")");
+    }
+  }
+
+  /** Which part of a listing a request asked for. */
+  record Paging(int offset, int limit) {
+    /** One page of {@code all}: its total, offset and limit, and under {@code name} the items as {@code view} shows each. */
+    <T> Map<String, Object> page(List<T> all, String name, Function<T, Object> view) {
+      List<Object> page = new ArrayList<>();
+      for (int i = offset; i < all.size() && page.size() < limit; i++) {
+        page.add(view.apply(all.get(i)));
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("total", all.size());
+      out.put("offset", offset);
+      out.put("limit", limit);
+      out.put(name, page);
+      return out;
     }
   }
 

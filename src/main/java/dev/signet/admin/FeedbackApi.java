@@ -65,19 +65,8 @@ final class FeedbackApi {
   }
 
   private Object list(Request r) throws ApiError {
-    int offset = r.intParam("offset", 0, 0, Integer.MAX_VALUE);
-    int limit = r.intParam("limit", 1000, 1, 100_000);
-    List<Suppressions.Entry> all = events.suppressions().list();
-    List<Object> page = new ArrayList<>();
-    for (int i = offset; i < all.size() && page.size() < limit; i++) {
-      page.add(entry(all.get(i)));
-    }
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("total", all.size());
-    out.put("offset", offset);
-    out.put("limit", limit);
-    out.put("suppressions", page);
-    return out;
+    AdminServer.Paging paging = r.paging(1000, 100_000);
+    return paging.page(events.suppressions().list(), "suppressions", FeedbackApi::entry);
   }
 
   private static Map<String, Object> entry(Suppressions.Entry e) {

@@ -85,8 +85,7 @@ final class QueueApi {
     String sender = r.query().getOrDefault("sender", "").toLowerCase(Locale.ROOT);
     String recipient = r.query().getOrDefault("recipient", "").toLowerCase(Locale.ROOT);
     String domain = r.query().getOrDefault("domain", "").toLowerCase(Locale.ROOT);
-    int offset = r.intParam("offset", 0, 0, Integer.MAX_VALUE);
-    int limit = r.intParam("limit", 100, 1, MAX_LIMIT);
+    AdminServer.Paging paging = r.paging(100, MAX_LIMIT);
     List<Envelope> matching = new ArrayList<>();
     for (Envelope e : spool.list()) {
       if (e.sender().toLowerCase(Locale.ROOT).contains(sender)
@@ -94,16 +93,7 @@ final class QueueApi {
         matching.add(e);
       }
     }
-    List<Object> page = new ArrayList<>();
-    for (int i = offset; i < matching.size() && page.size() < limit; i++) {
-      page.add(message(matching.get(i)));
-    }
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("total", matching.size());
-    out.put("offset", offset);
-    out.put("limit", limit);
-    out.put("messages", page);
-    return out;
+    return paging.page(matching, "messages", this::message);
   }
 
   private static boolean matches(Envelope.Recipient r, String state, String recipient, String domain) {

@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.PrintWriter;
 import java.util.List;
 
@@ -45,25 +46,8 @@ final class DoctorReport {
     return s.append("\n]").toString();
   }
 
-  /** A JSON string (RFC 8259 §7). */
+  /** A JSON string (RFC 8259 §7), escaped by Jackson. */
   static String quote(String text) {
-    StringBuilder s = new StringBuilder("\"");
-    for (char c : text.toCharArray()) {
-      switch (c) {
-        case '"' -> s.append("\\\"");
-        case '\\' -> s.append("\\\\");
-        case '\n' -> s.append("\\n");
-        case '\r' -> s.append("\\r");
-        case '\t' -> s.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            s.append(String.format("\\u%04x", (int) c));
-          } else {
-            s.append(c);
-          }
-        }
-      }
-    }
-    return s.append('"').toString();
+    return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + "\"";
   }
 }

@@ -107,8 +107,7 @@ final class Outbound implements AutoCloseable {
    */
   private static Scheduler.Reports bounceReports(SignetConfig c, Signer signer, LiveKeyRing keys, Events events) {
     SignetConfig.Dkim d = c.dkim();
-    SignetConfig.Dkim relayUnsigned = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
-        d.expire(), true, SignetConfig.UnsignedPolicy.RELAY);
+    SignetConfig.Dkim relayUnsigned = d.toBuilder().subdomains(true).unsigned(SignetConfig.UnsignedPolicy.RELAY).build();
     SignetConfig bounceConfig = c.withDkim(relayUnsigned);
     Submission signing = new Submission(bounceConfig, signer, domain -> keys.current().keysFor(domain, true));
     Bouncer bouncer = new Bouncer(c.hostname(), c.bounceDomain(), Clock.systemUTC(), events.rules());

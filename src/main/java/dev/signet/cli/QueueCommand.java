@@ -1,6 +1,5 @@
 package dev.signet.cli;
 
-import dev.signet.config.SignetConfig;
 import dev.signet.events.BounceRules;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Envelope.Recipient;
@@ -12,12 +11,8 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code signet queue list|show|flush|retry|delete}: the spool of a running or stopped relay. */
 @Command(name = "queue", mixinStandardHelpOptions = true,
@@ -30,27 +25,15 @@ import picocli.CommandLine.Spec;
     subcommands = {
       QueueCommand.ListCommand.class, QueueCommand.ShowCommand.class, QueueCommand.FlushCommand.class,
       QueueCommand.RetryCommand.class, QueueCommand.DeleteCommand.class})
-final class QueueCommand implements Callable<Integer> {
-
-  @Mixin ConfigOption config;
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+final class QueueCommand extends CommandGroup {
 
   @Override
-  public Integer call() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-        "a subcommand is required: list, show ID, flush, retry ID or delete ID");
+  String subcommands() {
+    return "list, show ID, flush, retry ID or delete ID";
   }
 
-  /** The subcommands' shared part: --config (given before or after the subcommand) and the spool. */
-  abstract static class Sub implements Callable<Integer> {
-    @ParentCommand QueueCommand parent;
-    @Mixin ConfigOption config;
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-    SignetConfig settings() {
-      return (config.file != null ? config : parent.config).load();
-    }
-
+  /** The subcommands' shared part: the spool, and changes made directly or through the running relay. */
+  abstract static class Sub extends CommandGroup.Sub {
     QueueControl control() {
       return QueueControl.of(settings().spool().dir());
     }
@@ -76,26 +59,6 @@ final class QueueCommand implements Callable<Integer> {
       }
       out().println(text);
     }
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    @Override
-    public Integer call() {
-      try {
-        run();
-      } catch (IOException e) {
-        throw new CommandFailure(e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CommandFailure("interrupted");
-      }
-      out().flush();
-      return 0;
-    }
-
-    abstract void run() throws IOException, InterruptedException;
   }
 
   interface Change {
@@ -201,7 +164,8 @@ final class QueueCommand implements Callable<Integer> {
   /** "  held-by=google until=2026-12-06T11:30:00Z (suspended (rule ...))" while shaping holds a recipient back. */
   static String held(Envelope e, Instant now) {
     return e.recipients().stream().filter(r -> r.state() == State.PENDING)
-        .map(r -> dev.signet.shaping.Hold.parse(r.lastReply())).flatMap(java.util.Optional::stream)
+        .flatMap(r -> r.reply().stream()).map(reply -> dev.signet.shaping.Hold.parse(reply.text()))
+        .flatMap(java.util.Optional::stream)
         .filter(h -> h.until().isAfter(now)).findFirst()
         .map(h -> "  held-by=" + h.provider() + " until=" + h.until().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
             + " (" + h.reason() + ")")

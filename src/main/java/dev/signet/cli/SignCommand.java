@@ -64,8 +64,7 @@ final class SignCommand implements Callable<Integer> {
     SignetConfig.Dkim d = loaded.dkim();
     Path keysDir = keys != null ? keys : d.keys();
     // A signing tool that prints the message unsigned would hide the very mistake it is run to find.
-    SignetConfig.Dkim settings = new SignetConfig.Dkim(keysDir, d.headers(), d.oversign(), d.canonicalization(),
-        d.expire(), d.subdomains(), SignetConfig.UnsignedPolicy.REJECT);
+    SignetConfig.Dkim settings = d.toBuilder().keys(keysDir).unsigned(SignetConfig.UnsignedPolicy.REJECT).build();
     // RFC 5322 §2.1 wants CRLF; files on disk have LF. Normalizing is safe here: no SMTP server
     // downstream reads this input, so a bare LF cannot end anyone's DATA early (smuggling).
     SignetConfig.MessagePolicy normalize = new SignetConfig.MessagePolicy(SignetConfig.BareLineEndings.NORMALIZE);

@@ -5,20 +5,15 @@ import dev.signet.events.Suppressions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code signet suppression list|add|remove|import}: the addresses the relay will not mail. */
 @Command(name = "suppression", mixinStandardHelpOptions = true,
@@ -32,41 +27,18 @@ import picocli.CommandLine.Spec;
     subcommands = {
       SuppressionCommand.ListCommand.class, SuppressionCommand.AddCommand.class,
       SuppressionCommand.RemoveCommand.class, SuppressionCommand.ImportCommand.class})
-final class SuppressionCommand implements Callable<Integer> {
-  @Mixin ConfigOption config;
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+final class SuppressionCommand extends CommandGroup {
 
   @Override
-  public Integer call() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-        "a subcommand is required: list, add ADDRESS, remove ADDRESS or import FILE");
+  String subcommands() {
+    return "list, add ADDRESS, remove ADDRESS or import FILE";
   }
 
-  abstract static class Sub implements Callable<Integer> {
-    @ParentCommand SuppressionCommand parent;
-    @Mixin ConfigOption config;
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-    SignetConfig settings() {
-      return (config.file != null ? config : parent.config).load();
-    }
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
+  /** The subcommands' shared part: the list, through the running relay or on the spool. */
+  abstract static class Sub extends CommandGroup.Sub {
     @Override
-    public Integer call() {
-      try {
-        run(SuppressionControl.of(settings()));
-      } catch (IOException e) {
-        throw new CommandFailure(e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CommandFailure("interrupted");
-      }
-      out().flush();
-      return 0;
+    final void run() throws IOException, InterruptedException {
+      run(SuppressionControl.of(settings()));
     }
 
     abstract void run(SuppressionControl control) throws IOException, InterruptedException;

@@ -216,35 +216,37 @@ final class ConfigReader {
     }
 
     SignetConfig build() {
-      return new SignetConfig(
+      return SignetConfig.builder()
           // EHLO, Received and Message-ID carry it: CR/LF would inject header fields (RFC 5321 §4.1.1.1: an FQDN).
-          optional("hostname", DomainName::fullyQualified).orElseGet(SignetConfig::defaultHostname),
-          new SignetConfig.Listen(
+          .hostname(optional("hostname", DomainName::fullyQualified).orElseGet(SignetConfig::defaultHostname))
+          .listen(new SignetConfig.Listen(
               required("listen.submission", HostPort::parse),
-              optional("listen.smtps", HostPort::parse)),
-          tls(),
-          new SignetConfig.Clients(networks(), optional("clients.users", Path::of)),
-          limits(),
-          new SignetConfig.MessagePolicy(
-              required("message.bare-line-endings", v -> choice(v, BareLineEndings.class))),
-          new SignetConfig.Dkim(
-              required("dkim.keys", Path::of),
-              list("dkim.headers", ConfigReader::headerName),
-              list("dkim.oversign", ConfigReader::headerName),
-              required("dkim.canonicalization", Canonicalization::parse),
-              expire(),
-              required("dkim.subdomains", ConfigReader::bool),
-              required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class))),
-          new SignetConfig.Spool(required("spool.dir", Path::of)),
-          delivery(),
-          new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)),
-          new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
-              required("dmarc.poll", ConfigReader::duration)),
-          new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)),
-          FeedbackSettings.read(this),
-          FeedbackSettings.admin(this),
-          new SignetConfig.TlsReports(optional("delivery.tls-reports.from", ConfigReader::reportAddress),
-              optional("delivery.tls-reports.organization", ConfigReader::organization)));
+              optional("listen.smtps", HostPort::parse)))
+          .tls(tls())
+          .clients(new SignetConfig.Clients(networks(), optional("clients.users", Path::of)))
+          .limits(limits())
+          .message(new SignetConfig.MessagePolicy(
+              required("message.bare-line-endings", v -> choice(v, BareLineEndings.class))))
+          .dkim(SignetConfig.Dkim.builder()
+              .keys(required("dkim.keys", Path::of))
+              .headers(list("dkim.headers", ConfigReader::headerName))
+              .oversign(list("dkim.oversign", ConfigReader::headerName))
+              .canonicalization(required("dkim.canonicalization", Canonicalization::parse))
+              .expire(expire())
+              .subdomains(required("dkim.subdomains", ConfigReader::bool))
+              .unsigned(required("dkim.unsigned", v -> choice(v, UnsignedPolicy.class)))
+              .build())
+          .spool(new SignetConfig.Spool(required("spool.dir", Path::of)))
+          .delivery(delivery())
+          .metrics(new SignetConfig.Metrics(required("metrics.listen", HostPort::parse)))
+          .dmarc(new SignetConfig.Dmarc(optional("dmarc.imap", ConfigReader::imapUrl),
+              required("dmarc.poll", ConfigReader::duration)))
+          .bounce(new SignetConfig.Bounce(optional("bounce.from", DomainName::fullyQualified)))
+          .feedback(FeedbackSettings.read(this))
+          .admin(FeedbackSettings.admin(this))
+          .tlsReports(new SignetConfig.TlsReports(optional("delivery.tls-reports.from", ConfigReader::reportAddress),
+              optional("delivery.tls-reports.organization", ConfigReader::organization)))
+          .build();
     }
 
     private List<Cidr> networks() {
@@ -283,15 +285,16 @@ final class ConfigReader {
         throw new ConfigError("limits.connections-reserved", "must be less than limits.connections ("
             + connections + "), or clients outside clients.networks could never connect");
       }
-      return new SignetConfig.Limits(
-          required("limits.message-size", ConfigReader::messageSize),
-          required("limits.recipients", ConfigReader::positiveInt),
-          connections,
-          required("limits.connections-per-ip", ConfigReader::positiveInt),
-          reserved,
-          required("limits.idle-timeout", ConfigReader::duration),
-          required("limits.unauthenticated-idle-timeout", ConfigReader::duration),
-          required("limits.session-timeout", ConfigReader::duration));
+      return SignetConfig.Limits.builder()
+          .messageSize(required("limits.message-size", ConfigReader::messageSize))
+          .recipients(required("limits.recipients", ConfigReader::positiveInt))
+          .connections(connections)
+          .connectionsPerIp(required("limits.connections-per-ip", ConfigReader::positiveInt))
+          .connectionsReserved(reserved)
+          .idleTimeout(required("limits.idle-timeout", ConfigReader::duration))
+          .unauthenticatedIdleTimeout(required("limits.unauthenticated-idle-timeout", ConfigReader::duration))
+          .sessionTimeout(required("limits.session-timeout", ConfigReader::duration))
+          .build();
     }
 
     private SignetConfig.Tls tls() {
@@ -309,25 +312,26 @@ final class ConfigReader {
       if (retry.isEmpty()) {
         throw new ConfigError("delivery.retry", "expected at least one retry interval");
       }
-      return new SignetConfig.Delivery(
-          list("delivery.dns", v -> HostPort.parse(v.contains(":") && !v.endsWith("]") ? v : v + ":53")),
-          required("delivery.port", ConfigReader::port),
-          retry,
-          required("delivery.max-age", ConfigReader::duration),
-          optional("delivery.delay-warning", ConfigReader::duration),
-          required("delivery.concurrency", ConfigReader::positiveInt),
-          required("delivery.per-domain", ConfigReader::positiveInt),
-          smarthost(),
-          required("delivery.tls", v -> choice(v, TlsMode.class)),
-          list("delivery.source-addresses", ConfigReader::ipAddress),
-          required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)),
-          tlsPolicy(),
-          optional("delivery.ca-file", Path::of),
-          required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)),
-          required("delivery.dane", ConfigReader::bool),
-          optional("delivery.dnssec.trust-anchor", Path::of),
-          optional("delivery.shaping", Path::of),
-          optional("delivery.shaping-redis", ConfigReader::redisUri));
+      return SignetConfig.Delivery.builder()
+          .dns(list("delivery.dns", v -> HostPort.parse(v.contains(":") && !v.endsWith("]") ? v : v + ":53")))
+          .port(required("delivery.port", ConfigReader::port))
+          .retry(retry)
+          .maxAge(required("delivery.max-age", ConfigReader::duration))
+          .delayWarning(optional("delivery.delay-warning", ConfigReader::duration))
+          .concurrency(required("delivery.concurrency", ConfigReader::positiveInt))
+          .perDomain(required("delivery.per-domain", ConfigReader::positiveInt))
+          .smarthost(smarthost())
+          .tls(required("delivery.tls", v -> choice(v, TlsMode.class)))
+          .sourceAddresses(list("delivery.source-addresses", ConfigReader::ipAddress))
+          .addressLiterals(required("delivery.address-literals", v -> choice(v, SignetConfig.AddressLiterals.class)))
+          .tlsPolicy(tlsPolicy())
+          .caFile(optional("delivery.ca-file", Path::of))
+          .mtaSts(required("delivery.mta-sts", v -> choice(v, MtaStsMode.class)))
+          .dane(required("delivery.dane", ConfigReader::bool))
+          .trustAnchor(optional("delivery.dnssec.trust-anchor", Path::of))
+          .shaping(optional("delivery.shaping", Path::of))
+          .shapingRedis(optional("delivery.shaping-redis", ConfigReader::redisUri))
+          .build();
     }
 
     /** {@code delivery.tls-policy}: a YAML map, or from the environment "a.example=verify,b.example=none". */

@@ -37,31 +37,144 @@ public record SignetConfig(
     Admin admin,
     TlsReports tlsReports) {
 
-  /** The embedded defaults, read once, for the constructors that leave parts out. */
-  private static final class Embedded {
-    static final SignetConfig DEFAULTS = defaults();
+  /**
+   * A configuration built key by key: how the config reader builds it, and how a variant of
+   * {@link #defaults()} is made ({@code defaults().toBuilder().spool(...).build()}).
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** The rest at the embedded defaults: no DMARC report polling, default bounces, events, suppression and admin API. */
-  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
-      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics) {
-    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
-        Embedded.DEFAULTS.feedback(), Embedded.DEFAULTS.admin());
+  /** A builder holding this record's values, to change some of them by name. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.hostname = hostname;
+    b.listen = listen;
+    b.tls = tls;
+    b.clients = clients;
+    b.limits = limits;
+    b.message = message;
+    b.dkim = dkim;
+    b.spool = spool;
+    b.delivery = delivery;
+    b.metrics = metrics;
+    b.dmarc = dmarc;
+    b.bounce = bounce;
+    b.feedback = feedback;
+    b.admin = admin;
+    b.tlsReports = tlsReports;
+    return b;
   }
 
-  /** No DMARC report polling, default bounces. */
-  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
-      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics, Feedback feedback, Admin admin) {
-    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics,
-        new Dmarc(Optional.empty(), Duration.ofMinutes(15)), new Bounce(Optional.empty()), feedback, admin);
+  /** Sets the values by name; {@link #build} refuses one left unset. */
+  public static final class Builder {
+    private String hostname;
+    private Listen listen;
+    private Tls tls;
+    private Clients clients;
+    private Limits limits;
+    private MessagePolicy message;
+    private Dkim dkim;
+    private Spool spool;
+    private Delivery delivery;
+    private Metrics metrics;
+    private Dmarc dmarc;
+    private Bounce bounce;
+    private Feedback feedback;
+    private Admin admin;
+    private TlsReports tlsReports;
+
+    private Builder() {}
+
+    public Builder hostname(String hostname) {
+      this.hostname = hostname;
+      return this;
+    }
+
+    public Builder listen(Listen listen) {
+      this.listen = listen;
+      return this;
+    }
+
+    public Builder tls(Tls tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    public Builder clients(Clients clients) {
+      this.clients = clients;
+      return this;
+    }
+
+    public Builder limits(Limits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    public Builder message(MessagePolicy message) {
+      this.message = message;
+      return this;
+    }
+
+    public Builder dkim(Dkim dkim) {
+      this.dkim = dkim;
+      return this;
+    }
+
+    public Builder spool(Spool spool) {
+      this.spool = spool;
+      return this;
+    }
+
+    public Builder delivery(Delivery delivery) {
+      this.delivery = delivery;
+      return this;
+    }
+
+    public Builder metrics(Metrics metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public Builder dmarc(Dmarc dmarc) {
+      this.dmarc = dmarc;
+      return this;
+    }
+
+    public Builder bounce(Bounce bounce) {
+      this.bounce = bounce;
+      return this;
+    }
+
+    public Builder feedback(Feedback feedback) {
+      this.feedback = feedback;
+      return this;
+    }
+
+    public Builder admin(Admin admin) {
+      this.admin = admin;
+      return this;
+    }
+
+    public Builder tlsReports(TlsReports tlsReports) {
+      this.tlsReports = tlsReports;
+      return this;
+    }
+
+    public SignetConfig build() {
+      return new SignetConfig(set(hostname, "hostname"), set(listen, "listen"), set(tls, "tls"),
+          set(clients, "clients"), set(limits, "limits"), set(message, "message"), set(dkim, "dkim"),
+          set(spool, "spool"), set(delivery, "delivery"), set(metrics, "metrics"), set(dmarc, "dmarc"),
+          set(bounce, "bounce"), set(feedback, "feedback"), set(admin, "admin"), set(tlsReports, "tlsReports"));
+    }
   }
 
-  /** Without TLS reports ({@code delivery.tls-reports.from} unset). */
-  public SignetConfig(String hostname, Listen listen, Tls tls, Clients clients, Limits limits, MessagePolicy message,
-      Dkim dkim, Spool spool, Delivery delivery, Metrics metrics, Dmarc dmarc, Bounce bounce, Feedback feedback,
-      Admin admin) {
-    this(hostname, listen, tls, clients, limits, message, dkim, spool, delivery, metrics, dmarc, bounce, feedback,
-        admin, new TlsReports(Optional.empty(), Optional.empty()));
+  /** {@code value}, unless a builder left it unset. */
+  private static <T> T set(T value, String name) {
+    if (value == null) {
+      throw new IllegalStateException(name + " is not set");
+    }
+    return value;
   }
 
   /**
@@ -97,14 +210,12 @@ public record SignetConfig(
 
   /** This config with other DKIM settings (the same relay signing its own mail, e.g. bounces, differently). */
   public SignetConfig withDkim(Dkim other) {
-    return new SignetConfig(hostname, listen, tls, clients, limits, message, other, spool, delivery, metrics, dmarc,
-        bounce, feedback, admin, tlsReports);
+    return toBuilder().dkim(other).build();
   }
 
   /** This config with another check of submitted data ({@code signet sign} normalizes local files). */
   public SignetConfig withMessage(MessagePolicy other) {
-    return new SignetConfig(hostname, listen, tls, clients, limits, other, dkim, spool, delivery, metrics, dmarc,
-        bounce, feedback, admin, tlsReports);
+    return toBuilder().message(other).build();
   }
 
   /** The domain bounces come from: {@code bounce.from}, else the hostname. */
@@ -138,7 +249,88 @@ public record SignetConfig(
       int connectionsReserved,
       Duration idleTimeout,
       Duration unauthenticatedIdleTimeout,
-      Duration sessionTimeout) {}
+      Duration sessionTimeout) {
+
+    /** The session limits built key by key. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** A builder holding this record's values, to change some of them by name. */
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.messageSize = messageSize;
+      b.recipients = recipients;
+      b.connections = connections;
+      b.connectionsPerIp = connectionsPerIp;
+      b.connectionsReserved = connectionsReserved;
+      b.idleTimeout = idleTimeout;
+      b.unauthenticatedIdleTimeout = unauthenticatedIdleTimeout;
+      b.sessionTimeout = sessionTimeout;
+      return b;
+    }
+
+    /** Sets the values by name; {@link #build} refuses one left unset. */
+    public static final class Builder {
+      private Long messageSize;
+      private Integer recipients;
+      private Integer connections;
+      private Integer connectionsPerIp;
+      private Integer connectionsReserved;
+      private Duration idleTimeout;
+      private Duration unauthenticatedIdleTimeout;
+      private Duration sessionTimeout;
+
+      private Builder() {}
+
+      public Builder messageSize(long messageSize) {
+        this.messageSize = messageSize;
+        return this;
+      }
+
+      public Builder recipients(int recipients) {
+        this.recipients = recipients;
+        return this;
+      }
+
+      public Builder connections(int connections) {
+        this.connections = connections;
+        return this;
+      }
+
+      public Builder connectionsPerIp(int connectionsPerIp) {
+        this.connectionsPerIp = connectionsPerIp;
+        return this;
+      }
+
+      public Builder connectionsReserved(int connectionsReserved) {
+        this.connectionsReserved = connectionsReserved;
+        return this;
+      }
+
+      public Builder idleTimeout(Duration idleTimeout) {
+        this.idleTimeout = idleTimeout;
+        return this;
+      }
+
+      public Builder unauthenticatedIdleTimeout(Duration unauthenticatedIdleTimeout) {
+        this.unauthenticatedIdleTimeout = unauthenticatedIdleTimeout;
+        return this;
+      }
+
+      public Builder sessionTimeout(Duration sessionTimeout) {
+        this.sessionTimeout = sessionTimeout;
+        return this;
+      }
+
+      public Limits build() {
+        return new Limits(set(messageSize, "messageSize"), set(recipients, "recipients"),
+            set(connections, "connections"), set(connectionsPerIp, "connectionsPerIp"),
+            set(connectionsReserved, "connectionsReserved"), set(idleTimeout, "idleTimeout"),
+            set(unauthenticatedIdleTimeout, "unauthenticatedIdleTimeout"), set(sessionTimeout, "sessionTimeout"));
+      }
+    }
+  }
 
   /** How submitted data is checked before signing. */
   public record MessagePolicy(BareLineEndings bareLineEndings) {}
@@ -156,6 +348,78 @@ public record SignetConfig(
     /** What of this the signer itself uses. */
     public SignerOptions signer() {
       return new SignerOptions(canonicalization, headers, oversign, expire);
+    }
+
+    /** The DKIM settings built key by key. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** A builder holding this record's values, to change some of them by name. */
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.keys = keys;
+      b.headers = headers;
+      b.oversign = oversign;
+      b.canonicalization = canonicalization;
+      b.expire = expire;
+      b.subdomains = subdomains;
+      b.unsigned = unsigned;
+      return b;
+    }
+
+    /** Sets the values by name; {@link #build} refuses one left unset. */
+    public static final class Builder {
+      private Path keys;
+      private List<String> headers;
+      private List<String> oversign;
+      private Canonicalization canonicalization;
+      private Optional<Duration> expire;
+      private Boolean subdomains;
+      private UnsignedPolicy unsigned;
+
+      private Builder() {}
+
+      public Builder keys(Path keys) {
+        this.keys = keys;
+        return this;
+      }
+
+      public Builder headers(List<String> headers) {
+        this.headers = headers;
+        return this;
+      }
+
+      public Builder oversign(List<String> oversign) {
+        this.oversign = oversign;
+        return this;
+      }
+
+      public Builder canonicalization(Canonicalization canonicalization) {
+        this.canonicalization = canonicalization;
+        return this;
+      }
+
+      public Builder expire(Optional<Duration> expire) {
+        this.expire = expire;
+        return this;
+      }
+
+      public Builder subdomains(boolean subdomains) {
+        this.subdomains = subdomains;
+        return this;
+      }
+
+      public Builder unsigned(UnsignedPolicy unsigned) {
+        this.unsigned = unsigned;
+        return this;
+      }
+
+      public Dkim build() {
+        return new Dkim(set(keys, "keys"), set(headers, "headers"), set(oversign, "oversign"),
+            set(canonicalization, "canonicalization"), set(expire, "expire"), set(subdomains, "subdomains"),
+            set(unsigned, "unsigned"));
+      }
     }
   }
 
@@ -188,49 +452,156 @@ public record SignetConfig(
       tlsPolicy = Map.copyOf(tlsPolicy);
     }
 
-    /**
-     * Defaults for the rest: the system picks the outgoing address (any family), literals refused, no
-     * per-domain TLS policy, JDK roots, MTA-STS enforced, DANE on.
-     */
-    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
-        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
-        TlsMode tls) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of());
+    /** The delivery settings built key by key. */
+    public static Builder builder() {
+      return new Builder();
     }
 
-    /** With {@code source-addresses}; the rest at its defaults. */
-    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
-        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost,
-        TlsMode tls, List<InetAddress> sourceAddresses) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, sourceAddresses,
-          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(),
-          Optional.empty(), Optional.empty());
+    /** A builder holding this record's values, to change some of them by name. */
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.dns = dns;
+      b.port = port;
+      b.retry = retry;
+      b.maxAge = maxAge;
+      b.delayWarning = delayWarning;
+      b.concurrency = concurrency;
+      b.perDomain = perDomain;
+      b.smarthost = smarthost;
+      b.tls = tls;
+      b.sourceAddresses = sourceAddresses;
+      b.addressLiterals = addressLiterals;
+      b.tlsPolicy = tlsPolicy;
+      b.caFile = caFile;
+      b.mtaSts = mtaSts;
+      b.dane = dane;
+      b.trustAnchor = trustAnchor;
+      b.shaping = shaping;
+      b.shapingRedis = shapingRedis;
+      return b;
     }
 
-    /** With {@code delivery.address-literals}; the rest at its defaults. */
-    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
-        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
-        AddressLiterals addressLiterals) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(), addressLiterals,
-          Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(), Optional.empty(), Optional.empty());
-    }
+    /** Sets the values by name; {@link #build} refuses one left unset. */
+    public static final class Builder {
+      private List<HostPort> dns;
+      private Integer port;
+      private List<Duration> retry;
+      private Duration maxAge;
+      private Optional<Duration> delayWarning;
+      private Integer concurrency;
+      private Integer perDomain;
+      private Optional<Smarthost> smarthost;
+      private TlsMode tls;
+      private List<InetAddress> sourceAddresses;
+      private AddressLiterals addressLiterals;
+      private Map<String, TlsLevel> tlsPolicy;
+      private Optional<Path> caFile;
+      private MtaStsMode mtaSts;
+      private Boolean dane;
+      private Optional<Path> trustAnchor;
+      private Optional<Path> shaping;
+      private Optional<String> shapingRedis;
 
-    /** With the delivery-security keys; the rest at its defaults. */
-    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
-        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
-        Map<String, TlsLevel> tlsPolicy, Optional<Path> caFile, MtaStsMode mtaSts, boolean dane,
-        Optional<Path> trustAnchor) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(),
-          AddressLiterals.REJECT, tlsPolicy, caFile, mtaSts, dane, trustAnchor, Optional.empty(), Optional.empty());
-    }
+      private Builder() {}
 
-    /** With a shaping file of its own and/or Redis; the rest at its defaults. */
-    public Delivery(List<HostPort> dns, int port, List<Duration> retry, Duration maxAge,
-        Optional<Duration> delayWarning, int concurrency, int perDomain, Optional<Smarthost> smarthost, TlsMode tls,
-        Optional<Path> shaping, Optional<String> shapingRedis) {
-      this(dns, port, retry, maxAge, delayWarning, concurrency, perDomain, smarthost, tls, List.of(),
-          AddressLiterals.REJECT, Map.of(), Optional.empty(), MtaStsMode.ENFORCE, true, Optional.empty(), shaping,
-          shapingRedis);
+      public Builder dns(List<HostPort> dns) {
+        this.dns = dns;
+        return this;
+      }
+
+      public Builder port(int port) {
+        this.port = port;
+        return this;
+      }
+
+      public Builder retry(List<Duration> retry) {
+        this.retry = retry;
+        return this;
+      }
+
+      public Builder maxAge(Duration maxAge) {
+        this.maxAge = maxAge;
+        return this;
+      }
+
+      public Builder delayWarning(Optional<Duration> delayWarning) {
+        this.delayWarning = delayWarning;
+        return this;
+      }
+
+      public Builder concurrency(int concurrency) {
+        this.concurrency = concurrency;
+        return this;
+      }
+
+      public Builder perDomain(int perDomain) {
+        this.perDomain = perDomain;
+        return this;
+      }
+
+      public Builder smarthost(Optional<Smarthost> smarthost) {
+        this.smarthost = smarthost;
+        return this;
+      }
+
+      public Builder tls(TlsMode tls) {
+        this.tls = tls;
+        return this;
+      }
+
+      public Builder sourceAddresses(List<InetAddress> sourceAddresses) {
+        this.sourceAddresses = sourceAddresses;
+        return this;
+      }
+
+      public Builder addressLiterals(AddressLiterals addressLiterals) {
+        this.addressLiterals = addressLiterals;
+        return this;
+      }
+
+      public Builder tlsPolicy(Map<String, TlsLevel> tlsPolicy) {
+        this.tlsPolicy = tlsPolicy;
+        return this;
+      }
+
+      public Builder caFile(Optional<Path> caFile) {
+        this.caFile = caFile;
+        return this;
+      }
+
+      public Builder mtaSts(MtaStsMode mtaSts) {
+        this.mtaSts = mtaSts;
+        return this;
+      }
+
+      public Builder dane(boolean dane) {
+        this.dane = dane;
+        return this;
+      }
+
+      public Builder trustAnchor(Optional<Path> trustAnchor) {
+        this.trustAnchor = trustAnchor;
+        return this;
+      }
+
+      public Builder shaping(Optional<Path> shaping) {
+        this.shaping = shaping;
+        return this;
+      }
+
+      public Builder shapingRedis(Optional<String> shapingRedis) {
+        this.shapingRedis = shapingRedis;
+        return this;
+      }
+
+      public Delivery build() {
+        return new Delivery(set(dns, "dns"), set(port, "port"), set(retry, "retry"), set(maxAge, "maxAge"),
+            set(delayWarning, "delayWarning"), set(concurrency, "concurrency"), set(perDomain, "perDomain"),
+            set(smarthost, "smarthost"), set(tls, "tls"), set(sourceAddresses, "sourceAddresses"),
+            set(addressLiterals, "addressLiterals"), set(tlsPolicy, "tlsPolicy"), set(caFile, "caFile"),
+            set(mtaSts, "mtaSts"), set(dane, "dane"), set(trustAnchor, "trustAnchor"), set(shaping, "shaping"),
+            set(shapingRedis, "shapingRedis"));
+      }
     }
   }
 
@@ -328,9 +699,17 @@ public record SignetConfig(
     }
   }
 
-  /** A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options. */
+  /**
+   * A duration in the config's format ({@code 30s}, {@code 5m}, {@code 2h}, {@code 5d}), for the CLI's options
+   * and the shaping file.
+   */
   public static Duration duration(String text) {
     return ConfigReader.duration(text);
+  }
+
+  /** A whole number above zero, as the config reads one (for the shaping file). */
+  public static int positiveInt(String text) {
+    return ConfigReader.positiveInt(text);
   }
 
   static String defaultHostname() {

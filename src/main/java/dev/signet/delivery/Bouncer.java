@@ -125,7 +125,7 @@ public final class Bouncer {
       for (RecipientOutcome o : listed) {
         status.addRecipientDSN(perRecipient(o, retryUntil));
         text.append('<').append(o.recipient()).append(">: ")
-            .append(o.reply().remoteMta().map(h -> "host " + h + " said: ").orElse(""))
+            .append(serversWords(o.reply()) ? "host " + o.reply().remoteMta().get() + " said: " : "")
             .append(o.reply().text()).append(" (").append(bounceClass(o.reply())).append(")\r\n");
       }
       MultipartReport report = new ReportWithHeaders(text.toString(), status, originalHeaders(original.message()));
@@ -174,7 +174,7 @@ public final class Bouncer {
     h.addHeader("X-Signet-Bounce-Class", bounceClass(o.reply()));
     Reply reply = o.reply();
     reply.remoteMta().ifPresent(host -> h.addHeader("Remote-MTA", "dns; " + host));
-    if (reply.remoteMta().isPresent() && reply.text().matches("^\\d{3}.*")) {
+    if (serversWords(reply)) {
       h.addHeader("Diagnostic-Code", "smtp; " + shorten(reply.text()));
     } else {
       // §2.3.6: diagnostic-type names the system that produced the text; here, this relay.
@@ -183,6 +183,11 @@ public final class Bouncer {
     h.addHeader("Last-Attempt-Date", date(clock.instant()));
     retryUntil.ifPresent(until -> h.addHeader("Will-Retry-Until", date(until)));
     return h;
+  }
+
+  /** A server's reply as it sent it (starting with its code), rather than a decision taken here. */
+  private static boolean serversWords(Reply reply) {
+    return reply.remoteMta().isPresent() && reply.text().matches("^\\d{3}.*");
   }
 
   private String bounceClass(Reply reply) {

@@ -1,7 +1,6 @@
 package dev.signet.delivery;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.util.List;
 import javax.net.ssl.SNIHostName;
@@ -16,13 +15,11 @@ import javax.net.ssl.SSLSocketFactory;
  * {@link Dane}). Authenticated sessions always connect in plaintext first, so every other way to make
  * a socket is refused.
  */
-final class LayeredTls extends SSLSocketFactory {
+final class LayeredTls extends TlsOverSocket {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
-  private final SSLSocketFactory base;
   private final String name;
   private final boolean checkName;
-  private final String what;
 
   /**
    * @param checkName also match {@code name} against the certificate's DNS-IDs in the handshake
@@ -30,10 +27,9 @@ final class LayeredTls extends SSLSocketFactory {
    * @param what the kind of TLS, for the refusal of unconnected sockets
    */
   LayeredTls(SSLSocketFactory base, String name, boolean checkName, String what) {
-    this.base = base;
+    super(base, what + " TLS layers over a connected socket only");
     this.name = name;
     this.checkName = checkName;
-    this.what = what;
   }
 
   @Override
@@ -47,39 +43,5 @@ final class LayeredTls extends SSLSocketFactory {
     }
     ssl.setSSLParameters(p);
     return ssl;
-  }
-
-  @Override
-  public String[] getDefaultCipherSuites() {
-    return base.getDefaultCipherSuites();
-  }
-
-  @Override
-  public String[] getSupportedCipherSuites() {
-    return base.getSupportedCipherSuites();
-  }
-
-  @Override
-  public Socket createSocket(String host, int port) throws IOException {
-    throw unconnected();
-  }
-
-  @Override
-  public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-    throw unconnected();
-  }
-
-  @Override
-  public Socket createSocket(InetAddress host, int port) throws IOException {
-    throw unconnected();
-  }
-
-  @Override
-  public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
-    throw unconnected();
-  }
-
-  private IOException unconnected() {
-    return new IOException(what + " TLS layers over a connected socket only");
   }
 }

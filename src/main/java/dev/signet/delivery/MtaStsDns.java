@@ -13,7 +13,6 @@ import org.xbill.DNS.Lookup;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -48,15 +47,7 @@ final class MtaStsDns {
         return new MtaSts.Txt.Failed("TXT lookup of _mta-sts." + domain + " failed: " + lookup.getErrorString());
       }
     }
-    List<String> sts = new ArrayList<>();
-    for (Record r : answers) {
-      if (r instanceof TXTRecord t) {
-        String value = String.join("", t.getStrings()); // §3.1: strings are concatenated
-        if (value.startsWith("v=STSv1")) {
-          sts.add(value);
-        }
-      }
-    }
+    List<String> sts = TxtValues.of(answers, value -> value.startsWith("v=STSv1")); // §3.1
     if (sts.size() != 1) {
       return new MtaSts.Txt.Absent(sts.isEmpty() ? "no v=STSv1 record" : "several v=STSv1 records");
     }

@@ -11,17 +11,18 @@ public sealed interface RecipientOutcome {
   DeliveryTls tls();
 
   /** This outcome with the TLS facts of its attempt. */
-  RecipientOutcome withTls(DeliveryTls tls);
+  default RecipientOutcome withTls(DeliveryTls tls) {
+    return switch (this) {
+      case Delivered d -> new Delivered(d.recipient(), d.reply(), tls);
+      case Deferred d -> new Deferred(d.recipient(), d.reply(), tls);
+      case Failed f -> new Failed(f.recipient(), f.reply(), tls);
+    };
+  }
 
   /** The receiving server took responsibility (2xx after the data). */
   record Delivered(String recipient, Reply reply, DeliveryTls tls) implements RecipientOutcome {
     public Delivered(String recipient, Reply reply) {
       this(recipient, reply, null);
-    }
-
-    @Override
-    public Delivered withTls(DeliveryTls tls) {
-      return new Delivered(recipient, reply, tls);
     }
   }
 
@@ -30,22 +31,12 @@ public sealed interface RecipientOutcome {
     public Deferred(String recipient, Reply reply) {
       this(recipient, reply, null);
     }
-
-    @Override
-    public Deferred withTls(DeliveryTls tls) {
-      return new Deferred(recipient, reply, tls);
-    }
   }
 
   /** Never try again; bounce (5xx, null MX, NXDOMAIN, a required extension missing). */
   record Failed(String recipient, Reply reply, DeliveryTls tls) implements RecipientOutcome {
     public Failed(String recipient, Reply reply) {
       this(recipient, reply, null);
-    }
-
-    @Override
-    public Failed withTls(DeliveryTls tls) {
-      return new Failed(recipient, reply, tls);
     }
   }
 }

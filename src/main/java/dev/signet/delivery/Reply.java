@@ -34,6 +34,17 @@ public record Reply(int code, String status, String text, Optional<String> remot
     return new Reply(code, status, reason, Optional.of(host));
   }
 
+  /**
+   * The reply as one line for people: {@code "mx.example.net said: 550 5.1.1 no such user"} for a
+   * server's reply, {@code "451 4.4.5 reason"} for a decision taken here (or about a host).
+   */
+  public String line() {
+    if (remoteMta.isPresent() && text.startsWith(Integer.toString(code))) {
+      return remoteMta.get() + " said: " + text;
+    }
+    return code + " " + status + " " + text;
+  }
+
   public boolean transientFailure() {
     return code >= 400 && code < 500;
   }

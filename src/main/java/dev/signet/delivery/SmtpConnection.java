@@ -22,7 +22,7 @@ import org.eclipse.angus.mail.util.MailConnectException;
 
 /**
  * One SMTP client session to one host, over Angus's SMTPTransport: connect, greeting, EHLO with our
- * hostname, STARTTLS, AUTH. Transactions run in {@link Transaction}; the session may carry several.
+ * hostname, STARTTLS, AUTH. Transactions run in {@link OutboundTransaction}; the session may carry several.
  * Not thread-safe: one user at a time (the pool hands it out).
  */
 final class SmtpConnection implements AutoCloseable {

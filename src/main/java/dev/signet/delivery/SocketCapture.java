@@ -134,46 +134,16 @@ final class SocketCapture {
 
   /** For {@code mail.smtp.ssl.socketFactory}: layers TLS from {@code tls} over the captured TCP socket. */
   SSLSocketFactory tls(SSLSocketFactory tls) {
-    return new SSLSocketFactory() {
+    return new TlsOverSocket(tls, UNSUPPORTED) {
       @Override
       public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
         keep(s); // implicit TLS: Angus made the TCP socket itself
         SocketCapture.this.tls = true;
-        Socket layered = tls.createSocket(s, host, port, autoClose);
+        Socket layered = base.createSocket(s, host, port, autoClose);
         if (layered instanceof javax.net.ssl.SSLSocket ssl) {
           tlsSocket = ssl;
         }
         return layered;
-      }
-
-      @Override
-      public String[] getDefaultCipherSuites() {
-        return tls.getDefaultCipherSuites();
-      }
-
-      @Override
-      public String[] getSupportedCipherSuites() {
-        return tls.getSupportedCipherSuites();
-      }
-
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        throw unsupported();
-      }
-
-      @Override
-      public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-        throw unsupported();
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port) throws IOException {
-        throw unsupported();
-      }
-
-      @Override
-      public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
-        throw unsupported();
       }
     };
   }
@@ -205,7 +175,9 @@ final class SocketCapture {
     }
   }
 
+  private static final String UNSUPPORTED = "SocketCapture creates only the socket Angus asks for";
+
   private static IOException unsupported() {
-    return new IOException("SocketCapture creates only the socket Angus asks for");
+    return new IOException(UNSUPPORTED);
   }
 }

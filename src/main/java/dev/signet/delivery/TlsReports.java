@@ -29,7 +29,6 @@ import org.xbill.DNS.Lookup;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -208,15 +207,7 @@ public final class TlsReports implements AutoCloseable {
       }
       default -> throw new IOException("TXT lookup of _smtp._tls." + domain + " failed: " + lookup.getErrorString());
     }
-    List<String> records = new ArrayList<>();
-    for (Record r : answers) {
-      if (r instanceof TXTRecord t) {
-        String value = String.join("", t.getStrings()); // §3: strings are concatenated
-        if (value.matches("v=TLSRPTv1\\s*;.*")) {
-          records.add(value);
-        }
-      }
-    }
+    List<String> records = TxtValues.of(answers, value -> value.matches("v=TLSRPTv1\\s*;.*")); // §3
     if (records.size() != 1) {
       return List.of();
     }

@@ -53,8 +53,7 @@ public final class SevenBit {
   public SevenBit(SignetConfig config, Signer signer, Supplier<KeyRing> keys, Clock clock) {
     SignetConfig.Dkim d = config.dkim();
     // A message signed when accepted is signed again; one that went out unsigned stays unsigned.
-    SignetConfig.Dkim relay = new SignetConfig.Dkim(d.keys(), d.headers(), d.oversign(), d.canonicalization(),
-        d.expire(), d.subdomains(), SignetConfig.UnsignedPolicy.RELAY);
+    SignetConfig.Dkim relay = d.toBuilder().unsigned(SignetConfig.UnsignedPolicy.RELAY).build();
     this.config = config.withDkim(relay);
     this.signer = signer;
     this.keys = keys;

@@ -1,64 +1,41 @@
 package dev.signet.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.signet.config.HostPort;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
  * Serves {@code /metrics} (Prometheus text, or OpenMetrics when the scraper asks for it) and
  * {@code /healthz}: 200 when every registered check passes, 503 naming the failing ones otherwise.
- * Other endpoints of the same port (an admin API) are added with {@link #route}.
- *
- * <p>Anyone who can reach the port must not be able to stall it, since a liveness probe that times
- * out restarts the relay: every exchange runs on its own virtual thread, so connections that send
- * half a request and stop hold nothing but themselves, and a request not read in full within
- * {@link #REQUEST_SECONDS} is closed by the JDK server (its {@code sun.net.httpserver.maxReqTime},
- * set here unless the operator set it).
+ * Other endpoints of the same port (an admin API) are added with {@link #route}. The listener is an
+ * {@link HttpEndpoint}: a virtual thread per exchange and a time limit on reading each request, so
+ * that no client can stall the health probe.
  */
 public final class MetricsServer implements AutoCloseable {
 
   /** A named health check: empty = healthy, otherwise the problem. */
   public interface Check extends Supplier<java.util.Optional<String>> {}
 
-  /** Seconds a client has to send its whole request (headers and body). */
-  public static final int REQUEST_SECONDS = 10;
-
-  private final HttpServer server;
-  private final ExecutorService executor;
   private final Map<String, Check> checks = new LinkedHashMap<>();
+  private final HttpEndpoint endpoint;
 
-  private MetricsServer(HttpServer server, ExecutorService executor) {
-    this.server = server;
-    this.executor = executor;
+  private MetricsServer(HostPort listen, Metrics metrics) throws IOException {
+    endpoint = HttpEndpoint.start(listen, "metrics-http",
+        Map.of("/metrics", exchange -> metrics(exchange, metrics), "/healthz", this::health));
   }
 
   public static MetricsServer start(HostPort listen, Metrics metrics) throws IOException {
-    // Read once, when the JDK server's configuration class loads: before the first server is created.
-    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
-      System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS));
-    }
-    HttpServer server = HttpServer.create(new InetSocketAddress(listen.host(), listen.port()), 64);
-    ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("metrics-http-", 0).factory());
-    MetricsServer self = new MetricsServer(server, executor);
-    server.createContext("/metrics", exchange -> self.metrics(exchange, metrics));
-    server.createContext("/healthz", self::health);
-    server.setExecutor(executor);
-    server.start();
-    return self;
+    return new MetricsServer(listen, metrics);
   }
 
   /** Serves {@code path} (and everything under it) on this port with {@code handler}. */
   public MetricsServer route(String path, com.sun.net.httpserver.HttpHandler handler) {
-    server.createContext(path, handler);
+    endpoint.route(path, handler);
     return this;
   }
 
@@ -69,7 +46,7 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return endpoint.address().getPort();
   }
 
   private void metrics(HttpExchange exchange, Metrics metrics) throws IOException {
@@ -122,7 +99,6 @@ public final class MetricsServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    endpoint.close();
   }
 }

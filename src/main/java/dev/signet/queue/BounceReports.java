@@ -11,8 +11,8 @@ import java.util.Optional;
 
 /**
  * The scheduler's reports built by the delivery stage's {@link Bouncer} (RFC 3464): each recipient's
- * kept reply is turned back into the reply it stands for ({@link Replies#parse}), so the report
- * carries its Status, Remote-MTA and Diagnostic-Code.
+ * kept reply ({@link Envelope.Recipient#outcomeReply}, its fields as the envelope stores them) gives
+ * the report its Status, Remote-MTA and Diagnostic-Code.
  */
 public final class BounceReports {
   private BounceReports() {}
@@ -33,7 +33,7 @@ public final class BounceReports {
       @Override
       public byte[] failureReport(Envelope message, List<Recipient> failed, MessageSource file) throws IOException {
         byte[] report = bouncer.failed(original(message, file), failed.stream()
-                .map(r -> new RecipientOutcome.Failed(r.address(), Replies.parse(r.lastReply()))).toList())
+                .map(r -> new RecipientOutcome.Failed(r.address(), r.outcomeReply().orElseThrow())).toList())
             .map(Bouncer.Bounce::message)
             .orElseThrow(() -> new IOException("no failure report for " + message.id() + " (null sender?)"));
         return signing.sign(report);
@@ -43,7 +43,7 @@ public final class BounceReports {
       public Optional<byte[]> delayWarning(Envelope message, List<Recipient> deferred, MessageSource file, Instant until)
           throws IOException {
         Optional<byte[]> warning = bouncer.delayed(original(message, file), deferred.stream()
-                .map(r -> new RecipientOutcome.Deferred(r.address(), Replies.parse(r.lastReply()))).toList(), until)
+                .map(r -> new RecipientOutcome.Deferred(r.address(), r.outcomeReply().orElseThrow())).toList(), until)
             .map(Bouncer.Bounce::message);
         return warning.isPresent() ? Optional.of(signing.sign(warning.get())) : warning;
       }

@@ -6,6 +6,7 @@ import dev.signet.delivery.DeliveryRequest;
 import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
 import dev.signet.delivery.RecipientOutcome;
+import dev.signet.delivery.Reply;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
@@ -239,11 +240,11 @@ final class Courier {
         o = null; // the stop closed the connection: not the remote's doing, no attempt counted
       }
       updated.add(o == null ? r : switch (o) {
-        case RecipientOutcome.Delivered d -> r.delivered(Replies.keep(d.reply()));
-        case RecipientOutcome.Failed f -> r.failed(Replies.keep(f.reply()));
+        case RecipientOutcome.Delivered d -> r.delivered(d.reply());
+        case RecipientOutcome.Failed f -> r.failed(f.reply());
         case RecipientOutcome.Deferred d -> held.isPresent()
-            ? held(r, Replies.keep(d.reply()), held.get(), now, deadline)
-            : deferred(r, Replies.keep(d.reply()), now, deadline);
+            ? held(r, d.reply(), held.get(), now, deadline)
+            : deferred(r, d.reply(), now, deadline);
       });
     }
     return latest.withRecipients(updated);
@@ -253,9 +254,9 @@ final class Courier {
    * Still pending with one more attempt counted, next try after the backoff (delivery.retry, the last
    * interval repeating) but never later than the max-age deadline; past that deadline, failed.
    */
-  private Recipient deferred(Recipient r, String reply, Instant now, Instant deadline) {
+  private Recipient deferred(Recipient r, Reply reply, Instant now, Instant deadline) {
     if (!now.isBefore(deadline)) {
-      return r.failed(Replies.expired(r.attempts() + 1, reply));
+      return r.expiredWith(reply);
     }
     List<Duration> retry = settings.retry();
     Duration backoff = jittered(retry.get(Math.min(r.attempts(), retry.size() - 1)));
@@ -276,12 +277,11 @@ final class Courier {
    * Held back by traffic shaping: no attempt was made, so none is counted and the retry schedule does
    * not advance; due again when the hold ends. The max-age deadline still applies (past it, failed).
    */
-  private static Recipient held(Recipient r, String reply, Instant until, Instant now, Instant deadline) {
+  private static Recipient held(Recipient r, Reply reply, Instant until, Instant now, Instant deadline) {
     if (!now.isBefore(deadline)) {
-      return r.failed(Replies.expired(r.attempts() + 1, reply));
+      return r.expiredWith(reply);
     }
-    return new Recipient(r.address(), State.PENDING, r.attempts(), Optional.of(until.isAfter(deadline) ? deadline : until),
-        reply);
+    return r.held(reply, until.isAfter(deadline) ? deadline : until);
   }
 
 
@@ -332,7 +332,7 @@ final class Courier {
     if (expired > 0) {
       outcome += " expired=" + expired;
     }
-    String reply = result.outcomes().isEmpty() ? "" : Replies.keep(result.outcomes().get(0).reply());
+    String reply = result.outcomes().isEmpty() ? "" : result.outcomes().get(0).reply().line();
     // All delivered: each recipient's delivered event says it already (logger signet.events).
     org.slf4j.event.Level level = delivered == count ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO;
     log.atLevel(level).log("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} "

@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.delivery.Reply;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,34 +44,84 @@ public record Envelope(
    *
    * @param attempts delivery attempts made so far
    * @param nextAttempt when to try next (PENDING only; empty = as soon as possible)
-   * @param lastReply the last reply or error seen for this recipient; empty before the first attempt
+   * @param reply the last reply or decision seen for this recipient, as its fields (code, enhanced
+   *     status code, text, the host that replied); empty before the first attempt
+   * @param expired true for a recipient FAILED because it was still deferred at the max-age deadline
+   *     (its {@code reply} is the last deferral's)
    */
-  public record Recipient(String address, State state, int attempts, Optional<Instant> nextAttempt, String lastReply) {
+  public record Recipient(String address, State state, int attempts, Optional<Instant> nextAttempt,
+      Optional<Reply> reply, boolean expired) {
+    private static final String EXPIRED = "expired after ";
+
     public Recipient {
       Objects.requireNonNull(address, "address");
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(nextAttempt, "nextAttempt");
-      Objects.requireNonNull(lastReply, "lastReply");
+      Objects.requireNonNull(reply, "reply");
       if (attempts < 0) {
         throw new IllegalArgumentException("attempts below zero: " + attempts);
+      }
+      if (expired && state != State.FAILED) {
+        throw new IllegalArgumentException("only a failed recipient can have expired");
       }
     }
 
     public static Recipient pending(String address) {
-      return new Recipient(address, State.PENDING, 0, Optional.empty(), "");
+      return new Recipient(address, State.PENDING, 0, Optional.empty(), Optional.empty(), false);
     }
 
     /** A temporary failure: still pending, one more attempt counted, next try at {@code next}. */
-    public Recipient deferred(String reply, Instant next) {
-      return new Recipient(address, State.PENDING, attempts + 1, Optional.of(next), reply);
+    public Recipient deferred(Reply reply, Instant next) {
+      return new Recipient(address, State.PENDING, attempts + 1, Optional.of(next), Optional.of(reply), false);
     }
 
-    public Recipient delivered(String reply) {
-      return new Recipient(address, State.DELIVERED, attempts + 1, Optional.empty(), reply);
+    /** Held back without an attempt (traffic shaping): still pending, no attempt counted, due at {@code until}. */
+    public Recipient held(Reply reply, Instant until) {
+      return new Recipient(address, State.PENDING, attempts, Optional.of(until), Optional.of(reply), false);
     }
 
-    public Recipient failed(String reply) {
-      return new Recipient(address, State.FAILED, attempts + 1, Optional.empty(), reply);
+    public Recipient delivered(Reply reply) {
+      return new Recipient(address, State.DELIVERED, attempts + 1, Optional.empty(), Optional.of(reply), false);
+    }
+
+    public Recipient failed(Reply reply) {
+      return new Recipient(address, State.FAILED, attempts + 1, Optional.empty(), Optional.of(reply), false);
+    }
+
+    /** Failed because this attempt, too, was deferred and the max-age deadline has passed. */
+    public Recipient expiredWith(Reply reply) {
+      return new Recipient(address, State.FAILED, attempts + 1, Optional.empty(), Optional.of(reply), true);
+    }
+
+    /** Pending and due at {@code when} (flush, retry); anything else unchanged. */
+    public Recipient dueAt(Instant when) {
+      return state != State.PENDING ? this : new Recipient(address, state, attempts, Optional.of(when), reply, expired);
+    }
+
+    /**
+     * The last reply as one line for people (queue listings, logs, the admin API): {@link Reply#line},
+     * after {@code "expired after N attempts: "} for an expiry; empty before the first attempt. Made
+     * from the fields, never read back.
+     */
+    public String lastReply() {
+      if (reply.isEmpty()) {
+        return "";
+      }
+      String line = reply.get().line();
+      return expired ? EXPIRED + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + line : line;
+    }
+
+    /**
+     * The reply this recipient's outcome stands for in a failure report or an event: the last reply,
+     * or for an expiry RFC 3463 X.4.7 (delivery time expired) with the whole {@link #lastReply} line
+     * as its text, keeping the last server as Remote-MTA.
+     */
+    public Optional<Reply> outcomeReply() {
+      if (!expired || reply.isEmpty()) {
+        return reply;
+      }
+      Reply last = reply.get();
+      return Optional.of(new Reply(last.code(), "4.4.7", lastReply(), last.remoteMta()));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.signet.queue;
 
+import dev.signet.delivery.Reply;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -14,13 +15,15 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The {@code <id>.env} file: UTF-8 lines of space-separated tokens, parsed strictly (a file that is
  * not exactly what {@link #format} writes is corrupt, never half-understood).
  *
  * <pre>
- * signet-envelope 1
+ * signet-envelope 2
  * id 0PZ3F2K8QW0000A1B2
  * received 2026-11-25T18:10:21.123Z
  * sender app@example.com                      ("-" = null sender)
@@ -29,15 +32,25 @@ import java.util.Optional;
  * auth alice                                  ("-" = none)
  * size 4711
  * signature d=example.com%20s=rsa2026%20a=rsa-sha256     (0..n)
- * rcpt PENDING 0 - bob@example.org -          (state attempts next-attempt address last-reply; 1..n)
+ * rcpt PENDING 0 - bob@example.org - - - -    (1..n)
+ * rcpt FAILED 1 - eve@example.org 550 5.1.1 mx.example.org 550%205.1.1%20no%20such%20user
  * end
  * </pre>
- * Each token escapes '%', space and control characters as %XX; the empty string is "-" (and a
- * literal "-" is %2D). So a line is never "end" but the last one, and an envelope in front of other
- * bytes (the spool's .msg file) ends at the first "\nend\n".
+ * A rcpt line is: state (PENDING, DELIVERED, FAILED, or EXPIRED for a recipient failed at the max-age
+ * deadline), attempts, next attempt, address, then the last reply as its own fields: the reply code,
+ * the enhanced status code, the host that replied and the text ("-" each before the first attempt;
+ * the host "-" for a decision taken here). Each token escapes '%', space and control characters as
+ * %XX; the empty string is "-" (and a literal "-" is %2D). So a line is never "end" but the last one,
+ * and an envelope in front of other bytes (the spool's .msg file) ends at the first "\nend\n".
+ *
+ * <p>Version 1 (before the reply had fields) is still read: its rcpt line ends in one token, the
+ * reply as one line ({@link Reply#line}, after "expired after N attempts: " for an expiry), which
+ * {@link #legacyReply} turns back into fields once, here. It is written as version 2 at the next change.
  */
 final class EnvelopeFormat {
-  private static final String MAGIC = "signet-envelope 1";
+  private static final String MAGIC = "signet-envelope 2";
+  private static final String MAGIC_V1 = "signet-envelope 1";
+  private static final String EXPIRED = "EXPIRED";
   /** No envelope is this long (100 000 recipients with long replies would be); beyond it, the file is bad. */
   private static final int MAX_BYTES = 64 << 20;
 
@@ -57,8 +70,11 @@ final class EnvelopeFormat {
       line(out, "signature", signature);
     }
     for (Recipient r : e.recipients()) {
-      line(out, "rcpt", r.state().name(), Integer.toString(r.attempts()),
-          r.nextAttempt().map(Instant::toString).orElse(""), r.address(), r.lastReply());
+      Optional<Reply> reply = r.reply();
+      line(out, "rcpt", r.expired() ? EXPIRED : r.state().name(), Integer.toString(r.attempts()),
+          r.nextAttempt().map(Instant::toString).orElse(""), r.address(),
+          reply.map(x -> Integer.toString(x.code())).orElse(""), reply.map(Reply::status).orElse(""),
+          reply.flatMap(Reply::remoteMta).orElse(""), reply.map(Reply::text).orElse(""));
     }
     out.append("end\n");
     return out.toString().getBytes(StandardCharsets.UTF_8);
@@ -164,10 +180,10 @@ final class EnvelopeFormat {
     }
     String[] lines = text.substring(0, text.length() - "end\n".length()).split("\n", -1);
     // split leaves one empty string after the last newline
-    if (lines.length < 2 || !lines[0].equals(MAGIC)) {
+    if (lines.length < 2 || !(lines[0].equals(MAGIC) || lines[0].equals(MAGIC_V1))) {
       throw new IOException("line 1: expected '" + MAGIC + "'");
     }
-    Parser p = new Parser();
+    Parser p = new Parser(lines[0].equals(MAGIC_V1));
     for (int n = 1; n < lines.length - 1; n++) {
       try {
         p.line(lines[n]);
@@ -178,7 +194,45 @@ final class EnvelopeFormat {
     return p.build(expectedId);
   }
 
+  private static final String LEGACY_EXPIRED = "expired after ";
+  private static final Pattern LEGACY_REMOTE = Pattern.compile("^(\\S+) said: (\\d{3}\\b.*)$", Pattern.DOTALL);
+  private static final Pattern LEGACY_LOCAL =
+      Pattern.compile("^(\\d{3}) (\\d\\.\\d{1,3}\\.\\d{1,3}) (.*)$", Pattern.DOTALL);
+  private static final Pattern LEGACY_CODE =
+      Pattern.compile("^([245])\\d\\d(?:[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b)?");
+
+  /**
+   * The reply a version 1 envelope kept as one line ({@link Reply#line}): {@code "HOST said: TEXT"}
+   * for a server's reply (the status from the text's enhanced code when its class matches the reply
+   * code, else X.0.0, RFC 3463), {@code "CODE STATUS TEXT"} for a decision taken here; any other
+   * line (none was written so) is a 550 5.0.0 with the line as its text, as the old reader took it.
+   */
+  static Reply legacyReply(String line) {
+    Matcher remote = LEGACY_REMOTE.matcher(line);
+    if (remote.matches()) {
+      String text = remote.group(2);
+      int code = Integer.parseInt(text.substring(0, 3));
+      return new Reply(code, legacyStatus(code, text), text, Optional.of(remote.group(1)));
+    }
+    Matcher local = LEGACY_LOCAL.matcher(line);
+    if (local.matches()) {
+      return new Reply(Integer.parseInt(local.group(1)), local.group(2), local.group(3), Optional.empty());
+    }
+    if (LEGACY_CODE.matcher(line).find()) {
+      int code = Integer.parseInt(line.substring(0, 3));
+      return new Reply(code, legacyStatus(code, line), line, Optional.empty());
+    }
+    return new Reply(550, "5.0.0", line, Optional.empty());
+  }
+
+  private static String legacyStatus(int code, String text) {
+    Matcher m = LEGACY_CODE.matcher(text);
+    boolean matching = m.find() && m.group(2) != null && m.group(2).charAt(0) == m.group(1).charAt(0);
+    return matching ? m.group(2) : (code / 100) + ".0.0";
+  }
+
   private static final class Parser {
+    final boolean v1;
     String id;
     Instant received;
     String sender;
@@ -188,6 +242,10 @@ final class EnvelopeFormat {
     Long size;
     final List<String> signatures = new ArrayList<>();
     final List<Recipient> recipients = new ArrayList<>();
+
+    Parser(boolean v1) {
+      this.v1 = v1;
+    }
 
     void line(String line) throws IOException {
       String[] t = line.split(" ", -1);
@@ -201,7 +259,7 @@ final class EnvelopeFormat {
         case "auth" -> auth = single(t, auth);
         case "size" -> size = number(single(t, size));
         case "signature" -> signatures.add(single(t, null));
-        case "rcpt" -> recipients.add(recipient(t));
+        case "rcpt" -> recipients.add(v1 ? legacyRecipient(t) : recipient(t));
         default -> throw new IOException("unknown key '" + key + "'");
       }
     }
@@ -217,23 +275,55 @@ final class EnvelopeFormat {
     }
 
     private static Recipient recipient(String[] t) throws IOException {
+      if (t.length != 9) {
+        throw new IOException("expected 'rcpt STATE ATTEMPTS NEXT ADDRESS CODE STATUS HOST TEXT'");
+      }
+      boolean expired = t[1].equals(EXPIRED);
+      Optional<Reply> reply = Optional.empty();
+      String code = unescape(t[5]);
+      if (!code.isEmpty()) {
+        if (code.length() != 3) {
+          throw new IOException("not a reply code: '" + code + "'");
+        }
+        String host = unescape(t[7]);
+        reply = Optional.of(new Reply(Math.toIntExact(number(code)), unescape(t[6]), unescape(t[8]),
+            host.isEmpty() ? Optional.empty() : Optional.of(host)));
+      } else if (!(t[6].equals("-") && t[7].equals("-") && t[8].equals("-"))) {
+        throw new IOException("a reply without a code");
+      }
+      return recipient(expired ? "FAILED" : t[1], t[2], t[3], t[4], reply, expired);
+    }
+
+    /** A version 1 rcpt line: state, attempts, next attempt, address, the reply as one line. */
+    private static Recipient legacyRecipient(String[] t) throws IOException {
       if (t.length != 6) {
         throw new IOException("expected 'rcpt STATE ATTEMPTS NEXT ADDRESS REPLY'");
       }
+      String line = unescape(t[5]);
+      boolean expired = t[1].equals("FAILED") && line.startsWith(LEGACY_EXPIRED);
+      if (expired) {
+        line = line.substring(line.indexOf(": ") + 2);
+      }
+      return recipient(t[1], t[2], t[3], t[4], line.isEmpty() ? Optional.empty() : Optional.of(legacyReply(line)),
+          expired);
+    }
+
+    private static Recipient recipient(String stateName, String attemptsText, String nextText, String addressText,
+        Optional<Reply> reply, boolean expired) throws IOException {
       State state;
       try {
-        state = State.valueOf(t[1]);
+        state = State.valueOf(stateName);
       } catch (IllegalArgumentException e) {
-        throw new IOException("unknown recipient state '" + t[1] + "'");
+        throw new IOException("unknown recipient state '" + stateName + "'");
       }
-      long attempts = number(t[2]);
-      String next = unescape(t[3]);
-      String address = unescape(t[4]);
+      long attempts = number(attemptsText);
+      String next = unescape(nextText);
+      String address = unescape(addressText);
       if (address.isEmpty()) {
         throw new IOException("empty recipient address");
       }
       return new Recipient(address, state, Math.toIntExact(attempts),
-          next.isEmpty() ? Optional.empty() : Optional.of(instant(next)), unescape(t[5]));
+          next.isEmpty() ? Optional.empty() : Optional.of(instant(next)), reply, expired);
     }
 
     private static Instant instant(String text) throws IOException {

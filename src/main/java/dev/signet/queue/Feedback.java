@@ -103,7 +103,7 @@ final class Feedback {
       }
       if (now_.state() == State.DELIVERED) {
         out.add(event.apply(Event.Type.DELIVERED).withResult(reply.status(), reply.text(), mx, null));
-      } else if (now_.state() == State.FAILED && Replies.isExpiry(now_.lastReply())) {
+      } else if (now_.expired()) {
         BounceClass last = events.rules().classify(reply.status(), reply.text());
         out.add(event.apply(Event.Type.EXPIRED).withResult(reply.status(), reply.text(), mx, last));
         out.add(event.apply(Event.Type.BOUNCED).withResult("4.4.7", now_.lastReply(), mx, BounceClass.EXPIRED));
@@ -136,7 +136,7 @@ final class Feedback {
     }
     List<Event> out = new ArrayList<>();
     for (Recipient r : failed) {
-      Reply reply = Replies.parse(r.lastReply());
+      Reply reply = r.outcomeReply().orElseThrow();
       out.add(Event.of(Event.Type.DSN_SENT, now, envelope.id(), messageId, envelope.sender(), r.address(),
               r.attempts())
           .withResult(reply.status(), "failure report queued as " + dsnId + " to <" + envelope.sender() + ">",

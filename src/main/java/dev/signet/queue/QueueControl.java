@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -86,7 +87,7 @@ public final class QueueControl {
     try (Spool spool = owned()) {
       int n = 0;
       for (Envelope e : spool.list()) {
-        Control.retryNow(spool, e.id(), clock.instant());
+        retryNow(spool, e.id(), clock.instant());
         n++;
       }
       return "flushed " + n + " message" + (n == 1 ? "" : "s");
@@ -100,10 +101,8 @@ public final class QueueControl {
    */
   public String retry(String id) throws IOException {
     try (Spool spool = owned()) {
-      Control.retryNow(spool, checked(id), clock.instant());
+      retryNow(spool, checked(id), clock.instant());
       return "retrying " + id + " at the next start of the relay";
-    } catch (Control.UnknownMessage e) {
-      throw unknown(id);
     }
   }
 
@@ -114,15 +113,50 @@ public final class QueueControl {
    */
   public String delete(String id) throws IOException {
     try (Spool spool = owned()) {
-      return describeDeleted(Control.delete(spool, checked(id)));
-    } catch (Control.UnknownMessage e) {
-      throw unknown(id);
+      return describeDeleted(deleteFrom(spool, checked(id)));
     }
   }
 
   /** "deleted ID from <sender> (N recipients, M pending)". */
   public static String describeDeleted(Envelope e) {
-    return Control.describeDeleted(e);
+    long pending = e.recipients().stream().filter(r -> r.state() == Envelope.State.PENDING).count();
+    return "deleted " + e.id() + " from <" + e.sender() + "> (" + e.recipients().size() + " recipient"
+        + (e.recipients().size() == 1 ? "" : "s") + ", " + pending + " pending)";
+  }
+
+  // The actions themselves, shared with the running relay's Scheduler (which holds the message's
+  // lock where this class holds the spool's).
+
+  /**
+   * Makes every pending recipient of {@code id} due now (flush/retry); returns the new envelope.
+   * The caller holds the message's lock (or the spool's, when the relay is stopped).
+   *
+   * @throws UnknownMessageException when there is no such message
+   */
+  static Envelope retryNow(Spool spool, String id, Instant now) throws IOException {
+    Envelope envelope = envelopeOf(spool, id);
+    Envelope result = envelope.withRecipients(envelope.recipients().stream().map(r -> r.dueAt(now)).toList());
+    spool.update(result);
+    return result;
+  }
+
+  /**
+   * Removes {@code id} from the queue, without a bounce; returns what was removed.
+   *
+   * @throws UnknownMessageException when there is no such message
+   */
+  static Envelope deleteFrom(Spool spool, String id) throws IOException {
+    Envelope envelope = envelopeOf(spool, id);
+    spool.remove(id);
+    return envelope;
+  }
+
+  private static Envelope envelopeOf(Spool spool, String id) throws IOException {
+    try {
+      return spool.envelope(checked(id));
+    } catch (NoSuchFileException e) {
+      throw unknown(id);
+    }
   }
 
   /** The spool, owned (its lock taken) for a change; fails naming the directory if there is none. */
@@ -136,13 +170,13 @@ public final class QueueControl {
    * {@code rules}; empty for a recipient delivered or not tried yet.
    */
   public static Optional<String> bounceClass(Envelope.Recipient r, BounceRules rules) {
-    if (r.state() == Envelope.State.DELIVERED || r.lastReply().isEmpty()) {
+    if (r.state() == Envelope.State.DELIVERED || r.reply().isEmpty()) {
       return Optional.empty();
     }
-    if (Replies.isExpiry(r.lastReply())) {
+    if (r.expired()) {
       return Optional.of(BounceClass.EXPIRED.label());
     }
-    Reply reply = Replies.parse(r.lastReply());
+    Reply reply = r.reply().get();
     return Optional.of(rules.classify(reply.status(), reply.text()).label());
   }
 

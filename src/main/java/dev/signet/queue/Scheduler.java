@@ -319,13 +319,13 @@ public final class Scheduler {
       return Optional.empty();
     }
     try (MessageLocks.Held held = locks.lock(id)) {
-      Envelope deleted = Control.delete(spool, id);
+      Envelope deleted = QueueControl.deleteFrom(spool, id);
       known.remove(deleted.id());
       MDC.put("qid", id);
-      log.info("queue: {}", Control.describeDeleted(deleted));
+      log.info("queue: {}", QueueControl.describeDeleted(deleted));
       MDC.remove("qid");
       return Optional.of(deleted);
-    } catch (Control.UnknownMessage e) {
+    } catch (QueueControl.UnknownMessageException e) {
       return Optional.empty();
     }
   }
@@ -334,8 +334,8 @@ public final class Scheduler {
   private boolean retryNow(String id) throws IOException, InterruptedException {
     Envelope updated;
     try (MessageLocks.Held held = locks.lock(id)) {
-      updated = Control.retryNow(spool, id, clock.instant());
-    } catch (Control.UnknownMessage e) {
+      updated = QueueControl.retryNow(spool, id, clock.instant());
+    } catch (QueueControl.UnknownMessageException e) {
       return false;
     }
     submitted(updated);

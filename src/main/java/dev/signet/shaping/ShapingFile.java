@@ -1,5 +1,6 @@
 package dev.signet.shaping;
 
+import dev.signet.config.SignetConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -197,7 +198,7 @@ final class ShapingFile {
         throw new Bad(body.get("provider"), prefix + "provider", "no such provider: '" + provider.get() + "'");
       }
       Backoff.Action action = required(b.getValue(), body, "action", prefix, Backoff.Action::parse);
-      Duration duration = required(b.getValue(), body, "for", prefix, ShapingFile::duration);
+      Duration duration = required(b.getValue(), body, "for", prefix, SignetConfig::duration);
       Optional<Pattern> code = optional(body, "code", prefix, ShapingFile::pattern);
       Optional<Pattern> enhanced = optional(body, "enhanced", prefix, ShapingFile::pattern);
       Optional<Pattern> text = optional(body, "text", prefix, ShapingFile::pattern);
@@ -207,16 +208,16 @@ final class ShapingFile {
       backoff.add(new Backoff(b.getKey(), provider, code, enhanced, text, action, duration));
     }
 
-    int fleetSize = top.containsKey("fleet-size") ? value(top.get("fleet-size"), "fleet-size", ShapingFile::positive) : 1;
+    int fleetSize = top.containsKey("fleet-size") ? value(top.get("fleet-size"), "fleet-size", SignetConfig::positiveInt) : 1;
     return new Rules(defaults, providers, domains, List.copyOf(backoff), fleetSize);
   }
 
   private static Overrides overrides(Map<String, Item> body, String prefix) {
     return new Overrides(
-        optional(body, "connections", prefix, ShapingFile::positive),
-        optional(body, "messages-per-connection", prefix, ShapingFile::positive),
+        optional(body, "connections", prefix, SignetConfig::positiveInt),
+        optional(body, "messages-per-connection", prefix, SignetConfig::positiveInt),
         optional(body, "rate", prefix, t -> t.trim().equalsIgnoreCase("unlimited") ? Optional.empty() : Optional.of(Rate.parse(t))),
-        optional(body, "recipients-per-transaction", prefix, ShapingFile::positive));
+        optional(body, "recipients-per-transaction", prefix, SignetConfig::positiveInt));
   }
 
   private static void known(Map<String, Item> body, Set<String> keys, String prefix) {
@@ -273,40 +274,11 @@ final class ShapingFile {
     return optional(body, name, prefix, parser).orElseThrow(() -> new Bad(parent, prefix + name, "a value is required"));
   }
 
-  private static int positive(String text) {
-    try {
-      int n = Integer.parseInt(text.trim());
-      if (n > 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // the message below
-    }
-    throw new IllegalArgumentException("expected a whole number above zero, got '" + text + "'");
-  }
-
   private static Pattern pattern(String text) {
     try {
       return Pattern.compile(text, Pattern.CASE_INSENSITIVE);
     } catch (PatternSyntaxException e) {
       throw new IllegalArgumentException("not a regular expression: " + e.getDescription() + " in '" + text + "'");
     }
-  }
-
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-
-  static Duration duration(String text) {
-    java.util.regex.Matcher m = DURATION.matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException("expected a duration like 30s, 5m, 2h or 1d, got '" + text + "'");
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
   }
 }

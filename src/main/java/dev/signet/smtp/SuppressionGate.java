@@ -1,6 +1,7 @@
 package dev.signet.smtp;
 
 import dev.signet.config.SignetConfig.SuppressionAction;
+import dev.signet.delivery.Reply;
 import dev.signet.events.Event;
 import dev.signet.events.Events;
 import dev.signet.events.Suppressions;
@@ -60,7 +61,7 @@ final class SuppressionGate {
     List<Envelope.Recipient> out = new ArrayList<>();
     for (Envelope.Recipient r : envelope.recipients()) {
       Optional<Suppressions.Entry> entry = events.suppressions().find(r.address());
-      out.add(entry.isEmpty() ? r : r.failed("550 " + reason(entry.get())));
+      out.add(entry.isEmpty() ? r : r.failed(new Reply(550, "5.1.1", reason(entry.get()).substring(6), Optional.empty())));
     }
     return envelope.withRecipients(out);
   }
@@ -75,7 +76,7 @@ final class SuppressionGate {
       boolean failed = r.state() == Envelope.State.FAILED;
       Event e = Event.of(failed ? Event.Type.SUPPRESSED : Event.Type.ACCEPTED, envelope.received(),
           envelope.id(), messageId, envelope.sender(), r.address(), r.attempts());
-      out.add(failed ? e.withResult("5.1.1", r.lastReply().substring(10), null, null) : e);
+      out.add(failed ? e.withResult("5.1.1", r.reply().orElseThrow().text(), null, null) : e);
     }
     record(out);
   }

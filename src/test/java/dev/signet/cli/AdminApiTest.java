@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,7 +60,7 @@ class AdminApiTest {
           assertTrue(m.find());
           ids.add(m.group(1));
         }
-        OpsRig.await("three deferred", Duration.ofSeconds(30), () -> {
+        Await.await("three deferred", Duration.ofSeconds(30), () -> {
           try {
             return call(relay, "GET", "/api/v1/queue?state=deferred", null).json().get("total").asInt() == 3;
           } catch (Exception e) {

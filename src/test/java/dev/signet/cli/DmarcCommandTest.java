@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.signet.cli.OpsRig.Run;
+import dev.signet.testkit.Await;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
@@ -234,7 +235,7 @@ class DmarcCommandTest {
           "dmarc.imap: imap://dmarc:s3cret@127.0.0.1:" + imap.getImap().getPort() + "/INBOX", "dmarc.poll: 1s");
       try (Relay relay = OpsRig.start(cfg)) {
         String series = "signet_dmarc_messages_total{disposition=\"none\",dkim=\"pass\",reporter=\"google\",spf=\"pass\"}";
-        OpsRig.await("the report in the metrics", Duration.ofSeconds(20),
+        Await.await("the report in the metrics", Duration.ofSeconds(20),
             () -> scrape(relay).contains(series));
         assertEquals(10.0, OpsRig.sample(scrape(relay), series));
         assertEquals(2.0, OpsRig.sample(scrape(relay),

@@ -10,8 +10,10 @@ import dev.signet.delivery.TestDnsServer;
 import dev.signet.events.Events;
 import dev.signet.message.Dkimpy;
 import dev.signet.queue.Envelope;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.InetAddress;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,9 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
-import org.subethamail.wiser.WiserMessage;
 
 /**
  * {@code signet drain} on the spool a stopped relay left behind (the volume of a removed instance):
@@ -38,7 +37,7 @@ class DrainCommandTest {
   @TempDir Path dir;
   private TestDnsServer dns;
   private int port;
-  private Wiser mx;
+  private ScriptedMx mx;
 
   @BeforeEach
   void start() throws Exception {
@@ -49,9 +48,9 @@ class DrainCommandTest {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws IOException {
     if (mx != null) {
-      mx.stop();
+      mx.close();
     }
     dns.close();
   }
@@ -79,7 +78,7 @@ class DrainCommandTest {
             OpsRig.message("app@example.com", "left behind " + i), recipients.get(i).toArray(String[]::new));
         assertTrue(reply.startsWith("250 "), reply);
       }
-      OpsRig.await("every message tried once", Duration.ofSeconds(30), () -> {
+      Await.await("every message tried once", Duration.ofSeconds(30), () -> {
         try {
           List<Envelope> queued = relay.spool.list();
           return queued.size() == recipients.size() && queued.stream()
@@ -98,14 +97,13 @@ class DrainCommandTest {
   @Test
   void drainDeliversTheSpoolAndExitsZeroWhenItIsEmpty() throws Exception {
     leftBehind(3, "1s");
-    mx = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName("127.0.0.2")).hostName("mx.test"));
-    mx.start();
+    mx = ScriptedMx.start("127.0.0.2", port).hostName("mx.test");
 
     OpsRig.Run run = OpsRig.signet("drain", "--config", dir.resolve("signet.yaml").toString(), "--max-time", "60s");
 
     assertEquals(0, run.exit(), run.err());
     assertEquals("drained: 3 messages delivered or bounced; the spool is empty\n", run.out());
-    assertEquals(3, mx.getMessages().size());
+    assertEquals(3, mx.copies().size());
     OpsRig.Run list = OpsRig.signet("queue", "list", "--config", dir.resolve("signet.yaml").toString());
     assertEquals("0 messages in the queue\n", list.out());
   }
@@ -134,23 +132,21 @@ class DrainCommandTest {
     dns.add("example.com. 300 IN MX 10 mx.example.com.", "mx.example.com. 300 IN A 127.0.0.3");
     List<String> ids = leftBehind(List.of(List.of("ok@dest.test", "gone@dest.test")), "delivery.retry: [1s]",
         "bounce.from: example.com");
-    Wiser senderMx = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName("127.0.0.3"))
-        .hostName("mx.example.com"));
-    senderMx.start();
-    try (RefusingMx refusing = new RefusingMx("127.0.0.2", port)) { // 550 5.1.1 for gone@
+    ScriptedMx senderMx = ScriptedMx.start("127.0.0.3", port).hostName("mx.example.com");
+    try (ScriptedMx refusing = OpsRig.refusingMx("127.0.0.2", port)) { // 550 5.1.1 for gone@
       OpsRig.Run run = OpsRig.signet("drain", "--config", dir.resolve("signet.yaml").toString(), "--max-time", "60s");
 
       assertEquals(0, run.exit(), run.out() + run.err());
-      assertEquals(List.of("ok@dest.test"), refusing.delivered);
+      assertEquals(List.of("ok@dest.test"), refusing.delivered());
     } finally {
-      senderMx.stop();
+      senderMx.close();
     }
-    assertEquals(1, senderMx.getMessages().size(), "one bounce");
-    WiserMessage bounce = senderMx.getMessages().get(0);
-    String text = new String(bounce.getData(), StandardCharsets.UTF_8);
+    assertEquals(1, senderMx.copies().size(), "one bounce");
+    ScriptedMx.Copy bounce = senderMx.copies().get(0);
+    String text = new String(bounce.data(), StandardCharsets.UTF_8);
     assertTrue(text.contains("From: Mail Delivery System <MAILER-DAEMON@example.com>"), text);
     assertTrue(text.contains("\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com;"), text);
-    assertEquals(List.of("ok"), Dkimpy.verify(bounce.getData(), dir.resolve("keys"), dir), text);
+    assertEquals(List.of("ok"), Dkimpy.verify(bounce.data(), dir.resolve("keys"), dir), text);
 
     SignetConfig c = SignetConfig.load(Optional.of(dir.resolve("signet.yaml")), Map.of());
     List<JsonNode> events = new ArrayList<>();

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -78,14 +80,14 @@ class EventsCrashTest {
 
   private static void awaitLog(Running r, String what, java.util.function.BooleanSupplier condition)
       throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline || !r.process().isAlive()) {
-        throw new AssertionError("waiting for " + what + "; relay log:\n" + r.log());
+    Await.await(what, Duration.ofSeconds(60), () -> {
+      if (!r.process().isAlive()) {
+        throw new AssertionError("the relay exited while waiting for " + what + "; relay log:\n" + r.log());
       }
-      Thread.sleep(50);
-    }
+      return condition.getAsBoolean();
+    }, () -> "relay log:\n" + r.log());
   }
+
 
   private static int count(CharSequence log, String needle) {
     return log.toString().split(Pattern.quote(needle), -1).length - 1;
@@ -96,7 +98,7 @@ class EventsCrashTest {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
     int mxPort = OpsRig.freePort();
     int hookPort = OpsRig.freePort(); // nothing listens there until after the kill
-    try (TestDnsServer dns = TestDnsServer.start(); RefusingMx mx = new RefusingMx("127.0.0.3", mxPort)) {
+    try (TestDnsServer dns = TestDnsServer.start(); ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", mxPort)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
       Path config = OpsRig.config(dir, dns, mxPort, "delivery.retry: [1h]",
           "events.webhooks: [{url: 'http://127.0.0.1:" + hookPort + "/hook', secret: '" + EventsTest.SECRET + "'}]");
@@ -125,7 +127,7 @@ class EventsCrashTest {
       try (WebhookReceiver hook = WebhookReceiver.start(hookPort, EventsTest.SECRET)) {
         Running second = serve(config);
         try {
-          OpsRig.await("every message's events at the webhook", Duration.ofSeconds(60), () -> ids.stream().allMatch(
+          Await.await("every message's events at the webhook", Duration.ofSeconds(60), () -> ids.stream().allMatch(
               id -> has(hook, id, "accepted") && (has(hook, id, "delivered") || has(hook, id, "bounced"))));
         } finally {
           second.stop();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class EventsLifecycleTest {
       try (Relay relay = OpsRig.start(config)) {
         assertTrue(OpsRig.send(relay.submissionPort(), "app@example.com", OpsRig.message("app@example.com", "late"),
             "slow@dest.test").startsWith("250"));
-        OpsRig.await("expired and bounced", Duration.ofSeconds(30),
+        Await.await("expired and bounced", Duration.ofSeconds(30),
             () -> !hook.of("bounced", "slow@dest.test").isEmpty() && !hook.of("expired", "slow@dest.test").isEmpty());
         JsonNode deferred = hook.of("deferred", "slow@dest.test").get(0);
         assertEquals("connection-failure", deferred.get("class").asText());
@@ -59,9 +60,9 @@ class EventsLifecycleTest {
     try (Relay relay = OpsRig.start(config)) {
       assertTrue(OpsRig.send(relay.submissionPort(), "app@example.com", OpsRig.message("app@example.com", "x"),
           "someone@dest.test").startsWith("250"));
-      OpsRig.await("a failed POST", Duration.ofSeconds(20),
+      Await.await("a failed POST", Duration.ofSeconds(20),
           () -> metric(relay, "signet_webhook_deliveries_total{result=\"failed\"}") >= 1);
-      OpsRig.await("events dropped after events.max-age", Duration.ofSeconds(30),
+      Await.await("events dropped after events.max-age", Duration.ofSeconds(30),
           () -> metric(relay, "signet_webhook_deliveries_total{result=\"dropped\"}") >= 1
               && metric(relay, "signet_webhook_backlog") == 0);
       assertEquals(0.0, metric(relay, "signet_webhook_deliveries_total{result=\"delivered\"}"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
 import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestCa;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class EventsTest {
     int mxPort = OpsRig.freePort();
     try (TestDnsServer dns = TestDnsServer.start();
         WebhookReceiver hook = WebhookReceiver.start(0, SECRET);
-        RefusingMx mx = new RefusingMx("127.0.0.3", mxPort)) {
+        ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", mxPort)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
       Path config = OpsRig.config(dir, dns, mxPort, "delivery.retry: [1h]",
           "events.webhooks: [{url: 'http://127.0.0.1:" + hook.port() + "/hook', secret: '" + SECRET + "'}]");
@@ -42,7 +43,7 @@ class EventsTest {
         assertTrue(m.find(), reply);
         String id = m.group(1);
 
-        OpsRig.await("delivered and bounced events at the webhook", Duration.ofSeconds(30),
+        Await.await("delivered and bounced events at the webhook", Duration.ofSeconds(30),
             () -> hook.of("delivered", "ok@dest.test").size() == 1 && hook.of("bounced", "gone@dest.test").size() == 1
                 && hook.of("dsn-sent", "gone@dest.test").size() == 1);
         assertEquals(0, hook.badSignatures.get());
@@ -63,19 +64,19 @@ class EventsTest {
         assertEquals(0, hook.of("tls-failed", "gone@dest.test").size(), "a 5.1.1 is no TLS failure");
 
         // The 550 5.1.1 suppressed the address: the next message to it is refused at RCPT, no MX asked.
-        int sessions = mx.sessions.get();
+        int sessions = mx.sessions();
         String refused = OpsRig.send(relay.submissionPort(), "app@example.com",
             OpsRig.message("app@example.com", "again"), "gone@dest.test");
         assertTrue(refused.startsWith("550 5.1.1 <gone@dest.test>: suppressed since "), refused);
         assertTrue(refused.contains("(invalid-recipient)"), refused);
-        OpsRig.await("suppressed event", Duration.ofSeconds(30), () -> hook.of("suppressed", "gone@dest.test").size() == 1);
-        assertEquals(sessions, mx.sessions.get(), "no connection to the MX for a suppressed address");
+        Await.await("suppressed event", Duration.ofSeconds(30), () -> hook.of("suppressed", "gone@dest.test").size() == 1);
+        assertEquals(sessions, mx.sessions(), "no connection to the MX for a suppressed address");
 
         String metrics = OpsRig.get(relay.metricsPort(), "/metrics").body();
         assertEquals(1.0, OpsRig.sample(metrics, "signet_events_total{type=\"delivered\"}"));
         assertEquals(1.0, OpsRig.sample(metrics, "signet_bounces_total{class=\"invalid-recipient\"}"));
         assertTrue(OpsRig.sample(metrics, "signet_webhook_deliveries_total{result=\"delivered\"}") >= 5);
-        OpsRig.await("backlog drained", Duration.ofSeconds(10), () -> {
+        Await.await("backlog drained", Duration.ofSeconds(10), () -> {
           try {
             return OpsRig.sample(OpsRig.get(relay.metricsPort(), "/metrics").body(), "signet_webhook_backlog") == 0;
           } catch (Exception e) {
@@ -105,7 +106,7 @@ class EventsTest {
             OpsRig.message("app@example.com", "tls events"), "a@tls.test", "b@strict.test");
         assertTrue(reply.startsWith("250"), reply);
 
-        OpsRig.await("delivered, tls-failed and deferred events at the webhook", Duration.ofSeconds(30),
+        Await.await("delivered, tls-failed and deferred events at the webhook", Duration.ofSeconds(30),
             () -> hook.of("delivered", "a@tls.test").size() == 1 && hook.of("deferred", "b@strict.test").size() == 1
                 && hook.of("tls-failed", "b@strict.test").size() == 1);
         assertEquals(0, hook.badSignatures.get());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Spool;
+import dev.signet.testkit.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -111,12 +112,12 @@ class GracefulShutdownTest {
     AtomicBoolean stopClients = new AtomicBoolean();
     try {
       assertTrue(listening.await(60, TimeUnit.SECONDS), "never listened:\n" + log);
-      OpsRig.await("started", Duration.ofSeconds(30), () -> log.toString().contains("metrics: http://"));
+      Await.await("started", Duration.ofSeconds(30), () -> log.toString().contains("metrics: http://"));
       // SIGHUP reloads the keys and, unlike the JVM's default for HUP, does not stop the relay.
       Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(relay.pid())).start();
       assertTrue(hup.waitFor(10, TimeUnit.SECONDS) && hup.exitValue() == 0);
       try {
-        OpsRig.await("keys reloaded on SIGHUP", Duration.ofSeconds(20),
+        Await.await("keys reloaded on SIGHUP", Duration.ofSeconds(20),
             () -> log.toString().contains("dkim.keys reloaded: active [d=example.com s=rsa2026 a=rsa-sha256]"));
       } catch (AssertionError e) {
         throw new AssertionError(e.getMessage() + "\n" + log, e);
@@ -140,7 +141,7 @@ class GracefulShutdownTest {
           }
         }));
       }
-      OpsRig.await("some messages acknowledged", Duration.ofSeconds(60), () -> acknowledged.size() >= 20);
+      Await.await("some messages acknowledged", Duration.ofSeconds(60), () -> acknowledged.size() >= 20);
       long t0 = System.nanoTime();
       relay.toHandle().destroy(); // SIGTERM
       assertTrue(relay.waitFor(40, TimeUnit.SECONDS), "relay still running 40 s after SIGTERM:\n" + log);

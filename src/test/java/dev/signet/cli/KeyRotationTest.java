@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.testkit.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -87,7 +88,7 @@ class KeyRotationTest {
   void theFileWatchPicksUpARotationWithoutASignal() throws Exception {
     assertEquals(List.of("old2025"), selectorsOfNextMessage());
     rotate();
-    OpsRig.await("the watch reloaded the keys", Duration.ofSeconds(20),
+    Await.await("the watch reloaded the keys", Duration.ofSeconds(20),
         () -> relay.keys.current().all().stream().anyMatch(k -> k.selector().equals("new2026"))
             && relay.keys.current().all().stream().noneMatch(k -> k.selector().equals("old2025")));
     assertEquals(List.of("new2026"), selectorsOfNextMessage());

@@ -3,7 +3,7 @@ package dev.signet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.signet.message.TestKeys;
+import dev.signet.testkit.TestKeys;
 import java.io.File;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -5,15 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.signet.config.SignetConfig;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.dkim.KeyRing;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestKeys;
 import java.io.BufferedReader;
-import java.io.PrintStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,11 +21,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,14 +38,9 @@ final class OpsRig {
 
   /** Installs test key {@code resource} (under /keys/example.com/) as {@code keys/<domain>/<selector>.pem}, 0600. */
   static Path installKey(Path keys, String resource, String domain, String selector) throws IOException {
-    Path file = keys.resolve(domain).resolve(selector + ".pem");
-    Files.createDirectories(file.getParent());
-    try (InputStream in = OpsRig.class.getResourceAsStream("/keys/example.com/" + resource)) {
-      Files.write(file, in.readAllBytes());
-    }
-    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    return file;
+    return TestKeys.installKey(keys, resource, domain, selector);
   }
+
 
   /** A config for a relay in {@code dir}: ephemeral ports, delivery through {@code dns} to {@code port}. */
   static Path config(Path dir, TestDnsServer dns, int deliveryPort, String... extra) throws IOException {
@@ -75,10 +67,14 @@ final class OpsRig {
     return Relay.start(c, KeyRing.load(c.dkim().keys()));
   }
 
+  /** A recipient MX on {@code address} that answers 550 5.1.1 for gone@dest.test and takes the rest. */
+  static ScriptedMx refusingMx(String address, int port) throws IOException {
+    return ScriptedMx.start(address, port).hostName("mx.dest.test")
+        .refuse("gone@dest.test", "550 5.1.1 <gone@dest.test>: Recipient address rejected: User unknown");
+  }
+
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return ScriptedMx.freePort();
   }
 
   /** What {@code signet args...} returned and printed. */
@@ -99,6 +95,16 @@ final class OpsRig {
       System.setOut(out);
       System.setErr(err);
     }
+  }
+
+  /** Runs {@code signet COMMAND args... --config CONFIG}, as {@link #signet(String...)}. */
+  static Run signet(String command, Path config, String... args) {
+    String[] full = new String[args.length + 3];
+    full[0] = command;
+    System.arraycopy(args, 0, full, 1, args.length);
+    full[args.length + 1] = "--config";
+    full[args.length + 2] = config.toString();
+    return signet(full);
   }
 
   /** One SMTP transaction; returns the final reply to the data (or the first refusal before it). */
@@ -172,13 +178,4 @@ final class OpsRig {
     return Double.parseDouble(m.group(1));
   }
 
-  static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + limit + " waiting for: " + what);
-      }
-      Thread.sleep(25);
-    }
-  }
 }

@@ -8,6 +8,7 @@ import dev.signet.cli.OpsRig.Run;
 import dev.signet.admin.AdminServer;
 import dev.signet.config.HostPort;
 import dev.signet.config.SignetConfig;
+import dev.signet.delivery.Reply;
 import dev.signet.events.Events;
 import dev.signet.metrics.Metrics;
 import dev.signet.delivery.SmtpSender;
@@ -51,12 +52,7 @@ class QueueCommandTest {
 
   /** Runs {@code signet queue ARGS --config FILE}, capturing stdout and stderr. */
   private Run queue(String... args) {
-    String[] full = new String[args.length + 3];
-    full[0] = "queue";
-    System.arraycopy(args, 0, full, 1, args.length);
-    full[args.length + 1] = "--config";
-    full[args.length + 2] = config.toString();
-    return OpsRig.signet(full);
+    return OpsRig.signet("queue", config, args);
   }
 
   /** Spools a small message; {@code nextAttempt} set = the recipients were deferred once until then. */
@@ -71,7 +67,7 @@ class QueueCommandTest {
           Optional.empty(), Instant.now().minusSeconds(125), in.size(), List.of("d=example.com s=rsa2048 a=rsa-sha256"));
       if (nextAttempt.isPresent()) {
         e = e.withRecipients(e.recipients().stream()
-            .map(r -> r.deferred("421 4.4.1 cannot connect", nextAttempt.get())).toList());
+            .map(r -> r.deferred(new Reply(421, "4.4.1", "cannot connect", Optional.empty()), nextAttempt.get())).toList());
       }
       spool.accept(in, e);
       return e;
@@ -100,7 +96,8 @@ class QueueCommandTest {
     try (Spool spool = Spool.open(spoolDir)) {
       held = spool(spool, "app@example.com", Optional.empty(), "a@gmail.com");
       spool.update(held.withRecipients(held.recipients().stream().map(r -> new Envelope.Recipient(r.address(),
-          Envelope.State.PENDING, 0, Optional.of(until), "451 4.4.5 " + hold.text())).toList()));
+          Envelope.State.PENDING, 0, Optional.of(until),
+          Optional.of(new Reply(451, "4.4.5", hold.text(), Optional.empty())), false)).toList()));
     }
     Run run = queue("list");
     assertEquals(0, run.exit(), run.err());
@@ -206,11 +203,10 @@ class QueueCommandTest {
         }
         dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.5"); // nothing listens
         SignetConfig d = SignetConfig.defaults();
-        SignetConfig cfg = new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(),
-            d.message(), d.dkim(), new SignetConfig.Spool(spoolDir), new SignetConfig.Delivery(List.of(dns.address()),
-            port, List.of(Duration.ofHours(1)), Duration.ofDays(5), Optional.empty(), 10, 10, Optional.empty(),
-            SignetConfig.TlsMode.OPPORTUNISTIC), d.metrics(), d.feedback(),
-            new SignetConfig.Admin(HostPort.parse("127.0.0.1:0"), Optional.empty()));
+        SignetConfig cfg = d.toBuilder().hostname("relay.signet.test").spool(new SignetConfig.Spool(spoolDir))
+            .delivery(d.delivery().toBuilder().dns(List.of(dns.address())).port(port)
+                .retry(List.of(Duration.ofHours(1))).concurrency(10).perDomain(10).build())
+            .admin(new SignetConfig.Admin(HostPort.parse("127.0.0.1:0"), Optional.empty())).build();
         try (Spool spool = Spool.open(spoolDir); SmtpSender sender = new SmtpSender(cfg);
             Events events = Events.start(cfg, spoolDir, new Metrics().registry(), Clock.systemUTC())) {
           Scheduler scheduler = new Scheduler(cfg, spool, sender::deliver, (m, f, p) -> {

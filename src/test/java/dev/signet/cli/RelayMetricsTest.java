@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.TestDnsServer;
-import java.net.InetAddress;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
 
 /**
- * The whole relay over real sockets: mail in through SMTP, out to a Wiser MX found through a test
+ * The whole relay over real sockets: mail in through SMTP, out to a scripted MX found through a test
  * DNS server; the counters on /metrics move by exactly what the traffic was.
  */
 class RelayMetricsTest {
@@ -27,7 +26,7 @@ class RelayMetricsTest {
 
   @TempDir Path dir;
   private TestDnsServer dns;
-  private Wiser mx;
+  private ScriptedMx mx;
   private Relay relay;
 
   @BeforeEach
@@ -35,20 +34,19 @@ class RelayMetricsTest {
     dns = TestDnsServer.start();
     int port = OpsRig.freePort();
     dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.2");
-    mx = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName("127.0.0.2")).hostName("mx.test"));
-    mx.start();
+    mx = ScriptedMx.start("127.0.0.2", port).hostName("mx.test");
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2026");
     OpsRig.installKey(dir.resolve("keys"), "ed25519.pem", "example.com", "ed2026");
     relay = OpsRig.start(OpsRig.config(dir, dns, port));
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (relay != null) {
       relay.stop(Duration.ofSeconds(2), Duration.ofSeconds(2));
     }
     if (mx != null) {
-      mx.stop();
+      mx.close();
     }
     if (dns != null) {
       dns.close();
@@ -77,8 +75,8 @@ class RelayMetricsTest {
     String noKey = OpsRig.send(port, "app@nokey.test", OpsRig.message("app@nokey.test", "no key"), "a@dest.test");
     assertTrue(noKey.startsWith("451 4.3.5"), noKey);
 
-    OpsRig.await("every recipient delivered", Duration.ofSeconds(30),
-        () -> mx.getMessages().size() == MESSAGES * RCPTS && queueEmpty());
+    Await.await("every recipient delivered", Duration.ofSeconds(30),
+        () -> mx.copies().size() == MESSAGES * RCPTS && queueEmpty());
     String m = scrape();
     assertEquals(MESSAGES, sample(m, "signet_messages_received_total{result=\"accepted\"}"));
     assertEquals(1.0, sample(m, "signet_messages_received_total{result=\"rejected\"}"));
@@ -114,7 +112,7 @@ class RelayMetricsTest {
     String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
         OpsRig.message("app@example.com", "wait"), "a@dest.test");
     assertTrue(reply.startsWith("250 "), reply);
-    OpsRig.await("deferred after the failed attempt", Duration.ofSeconds(30), () -> {
+    Await.await("deferred after the failed attempt", Duration.ofSeconds(30), () -> {
       try {
         return sample(scrape(), "signet_deliveries_total{provider=\"default\",result=\"deferred\"}") == 1.0;
       } catch (Exception e) {

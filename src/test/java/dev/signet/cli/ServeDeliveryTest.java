@@ -1,5 +1,6 @@
 package dev.signet.cli;
 
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import dev.signet.delivery.TestDnsServer;
 import dev.signet.dkim.DnsRecord;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.SigningKey;
+import dev.signet.testkit.ScriptedMx;
 import jakarta.mail.Message;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
@@ -27,19 +29,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.james.jdkim.DKIMVerifier;
 import org.apache.james.jdkim.api.SignatureRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
 
 /**
  * The whole path with {@code signet serve} as a separate JVM: a Jakarta Mail client submits, the
- * relay signs and spools, its scheduler delivers to a Wiser MX found through the TestDnsServer, and
+ * relay signs and spools, its scheduler delivers to a ScriptedMx MX found through the TestDnsServer, and
  * the message on the wire verifies with jDKIM. The MX is down at first: `queue list` reads the spool,
  * `queue flush` asks the running relay through its admin API.
  */
@@ -71,6 +70,7 @@ class ServeDeliveryTest {
           "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
           .redirectErrorStream(true).start();
       StringBuffer log = new StringBuffer();
+      java.util.function.Supplier<String> relayLog = () -> "relay log:\n" + log;
       Thread drain = Thread.ofPlatform().daemon().start(() -> {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8))) {
           for (String line = out.readLine(); line != null; line = out.readLine()) {
@@ -80,10 +80,10 @@ class ServeDeliveryTest {
           log.append("(output closed: ").append(e).append(")\n");
         }
       });
-      Wiser mx = null;
+      ScriptedMx mx = null;
       try {
         Pattern listening = Pattern.compile("listening on /127\\.0\\.0\\.1:(\\d+)");
-        await("relay listening", Duration.ofSeconds(60), () -> listening.matcher(log).find(), log);
+        await("relay listening", Duration.ofSeconds(60), () -> listening.matcher(log).find(), relayLog);
         Matcher m = listening.matcher(log);
         assertTrue(m.find());
         int port = Integer.parseInt(m.group(1));
@@ -99,33 +99,32 @@ class ServeDeliveryTest {
         Transport.send(message);
 
         await("first attempt deferred", Duration.ofSeconds(30),
-            () -> log.indexOf("domain=dest.test rcpts=1 result=deferred") >= 0, log);
+            () -> log.indexOf("domain=dest.test rcpts=1 result=deferred") >= 0, relayLog);
         String list = queue(config, "list");
         // the 1h retry with its ±20% jitter
         assertTrue(Pattern.compile("<app@example.com>  pending=1 delivered=0 failed=0  next=in (4[89]m\\d\\ds|5\\dm\\d\\ds|1h[01]\\dm)")
             .matcher(list).find(), list);
 
-        mx = Wiser.create(SMTPServer.port(mxPort).bindAddress(InetAddress.getByName("127.0.0.2")).hostName("mx.test"));
-        mx.start();
+        mx = ScriptedMx.start("127.0.0.2", mxPort).hostName("mx.test");
         assertEquals("flushed 1 message (by the running relay)\n", queue(config, "flush"));
-        Wiser up = mx;
-        await("delivered after the flush", Duration.ofSeconds(30), () -> up.getMessages().size() == 1, log);
+        ScriptedMx up = mx;
+        await("delivered after the flush", Duration.ofSeconds(30), () -> up.copies().size() == 1, relayLog);
 
-        byte[] wire = mx.getMessages().get(0).getData();
-        assertEquals("app@example.com", mx.getMessages().get(0).getEnvelopeSender());
+        byte[] wire = mx.copies().get(0).data();
+        assertEquals("app@example.com", mx.copies().get(0).from());
         DKIMVerifier verifier = new DKIMVerifier((method, selector, domain) ->
             selector.toString().equals(rsa.selector()) && domain.toString().equals(rsa.domain())
                 ? List.of(DnsRecord.of(rsa).value()) : List.of());
         List<SignatureRecord> valid = verifier.verify(new ByteArrayInputStream(wire));
         assertFalse(valid == null || valid.isEmpty(), () -> "jDKIM rejects:\n" + new String(wire, StandardCharsets.UTF_8));
-        await("message removed", Duration.ofSeconds(10), () -> queue(config, "list").startsWith("0 messages"), log);
+        await("message removed", Duration.ofSeconds(10), () -> queue(config, "list").startsWith("0 messages"), relayLog);
       } finally {
         relay.toHandle().destroy(); // SIGTERM: the shutdown hook stops listeners, scheduler, spool
         boolean ended = relay.waitFor(30, TimeUnit.SECONDS);
         relay.destroyForcibly();
         drain.join(5000);
         if (mx != null) {
-          mx.stop();
+          mx.close();
         }
         assertTrue(ended, "relay did not stop:\n" + log);
       }
@@ -144,14 +143,4 @@ class ServeDeliveryTest {
     return run.out();
   }
 
-  private static void await(String what, Duration limit, BooleanSupplier condition, CharSequence log)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what + "\nrelay log:\n" + log);
-      }
-      Thread.sleep(50);
-    }
-  }
 }

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.message.Dkimpy;
-import java.net.InetAddress;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,9 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
-import org.subethamail.wiser.WiserMessage;
 
 /**
  * A relay whose delivery fails for good sends the sender a bounce, DKIM-signed with the keys of the
@@ -25,7 +23,7 @@ class SignedBounceTest {
   @TempDir Path dir;
 
   /** Sends app@example.com -> user@nomail.test (null MX: fails at once) and returns the bounce the sender's MX got. */
-  private WiserMessage bounce(String... settings) throws Exception {
+  private ScriptedMx.Copy bounce(String... settings) throws Exception {
     Path keys = dir.resolve("keys");
     OpsRig.installKey(keys, "rsa2048.pem", "example.com", "s1");
     int mxPort = OpsRig.freePort();
@@ -43,36 +41,35 @@ class SignedBounceTest {
         yaml.append(s).append('\n');
       }
       Path config = Files.writeString(dir.resolve("signet.yaml"), yaml);
-      Wiser mx = Wiser.create(SMTPServer.port(mxPort).bindAddress(InetAddress.getByName("127.0.0.2")).hostName("mx.test"));
-      mx.start();
+      ScriptedMx mx = ScriptedMx.start("127.0.0.2", mxPort).hostName("mx.test");
       try (Relay relay = OpsRig.start(config)) {
         String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
             OpsRig.message("app@example.com", "to nowhere"), "user@nomail.test");
         assertTrue(reply.startsWith("250"), reply);
-        OpsRig.await("bounce delivered", Duration.ofSeconds(30), () -> mx.getMessages().size() == 1);
-        return mx.getMessages().get(0);
+        Await.await("bounce delivered", Duration.ofSeconds(30), () -> mx.copies().size() == 1);
+        return mx.copies().get(0);
       } finally {
-        mx.stop();
+        mx.close();
       }
     }
   }
 
   @Test
   void bounceIsSignedWithTheKeysOfTheHostnamesParentDomain() throws Exception {
-    WiserMessage bounce = bounce("hostname: relay.example.com");
-    assertEquals("", bounce.getEnvelopeSender());
-    String text = new String(bounce.getData(), StandardCharsets.UTF_8);
+    ScriptedMx.Copy bounce = bounce("hostname: relay.example.com");
+    assertEquals("", bounce.from());
+    String text = new String(bounce.data(), StandardCharsets.UTF_8);
     assertTrue(text.contains("From: Mail Delivery System <MAILER-DAEMON@relay.example.com>"), text);
     assertTrue(text.contains("\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com;"), text);
-    assertEquals(List.of("ok"), Dkimpy.verify(bounce.getData(), dir.resolve("keys"), dir), text);
+    assertEquals(List.of("ok"), Dkimpy.verify(bounce.data(), dir.resolve("keys"), dir), text);
   }
 
   @Test
   void bounceFromTakesTheConfiguredDomainAndItsKeys() throws Exception {
-    WiserMessage bounce = bounce("hostname: relay.other.test", "bounce.from: example.com");
-    String text = new String(bounce.getData(), StandardCharsets.UTF_8);
+    ScriptedMx.Copy bounce = bounce("hostname: relay.other.test", "bounce.from: example.com");
+    String text = new String(bounce.data(), StandardCharsets.UTF_8);
     assertTrue(text.contains("From: Mail Delivery System <MAILER-DAEMON@example.com>"), text);
     assertTrue(text.contains("Reporting-MTA: dns; relay.other.test"), text);
-    assertEquals(List.of("ok"), Dkimpy.verify(bounce.getData(), dir.resolve("keys"), dir), text);
+    assertEquals(List.of("ok"), Dkimpy.verify(bounce.data(), dir.resolve("keys"), dir), text);
   }
 }

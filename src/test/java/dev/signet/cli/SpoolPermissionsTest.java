@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestCa;
 import dev.signet.testkit.TestHttpsServer;
 import java.io.IOException;
@@ -51,7 +53,7 @@ class SpoolPermissionsTest {
     Path spool = dir.resolve("spool");
     try (TestDnsServer dns = TestDnsServer.start();
         WebhookReceiver hook = WebhookReceiver.start(0, SECRET);
-        RefusingMx mx = new RefusingMx("127.0.0.3", mxPort);
+        ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", mxPort);
         TestHttpsServer policyHost = TestHttpsServer.start(CA.issue("mta-sts.dest.test"),
             new InetSocketAddress(InetAddress.getByName(policyAddress), 443))) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3",
@@ -66,11 +68,11 @@ class SpoolPermissionsTest {
         String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
             OpsRig.message("app@example.com", "private"), "ok@dest.test", "gone@dest.test", "someone@late.test");
         assertTrue(reply.startsWith("250"), reply);
-        OpsRig.await("delivered, bounced (and so suppressed) and deferred", Duration.ofSeconds(30),
+        Await.await("delivered, bounced (and so suppressed) and deferred", Duration.ofSeconds(30),
             () -> hook.of("delivered", "ok@dest.test").size() == 1 && hook.of("bounced", "gone@dest.test").size() == 1
                 && hook.of("deferred", "someone@late.test").size() == 1);
-        OpsRig.await("the delay warning marked", Duration.ofSeconds(30), () -> !list(spool.resolve("warned")).isEmpty());
-        OpsRig.await("the webhook's cursor saved", Duration.ofSeconds(30),
+        Await.await("the delay warning marked", Duration.ofSeconds(30), () -> !list(spool.resolve("warned")).isEmpty());
+        Await.await("the webhook's cursor saved", Duration.ofSeconds(30),
             () -> list(spool.resolve("events/cursors")).stream().anyMatch(f -> f.startsWith("webhook-")));
         OpsRig.Run add = OpsRig.signet("suppression", "add", "--config", config.toString(), "manual@dest.test");
         assertEquals(0, add.exit(), add.out() + add.err());

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Spool;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -30,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StopDuringDeliveryTest {
   @TempDir Path dir;
   private TestDnsServer dns;
-  private SlowMx mx;
+  private ScriptedMx mx;
   private Path config;
   private Relay relay;
 
@@ -39,7 +41,7 @@ class StopDuringDeliveryTest {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2026");
     dns = TestDnsServer.start();
     dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.1");
-    mx = new SlowMx(Duration.ZERO);
+    mx = ScriptedMx.start("127.0.0.1", 0);
     config = OpsRig.config(dir, dns, mx.port());
   }
 
@@ -54,33 +56,33 @@ class StopDuringDeliveryTest {
 
   @Test
   void anAttemptInFlightIsWaitedForAndRecordedSoARestartDoesNotResendIt() throws Exception {
-    mx.answerAfter(Duration.ofSeconds(5)); // longer than the 3 s deliveries used to get
+    mx.delay(".", Duration.ofSeconds(5)); // longer than the 3 s deliveries used to get
     relay = OpsRig.start(config);
     assertTrue(submit(relay).startsWith("250 "));
-    OpsRig.await("the data reached the MX", Duration.ofSeconds(15), () -> mx.dataEnded.get() == 1);
+    Await.await("the data reached the MX", Duration.ofSeconds(15), () -> mx.dataEnded() == 1);
 
     long t0 = System.nanoTime();
     relay.close(); // the production budget, as on SIGTERM
     relay = null;
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-    assertEquals(1, mx.acknowledged.get(), "the MX answered 250 within the stop");
+    assertEquals(1, mx.received().size(), "the MX answered 250 within the stop");
     assertTrue(millis < 30_000, "stop took " + millis + " ms");
     try (Spool spool = Spool.open(dir.resolve("spool"))) {
       assertEquals(List.of(), spool.list(), "delivered and removed before the spool closed");
     }
-    mx.answerAfter(Duration.ZERO);
+    mx.delay(".", Duration.ZERO);
     relay = OpsRig.start(config);
-    OpsRig.await("queue empty after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
-    assertEquals(1, mx.dataEnded.get(), "the recipient got the message again after the restart");
+    Await.await("queue empty after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
+    assertEquals(1, mx.dataEnded(), "the recipient got the message again after the restart");
   }
 
   @Test
   void anAttemptOutlastingTheGraceIsCutOffUnrecordedAndDeliveredAfterRestart() throws Exception {
-    mx.answerAfter(null); // never answers the final "."
+    mx.hold("."); // never answers the final "."
     relay = OpsRig.start(config);
     assertTrue(submit(relay).startsWith("250 "));
-    OpsRig.await("the data reached the MX", Duration.ofSeconds(15), () -> mx.dataEnded.get() == 1);
+    Await.await("the data reached the MX", Duration.ofSeconds(15), () -> mx.dataEnded() == 1);
 
     long t0 = System.nanoTime();
     relay.stop(Duration.ofSeconds(1), Duration.ofSeconds(2));
@@ -89,9 +91,9 @@ class StopDuringDeliveryTest {
 
     assertTrue(millis < 6_000, "stop took " + millis + " ms for a 2 s delivery grace");
     // Once the spool is closed, no reply may still be able to end the transaction.
-    OpsRig.await("the relay closed the session waiting for the reply to the data", Duration.ofSeconds(2),
-        () -> mx.cutOffWhileWaiting.get() == 1);
-    assertEquals(0, mx.acknowledged.get());
+    Await.await("the relay closed the session waiting for the reply to the data", Duration.ofSeconds(2),
+        () -> mx.cutOff() == 1);
+    assertEquals(0, mx.received().size());
     try (Spool spool = Spool.open(dir.resolve("spool"))) {
       List<Envelope> queued = spool.list();
       assertEquals(1, queued.size());
@@ -100,10 +102,10 @@ class StopDuringDeliveryTest {
       assertEquals(0, r.attempts(), "an attempt cut off by the stop is not the remote's doing and costs no retry");
     }
 
-    mx.answerAfter(Duration.ZERO);
+    mx.delay(".", Duration.ZERO);
     relay = OpsRig.start(config);
-    OpsRig.await("delivered after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
-    assertEquals(1, mx.acknowledged.get());
+    Await.await("delivered after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
+    assertEquals(1, mx.received().size());
   }
 
   @Test
@@ -124,7 +126,7 @@ class StopDuringDeliveryTest {
       OpsRig.write(out, "DATA\r\n");
       assertTrue(OpsRig.reply(in).startsWith("354"));
       Thread stopper = Thread.ofPlatform().start(() -> stopping.stop(Duration.ofSeconds(15), Duration.ofSeconds(2)));
-      OpsRig.await("the listener turns new sessions away", Duration.ofSeconds(5), () -> turnedAway(port));
+      Await.await("the listener turns new sessions away", Duration.ofSeconds(5), () -> turnedAway(port));
       OpsRig.write(out, OpsRig.message("app@example.com", "during the drain") + ".\r\n");
       String done = OpsRig.reply(in);
       assertTrue(done.startsWith("250 "), done);
@@ -133,13 +135,13 @@ class StopDuringDeliveryTest {
       assertTrue(!stopper.isAlive(), "stopped within the grace");
     }
     relay = null;
-    assertEquals(0, mx.dataEnded.get(), "a delivery attempt started after the stop began");
+    assertEquals(0, mx.dataEnded(), "a delivery attempt started after the stop began");
     try (Spool spool = Spool.open(dir.resolve("spool"))) {
       assertEquals(List.of(id), spool.list().stream().map(Envelope::id).toList());
     }
     relay = OpsRig.start(config);
-    OpsRig.await("delivered after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
-    assertEquals(1, mx.acknowledged.get());
+    Await.await("delivered after restart", Duration.ofSeconds(15), () -> queued(relay).isEmpty());
+    assertEquals(1, mx.received().size());
   }
 
   private static String submit(Relay relay) throws IOException {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,12 +19,7 @@ class SuppressionCommandTest {
   @TempDir Path dir;
 
   private OpsRig.Run signet(Path config, String... args) {
-    String[] full = new String[args.length + 3];
-    full[0] = "suppression";
-    System.arraycopy(args, 0, full, 1, args.length);
-    full[args.length + 1] = "--config";
-    full[args.length + 2] = config.toString();
-    return OpsRig.signet(full);
+    return OpsRig.signet("suppression", config, args);
   }
 
   @Test
@@ -77,7 +74,7 @@ class SuppressionCommandTest {
     int mxPort = OpsRig.freePort();
     try (TestDnsServer dns = TestDnsServer.start();
         WebhookReceiver hook = WebhookReceiver.start(0, EventsTest.SECRET);
-        RefusingMx mx = new RefusingMx("127.0.0.3", mxPort)) {
+        ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", mxPort)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3",
           "example.com. 300 IN MX 10 mx.dest.test.");
       Path config = OpsRig.config(dir, dns, mxPort, "suppression.action: event",
@@ -87,15 +84,15 @@ class SuppressionCommandTest {
         String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
             OpsRig.message("app@example.com", "mixed"), "ok@dest.test", "old@dest.test");
         assertTrue(reply.startsWith("250 "), reply);
-        OpsRig.await("suppressed and delivered events", Duration.ofSeconds(30),
+        Await.await("suppressed and delivered events", Duration.ofSeconds(30),
             () -> hook.of("suppressed", "old@dest.test").size() == 1 && hook.of("delivered", "ok@dest.test").size() == 1
                 && hook.of("dsn-sent", "old@dest.test").size() == 1);
         JsonNode suppressed = hook.of("suppressed", "old@dest.test").get(0);
         assertEquals("5.1.1", suppressed.get("status").asText());
         assertTrue(suppressed.get("reply").asText().contains("suppressed since"), suppressed.toString());
         assertTrue(hook.of("accepted", "old@dest.test").isEmpty());
-        OpsRig.await("the bounce reached the sender", Duration.ofSeconds(30), () -> mx.delivered.contains("app@example.com"));
-        assertEquals(List.of("ok@dest.test", "app@example.com"), List.copyOf(mx.delivered),
+        Await.await("the bounce reached the sender", Duration.ofSeconds(30), () -> mx.delivered().contains("app@example.com"));
+        assertEquals(List.of("ok@dest.test", "app@example.com"), List.copyOf(mx.delivered()),
             "the MX never saw the suppressed recipient");
       }
     }

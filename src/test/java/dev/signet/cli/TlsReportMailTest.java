@@ -9,7 +9,9 @@ import dev.signet.config.SignetConfig;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.dkim.KeyRing;
 import dev.signet.message.Dkimpy;
+import dev.signet.testkit.Await;
 import dev.signet.testkit.Rfc8460Schema;
+import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestClock;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
@@ -17,7 +19,6 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +31,6 @@ import java.util.Properties;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
-import org.subethamail.wiser.WiserMessage;
 
 /**
  * A relay with delivery.tls-reports.from set mails the reports of ended days through its own queue,
@@ -65,20 +63,18 @@ class TlsReportMailTest {
       try (InputStream in = getClass().getResourceAsStream("/tlsrpt/2026-12-05.tally")) {
         Files.write(counts, in.readAllBytes());
       }
-      Wiser mx = Wiser.create(SMTPServer.port(mxPort).bindAddress(InetAddress.getByName("127.0.0.2"))
-          .hostName("mx.reports.test"));
-      mx.start();
+      ScriptedMx mx = ScriptedMx.start("127.0.0.2", mxPort).hostName("mx.reports.test").stampReceived();
       try (Relay relay = start(configFile, Instant.parse("2026-12-06T00:05:00Z"))) {
-        OpsRig.await("report delivered", Duration.ofSeconds(30), () -> mx.getMessages().size() == 1);
-        WiserMessage got = mx.getMessages().get(0);
-        assertEquals("tls-reports@example.com", got.getEnvelopeSender());
-        assertEquals("tlsrpt@reports.test", got.getEnvelopeReceiver());
-        String text = new String(got.getData(), StandardCharsets.UTF_8);
+        Await.await("report delivered", Duration.ofSeconds(30), () -> mx.copies().size() == 1);
+        ScriptedMx.Copy got = mx.copies().get(0);
+        assertEquals("tls-reports@example.com", got.from());
+        assertEquals("tlsrpt@reports.test", got.recipient());
+        String text = new String(got.data(), StandardCharsets.UTF_8);
         assertTrue(text.contains("\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com;"), text);
-        assertEquals(List.of("ok"), Dkimpy.verify(got.getData(), dir.resolve("keys"), dir), text);
+        assertEquals(List.of("ok"), Dkimpy.verify(got.data(), dir.resolve("keys"), dir), text);
 
         MimeMessage m = new MimeMessage(Session.getInstance(new Properties()),
-            new ByteArrayInputStream(got.getData()));
+            new ByteArrayInputStream(got.data()));
         assertEquals("Report Domain: dest.test Submitter: example.com Report-ID: "
             + "<2026-12-05T00:00:00Z_dest.test@example.com>", m.getSubject());
         assertEquals("dest.test", m.getHeader("TLS-Report-Domain", null));
@@ -94,7 +90,7 @@ class TlsReportMailTest {
         assertTrue(json.contains("\"result-type\":\"certificate-expired\""), json);
         assertFalse(Files.exists(counts), "the reported day's counts are gone");
       } finally {
-        mx.stop();
+        mx.close();
       }
     }
   }

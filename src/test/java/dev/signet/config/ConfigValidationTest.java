@@ -18,9 +18,7 @@ class ConfigValidationTest {
   @TempDir Path dir;
 
   private SignetConfig load(String yaml) throws Exception {
-    Path file = dir.resolve("signet.yaml");
-    Files.writeString(file, yaml);
-    return SignetConfig.load(Optional.of(file), Map.of());
+    return ConfigFiles.load(dir, yaml, Map.of());
   }
 
   private String refused(String yaml) {

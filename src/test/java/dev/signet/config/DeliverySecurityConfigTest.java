@@ -22,9 +22,7 @@ class DeliverySecurityConfigTest {
   @TempDir Path dir;
 
   private SignetConfig load(String yaml, Map<String, String> env) throws Exception {
-    Path file = dir.resolve("signet.yaml");
-    Files.writeString(file, yaml);
-    return SignetConfig.load(Optional.of(file), env);
+    return ConfigFiles.load(dir, yaml, env);
   }
 
   @Test

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,9 +20,7 @@ class FeedbackSettingsTest {
   @TempDir Path dir;
 
   private SignetConfig load(String yaml, Map<String, String> env) throws Exception {
-    Path file = dir.resolve("signet.yaml");
-    Files.writeString(file, yaml);
-    return SignetConfig.load(Optional.of(file), env);
+    return ConfigFiles.load(dir, yaml, env);
   }
 
   @Test

@@ -23,9 +23,7 @@ class SignetConfigTest {
   @TempDir Path dir;
 
   private SignetConfig load(String yaml, Map<String, String> env) throws IOException, ConfigException {
-    Path file = dir.resolve("signet.yaml");
-    Files.writeString(file, yaml);
-    return SignetConfig.load(Optional.of(file), env);
+    return ConfigFiles.load(dir, yaml, env);
   }
 
   private ConfigException refused(String yaml) {
@@ -257,5 +255,25 @@ class SignetConfigTest {
     assertTrue(SignetConfig.defaults().dmarc().imap().isEmpty());
     ConfigException e = refused("dmarc:\n  imap: pop3://u:pw@mail.example.com\n");
     assertTrue(e.getMessage().contains("dmarc.imap") && !e.getMessage().contains("pw@"), e.getMessage());
+  }
+
+  @Test
+  void aBuilderChangesOnlyWhatItNamesAndRefusesAValueLeftUnset() {
+    SignetConfig d = SignetConfig.defaults();
+    assertEquals(d, d.toBuilder().build());
+    SignetConfig.Delivery delivery = d.delivery().toBuilder().port(2525).dane(false).build();
+    assertEquals(2525, delivery.port());
+    assertFalse(delivery.dane());
+    assertEquals(d.delivery().retry(), delivery.retry());
+    assertEquals(d.delivery().mtaSts(), delivery.mtaSts());
+    SignetConfig changed = d.toBuilder().delivery(delivery).build();
+    assertEquals(delivery, changed.delivery());
+    assertEquals(d.dkim(), changed.dkim());
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> SignetConfig.Dkim.builder().keys(Path.of("keys")).headers(List.of("from")).build());
+    assertEquals("oversign is not set", e.getMessage());
+    e = assertThrows(IllegalStateException.class, () -> SignetConfig.Limits.builder().messageSize(1).build());
+    assertEquals("recipients is not set", e.getMessage());
   }
 }

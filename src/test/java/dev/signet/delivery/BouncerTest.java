@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.testkit.ScriptedMx;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MimeBodyPart;
@@ -137,7 +138,7 @@ class BouncerTest {
     Files.write(file, bouncer.failed(original, MIXED).orElseThrow().message());
     try (DeliveryFixture delivery = new DeliveryFixture()) {
       delivery.mx("example.com", 10, "mx.example.com", "127.0.0.2");
-      TestMx mx = delivery.track(TestMx.on("127.0.0.2", delivery.port).start());
+      ScriptedMx mx = delivery.track(ScriptedMx.start("127.0.0.2", delivery.port));
 
       DeliveryResult result = delivery.sender().deliver(
           new DeliveryRequest("Q44", "", List.of("sender@example.com"), file));

@@ -9,9 +9,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.signet.config.HostPort;
-import dev.signet.config.SignetConfig;
 import dev.signet.config.SignetConfig.MtaStsMode;
 import dev.signet.config.SignetConfig.TlsLevel;
+import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
 import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestBind;
@@ -27,10 +27,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -52,7 +52,7 @@ class DaneDeliveryTest {
   private static TestBind bind;
   private static Path anchors;
 
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
   private Metrics metrics;
 
   private static String sha256(byte[] data) throws Exception {
@@ -105,20 +105,13 @@ class DaneDeliveryTest {
 
   @BeforeEach
   void start() throws Exception {
-    fixture = new DeliveryFixture();
     metrics = new Metrics();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
   }
 
   private SmtpSender sender(HostPort dns, Map<String, TlsLevel> tlsPolicy) throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(),
-        MtaStsMode.OFF, true, Optional.of(anchors));
+    SignetConfig.Delivery delivery = d.toBuilder().dns(List.of(dns)).tlsPolicy(tlsPolicy).mtaSts(MtaStsMode.OFF)
+        .dane(true).trustAnchor(Optional.of(anchors)).build();
     MxResolver.Settings quick = new MxResolver.Settings(Duration.ofMillis(500), 1);
     Dane dane = new Dane(new DnssecResolver(List.of(dns), Optional.of(anchors), quick, Clock.systemUTC()), 25);
     return fixture.track(new SmtpSender("relay.signet.test", delivery,

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.config.SignetConfig;
-import java.net.InetAddress;
+import dev.signet.testkit.ScriptedMx;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,33 +13,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
 
 /** A message that would come back to this relay is bounced with a clear reason, not sent round again. */
 class MailLoopTest {
   @TempDir Path dir;
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
-  @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
-  }
-
-  private Wiser wiser(String address, String name) throws Exception {
-    Wiser wiser = Wiser.create(SMTPServer.port(fixture.port).bindAddress(InetAddress.getByName(address)).hostName(name));
-    wiser.start();
-    fixture.track(wiser::stop);
-    return wiser;
+  private ScriptedMx mx(String address, String name) throws Exception {
+    return fixture.track(ScriptedMx.start(address, fixture.port).hostName(name));
   }
 
   private SmtpSender listeningOn(InetSocketAddress own) {
@@ -53,7 +37,7 @@ class MailLoopTest {
   @Test
   void anMxThatIsThisRelaysListenerIsAPermanentLoop() throws Exception {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
-    Wiser self = wiser("127.0.0.2", "other-name.test"); // stands in for our own listener
+    ScriptedMx self = mx("127.0.0.2", "other-name.test"); // stands in for our own listener
 
     DeliveryResult result = listeningOn(new InetSocketAddress("127.0.0.2", fixture.port))
         .deliver(request("plain.eml", "rcpt@dest.test"));
@@ -62,7 +46,7 @@ class MailLoopTest {
     Reply reply = result.failed().get(0).reply();
     assertEquals("5.4.6", reply.status());
     assertTrue(reply.text().contains("mail for dest.test loops back to myself"), reply.text());
-    assertEquals(0, self.getMessages().size());
+    assertEquals(0, self.received().size());
   }
 
   @Test
@@ -76,7 +60,7 @@ class MailLoopTest {
   @Test
   void aHostAnsweringEhloWithOurHostnameIsAPermanentLoop() throws Exception {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
-    Wiser echo = wiser("127.0.0.2", "RELAY.signet.test");
+    ScriptedMx echo = mx("127.0.0.2", "RELAY.signet.test");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -84,26 +68,26 @@ class MailLoopTest {
     Reply reply = result.failed().get(0).reply();
     assertEquals(554, reply.code());
     assertTrue(reply.text().contains("loops back to myself") && reply.text().contains("relay.signet.test"), reply.text());
-    assertEquals(0, echo.getMessages().size());
+    assertEquals(0, echo.received().size());
   }
 
   @Test
   void aLoopingBackupMxIsSkippedAndTheOtherUsed() throws Exception {
     fixture.mx("dest.test", 10, "loop.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "good.dest.test", "127.0.0.3");
-    wiser("127.0.0.2", "relay.signet.test");
-    Wiser good = wiser("127.0.0.3", "good.dest.test");
+    mx("127.0.0.2", "relay.signet.test");
+    ScriptedMx good = mx("127.0.0.3", "good.dest.test");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(1, good.getMessages().size());
+    assertEquals(1, good.received().size());
   }
 
   @Test
   void aMessageWithMoreThan50ReceivedFieldsIsNotSent() throws Exception {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.3");
-    Wiser mx = wiser("127.0.0.3", "mx.dest.test");
+    ScriptedMx mx = mx("127.0.0.3", "mx.dest.test");
     byte[] plain = Files.readAllBytes(DeliveryFixture.fixture("plain.eml"));
     Path fifty = dir.resolve("fifty.eml");
     Path more = dir.resolve("fifty-one.eml");
@@ -118,7 +102,7 @@ class MailLoopTest {
     assertEquals("too many hops: 51 Received header fields (limit 50), mail loop", loop.failed().get(0).reply().text());
     assertEquals(1, sender.deliver(new DeliveryRequest("Q3", "s@example.com", List.of("r@dest.test"), fifty))
         .delivered().size());
-    assertEquals(1, mx.getMessages().size());
+    assertEquals(1, mx.received().size());
   }
 
   private static byte[] concat(String head, byte[] rest) {

@@ -14,7 +14,8 @@ import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.message.Dkimpy;
 import dev.signet.message.SevenBit;
-import dev.signet.message.TestKeys;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestKeys;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
@@ -31,9 +32,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,29 +43,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MissingExtensionTest {
   @TempDir Path dir;
-  private DeliveryFixture fixture;
-
-  @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
-  }
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
   @Test
   void aPreferredMxWithout8bitmimeIsSkippedForOneThatOffersIt() throws Exception {
     fixture.mx("dest.test", 10, "old.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "new.dest.test", "127.0.0.3");
-    PlainSmtpServer old = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "SIZE 100000"));
-    TestMx current = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+    ScriptedMx old = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("SIZE 100000"));
+    ScriptedMx current = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port));
 
     DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertFalse(old.commands.stream().anyMatch(c -> c.startsWith("MAIL")), old.commands.toString());
+    assertFalse(old.commands().stream().anyMatch(c -> c.startsWith("MAIL")), old.commands().toString());
     String sent = new String(Files.readAllBytes(fixture("dots-and-8bit.eml")), StandardCharsets.UTF_8);
     String got = new String(current.received().get(0).data(), StandardCharsets.UTF_8);
     assertTrue(got.endsWith(sent), "unchanged (after the MX's own trace field):\n" + got);
@@ -75,8 +65,8 @@ class MissingExtensionTest {
   void aPreferredMxWithoutSmtputf8IsSkippedForOneThatOffersIt() throws Exception {
     fixture.mx("dest.test", 10, "old.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "new.dest.test", "127.0.0.3");
-    fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME"));
-    TestMx current = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME"));
+    ScriptedMx current = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port));
 
     DeliveryResult result = fixture.sender().deliver(request("utf8-headers.eml", "rcpt@dest.test"));
 
@@ -88,8 +78,8 @@ class MissingExtensionTest {
   void smtputf8FailsOnlyWhenEveryHostLacksIt() throws Exception {
     fixture.mx("dest.test", 10, "a.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "b.dest.test", "127.0.0.3");
-    PlainSmtpServer a = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME"));
-    PlainSmtpServer b = fixture.track(PlainSmtpServer.offering("127.0.0.3", fixture.port, "8BITMIME"));
+    ScriptedMx a = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME"));
+    ScriptedMx b = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port).extensions("8BITMIME"));
 
     DeliveryResult result = fixture.sender().deliver(request("utf8-headers.eml", "rcpt@dest.test"));
 
@@ -97,14 +87,14 @@ class MissingExtensionTest {
     assertEquals("5.6.9", failed.reply().status());
     assertTrue(failed.reply().text().contains("a.dest.test") && failed.reply().text().contains("b.dest.test"),
         failed.reply().text());
-    assertTrue(a.commands.stream().anyMatch(c -> c.startsWith("EHLO")) && b.commands.stream().anyMatch(c -> c.startsWith("EHLO")));
+    assertTrue(a.commands().stream().anyMatch(c -> c.startsWith("EHLO")) && b.commands().stream().anyMatch(c -> c.startsWith("EHLO")));
   }
 
   @Test
   void smtputf8LackingAtOneHostAndTheOtherUnreachableIsRetriedLater() throws Exception {
     fixture.mx("dest.test", 10, "a.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "dead.dest.test", "127.0.0.9"); // nothing listens there
-    fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME"));
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME"));
 
     DeliveryResult result = fixture.sender().deliver(request("utf8-headers.eml", "rcpt@dest.test"));
 
@@ -157,18 +147,18 @@ class MissingExtensionTest {
     Path message = signed(MULTIPART);
     fixture.mx("dest.test", 10, "a.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "b.dest.test", "127.0.0.3");
-    PlainSmtpServer a = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "SIZE 100000"));
-    PlainSmtpServer b = fixture.track(PlainSmtpServer.offering("127.0.0.3", fixture.port, "SIZE 100000"));
+    ScriptedMx a = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("SIZE 100000"));
+    ScriptedMx b = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port).extensions("SIZE 100000"));
 
     DeliveryResult result = converting().deliver(
         new DeliveryRequest("Q1", "alice@example.com", List.of("rcpt@dest.test"), message));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(1, a.messages.size(), "the preferred host, once every host was found lacking 8BITMIME");
-    assertEquals(0, b.messages.size());
-    assertTrue(a.commands.stream().anyMatch(c -> c.startsWith("MAIL FROM:<alice@example.com>") && !c.contains("BODY=")),
-        a.commands.toString());
-    String wire = a.messages.get(0);
+    assertEquals(1, a.received().size(), "the preferred host, once every host was found lacking 8BITMIME");
+    assertEquals(0, b.received().size());
+    assertTrue(a.commands().stream().anyMatch(c -> c.startsWith("MAIL FROM:<alice@example.com>") && !c.contains("BODY=")),
+        a.commands().toString());
+    String wire = a.received().get(0).text();
     assertTrue(wire.chars().allMatch(c -> c < 128), "7-bit only:\n" + wire);
     assertEquals(List.of("ok", "ok"), Dkimpy.verify(wire.getBytes(StandardCharsets.US_ASCII), dir.resolve("keys"), dir),
         wire);
@@ -193,13 +183,13 @@ class MissingExtensionTest {
     Path message = signed("From: Alice <alice@example.com>\r\nTo: rcpt@dest.test\r\nSubject: hi\r\nMIME-Version: 1.0\r\n"
         + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nSch\u00f6ne Gr\u00fc\u00dfe\r\n");
     fixture.mx("dest.test", 10, "a.dest.test", "127.0.0.2");
-    PlainSmtpServer a = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "SIZE 100000"));
+    ScriptedMx a = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("SIZE 100000"));
 
     DeliveryResult result = converting().deliver(
         new DeliveryRequest("Q2", "alice@example.com", List.of("rcpt@dest.test"), message));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    String wire = a.messages.get(0);
+    String wire = a.received().get(0).text();
     assertTrue(wire.contains("Content-Transfer-Encoding: quoted-printable\r\n"), wire);
     assertTrue(wire.contains("Sch=C3=B6ne Gr=C3=BC=C3=9Fe"), wire);
     assertEquals(List.of("ok", "ok"), Dkimpy.verify(wire.getBytes(StandardCharsets.US_ASCII), dir.resolve("keys"), dir),

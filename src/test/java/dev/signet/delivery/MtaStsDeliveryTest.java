@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.signet.config.SignetConfig;
 import dev.signet.config.SignetConfig.MtaStsMode;
 import dev.signet.config.SignetConfig.TlsLevel;
+import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
 import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestCa;
@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,23 +37,17 @@ class MtaStsDeliveryTest {
   private static final String POLICY_PATH = "/.well-known/mta-sts.txt";
 
   @TempDir Path tmp;
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
   private TestHttpsServer policyHost;
   private PeerTrust trust;
   private Metrics metrics;
 
   @BeforeEach
   void start() throws Exception {
-    fixture = new DeliveryFixture();
     policyHost = fixture.track(TestHttpsServer.start(CA.issue("mta-sts.dest.test")));
     trust = PeerTrust.load(Optional.of(CA.writeRootPem(tmp.resolve("ca.pem"))));
     metrics = new Metrics();
     fixture.dns.add("mta-sts.dest.test. 300 IN A 127.0.0.1");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
   }
 
   private void publish(String id, String policy) {
@@ -72,9 +66,7 @@ class MtaStsDeliveryTest {
 
   private SmtpSender sender(MtaStsMode mode, Map<String, TlsLevel> tlsPolicy) throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), tlsPolicy, Optional.empty(), mode,
-        false, Optional.empty());
+    SignetConfig.Delivery delivery = d.toBuilder().tlsPolicy(tlsPolicy).mtaSts(mode).dane(false).build();
     MxResolver.Settings quick = new MxResolver.Settings(Duration.ofMillis(500), 1);
     MtaStsDns dns = new MtaStsDns(List.of(fixture.dns.address()), quick);
     MtaSts sts = new MtaSts(dns::txt, new PolicyFetcher(trust, dns::addresses, policyHost.port(),

@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.testkit.ScriptedMx;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link SmtpSender#abort}, for a stopping relay whose grace ran out: an attempt waiting for the
@@ -19,22 +20,16 @@ import org.junit.jupiter.api.Test;
  * opens a session.
  */
 class SenderAbortTest {
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
   @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
+  void start() {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
   }
 
   @Test
   void abortCutsTheSessionWaitingForTheReplyToTheDataAndOpensNoOther() throws Exception {
-    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).start()).dataDelay(Duration.ofSeconds(4));
+    ScriptedMx mx = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port)).delay(".", Duration.ofSeconds(4));
     Duration s = Duration.ofSeconds(1);
     SenderSettings patient = new SenderSettings(s, s, s, s, Duration.ofSeconds(30), Duration.ofSeconds(5), 100,
         (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault());
@@ -51,10 +46,10 @@ class SenderAbortTest {
     RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, cut.outcomes().get(0));
     assertTrue(deferred.reply().text().contains("after the data"), deferred.reply().text());
 
-    int sessions = mx.sessions.get();
+    int sessions = mx.sessions();
     DeliveryResult after = sender.deliver(DeliveryFixture.request("plain.eml", "rcpt@dest.test"));
     RecipientOutcome.Deferred refused = assertInstanceOf(RecipientOutcome.Deferred.class, after.outcomes().get(0));
     assertEquals("4.3.2", refused.reply().status());
-    assertEquals(sessions, mx.sessions.get(), "a session was opened after the abort");
+    assertEquals(sessions, mx.sessions(), "a session was opened after the abort");
   }
 }

@@ -12,6 +12,7 @@ import dev.signet.dkim.HeaderField;
 import dev.signet.dkim.KeyGenerator;
 import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
+import dev.signet.testkit.ScriptedMx;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -54,7 +55,7 @@ class SignedOnTheWireTest {
       delivery.dns.add(DnsRecord.of(key).zoneLine());
       delivery.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
       // This receiver prepends a Received field, as real MTAs do: unsigned, so it must not matter.
-      TestMx mx = delivery.track(TestMx.on("127.0.0.2", delivery.port).start());
+      ScriptedMx mx = delivery.track(ScriptedMx.start("127.0.0.2", delivery.port).stampReceived());
 
       DeliveryResult result = delivery.sender().deliver(
           new DeliveryRequest("Q7", "sender@example.com", List.of("rcpt@dest.test"), message));
@@ -85,9 +86,8 @@ class SignedOnTheWireTest {
       }
     }
     SignetConfig.Dkim defaults = SignetConfig.defaults().dkim();
-    SignetConfig.Dkim simple = new SignetConfig.Dkim(defaults.keys(), defaults.headers(), defaults.oversign(),
-        dev.signet.dkim.Canonicalization.parse("simple/simple"), defaults.expire(), defaults.subdomains(),
-        defaults.unsigned());
+    SignetConfig.Dkim simple = defaults.toBuilder()
+        .canonicalization(dev.signet.dkim.Canonicalization.parse("simple/simple")).build();
     Signer signer = new Signer(simple.signer(), Clock.systemUTC());
     BodyHash body = signer.bodyHash();
     body.write(unsigned, end + 2, unsigned.length - end - 2);

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.config.HostPort;
-import dev.signet.config.SignetConfig;
 import dev.signet.config.SignetConfig.SmarthostTls;
+import dev.signet.config.SignetConfig;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestCa;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,12 +19,14 @@ import org.junit.jupiter.api.Test;
 class SmarthostTest {
 
   private DeliveryFixture fixture;
-  private TestTls tls;
+  private TestCa ca;
+  private TestCa.Leaf certificate;
 
   @BeforeEach
   void start() throws Exception {
     fixture = new DeliveryFixture();
-    tls = TestTls.selfSigned();
+    ca = TestCa.create("Smarthost Test Root");
+    certificate = ca.issue("127.0.0.1", "localhost");
   }
 
   @AfterEach
@@ -30,7 +34,7 @@ class SmarthostTest {
     fixture.close();
   }
 
-  private SmtpSender sender(SmarthostTls mode, String password, TestTls trust) {
+  private SmtpSender sender(SmarthostTls mode, String password, TestCa trust) {
     SignetConfig.Smarthost smarthost = new SignetConfig.Smarthost(new HostPort("127.0.0.1", fixture.port),
         Optional.of("relay"), Optional.of(password), mode);
     return fixture.sender(fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.of(smarthost)),
@@ -38,26 +42,26 @@ class SmarthostTest {
   }
 
   @Test
-  void everythingGoesToTheSmarthostWithAuthOverStarttls() {
-    TestMx upstream = fixture.track(TestMx.on("127.0.0.1", fixture.port).starttls(tls.server)
-        .auth("relay", "secret").start());
+  void everythingGoesToTheSmarthostWithAuthOverStarttls() throws Exception {
+    ScriptedMx upstream = fixture.track(ScriptedMx.start("127.0.0.1", fixture.port).starttls(certificate)
+        .auth("relay", "secret"));
 
-    DeliveryResult result = sender(SmarthostTls.REQUIRED, "secret", tls)
+    DeliveryResult result = sender(SmarthostTls.REQUIRED, "secret", ca)
         .deliver(request("plain.eml", "a@one.test", "b@other.test"));
 
     assertEquals(2, result.delivered().size(), result.toString());
-    TestMx.Received received = upstream.received().get(0);
+    ScriptedMx.Received received = upstream.received().get(0);
     assertEquals(Optional.of("relay"), received.user());
     assertTrue(received.tls());
     assertEquals(0, fixture.dns.queries("one.test", "MX"), "a smarthost needs no MX lookup");
   }
 
   @Test
-  void implicitTlsSpeaksTlsFromTheFirstByte() {
-    TestMx upstream = fixture.track(TestMx.on("127.0.0.1", fixture.port).implicitTls(tls.server)
-        .auth("relay", "secret").start());
+  void implicitTlsSpeaksTlsFromTheFirstByte() throws Exception {
+    ScriptedMx upstream = fixture.track(ScriptedMx.start("127.0.0.1", fixture.port).implicitTls(certificate)
+        .auth("relay", "secret"));
 
-    DeliveryResult result = sender(SmarthostTls.IMPLICIT, "secret", tls).deliver(request("plain.eml", "a@one.test"));
+    DeliveryResult result = sender(SmarthostTls.IMPLICIT, "secret", ca).deliver(request("plain.eml", "a@one.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
     assertEquals(Optional.of("relay"), upstream.received().get(0).user());
@@ -65,11 +69,11 @@ class SmarthostTest {
   }
 
   @Test
-  void aWrongPasswordDefersInsteadOfBouncing() {
-    TestMx upstream = fixture.track(TestMx.on("127.0.0.1", fixture.port).starttls(tls.server)
-        .auth("relay", "secret").start());
+  void aWrongPasswordDefersInsteadOfBouncing() throws Exception {
+    ScriptedMx upstream = fixture.track(ScriptedMx.start("127.0.0.1", fixture.port).starttls(certificate)
+        .auth("relay", "secret"));
 
-    DeliveryResult result = sender(SmarthostTls.REQUIRED, "wrong", tls).deliver(request("plain.eml", "a@one.test"));
+    DeliveryResult result = sender(SmarthostTls.REQUIRED, "wrong", ca).deliver(request("plain.eml", "a@one.test"));
 
     RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
     assertEquals("4.7.0", deferred.reply().status());
@@ -77,9 +81,9 @@ class SmarthostTest {
   }
 
   @Test
-  void anUntrustedSmarthostCertificateDefers() {
-    TestMx upstream = fixture.track(TestMx.on("127.0.0.1", fixture.port).starttls(tls.server)
-        .auth("relay", "secret").start());
+  void anUntrustedSmarthostCertificateDefers() throws Exception {
+    ScriptedMx upstream = fixture.track(ScriptedMx.start("127.0.0.1", fixture.port).starttls(certificate)
+        .auth("relay", "secret"));
 
     // The JDK's default trust store does not know the test certificate.
     DeliveryResult result = sender(SmarthostTls.REQUIRED, "secret", null).deliver(request("plain.eml", "a@one.test"));
@@ -89,10 +93,10 @@ class SmarthostTest {
   }
 
   @Test
-  void credentialsAreNeverSentWithoutTls() {
-    TestMx upstream = fixture.track(TestMx.on("127.0.0.1", fixture.port).auth("relay", "secret").start());
+  void credentialsAreNeverSentWithoutTls() throws Exception {
+    ScriptedMx upstream = fixture.track(ScriptedMx.start("127.0.0.1", fixture.port).auth("relay", "secret"));
 
-    DeliveryResult result = sender(SmarthostTls.OPPORTUNISTIC, "secret", tls).deliver(request("plain.eml", "a@one.test"));
+    DeliveryResult result = sender(SmarthostTls.OPPORTUNISTIC, "secret", ca).deliver(request("plain.eml", "a@one.test"));
 
     assertEquals("4.7.4", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
     assertEquals(0, upstream.received().size());

@@ -5,51 +5,34 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
+import dev.signet.testkit.ScriptedMx;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Which host gets the message: MX order, dead hosts, refusing hosts, DNS outcomes. */
 class SmtpSenderRoutingTest {
 
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
-  @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
-  }
-
-  private Wiser wiser(String address) throws Exception {
-    Wiser wiser = Wiser.create(SMTPServer.port(fixture.port).bindAddress(InetAddress.getByName(address))
-        .hostName("wiser.test"));
-    wiser.start();
-    fixture.track(wiser::stop);
-    return wiser;
+  private ScriptedMx mx(String address) throws Exception {
+    return fixture.track(ScriptedMx.start(address, fixture.port));
   }
 
   @Test
   void theLowestPreferenceMxReceivesTheMessage() throws Exception {
     fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
     fixture.mx("dest.test", 10, "primary.dest.test", "127.0.0.2");
-    Wiser primary = wiser("127.0.0.2");
-    Wiser backup = wiser("127.0.0.3");
+    ScriptedMx primary = mx("127.0.0.2");
+    ScriptedMx backup = mx("127.0.0.3");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     RecipientOutcome.Delivered delivered = assertInstanceOf(RecipientOutcome.Delivered.class, result.outcomes().get(0));
     assertEquals(Optional.of("primary.dest.test"), delivered.reply().remoteMta());
-    assertEquals(1, primary.getMessages().size());
-    assertEquals(0, backup.getMessages().size());
+    assertEquals(1, primary.received().size());
+    assertEquals(0, backup.received().size());
   }
 
   @Test
@@ -58,12 +41,12 @@ class SmtpSenderRoutingTest {
       fixture.mx("dest.test", 10 * i, "dead" + i + ".dest.test", "127.0.1." + i); // nothing listens there
     }
     fixture.mx("dest.test", 60, "sixth.dest.test", "127.0.0.3");
-    Wiser sixth = wiser("127.0.0.3");
+    ScriptedMx sixth = mx("127.0.0.3");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
-    assertEquals(0, sixth.getMessages().size(), "the sixth MX is not tried in the same attempt");
+    assertEquals(0, sixth.received().size(), "the sixth MX is not tried in the same attempt");
     assertEquals(5, SmtpSender.MAX_MX_HOSTS);
   }
 
@@ -71,16 +54,16 @@ class SmtpSenderRoutingTest {
   void aDeadPreferredMxMovesDeliveryToTheNextMx() throws Exception {
     fixture.mx("dest.test", 10, "dead.dest.test", "127.0.0.9"); // nothing listens there
     fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
-    Wiser backup = wiser("127.0.0.3");
+    ScriptedMx backup = mx("127.0.0.3");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(1, backup.getMessages().size());
+    assertEquals(1, backup.received().size());
   }
 
   @Test
-  void allMxHostsDownIsATemporaryFailure() {
+  void allMxHostsDownIsATemporaryFailure() throws Exception {
     fixture.mx("dest.test", 10, "dead1.dest.test", "127.0.0.9");
     fixture.mx("dest.test", 20, "dead2.dest.test", "127.0.0.10");
 
@@ -95,20 +78,20 @@ class SmtpSenderRoutingTest {
   void a421GreetingMovesDeliveryToTheNextMx() throws Exception {
     fixture.mx("dest.test", 10, "busy.dest.test", "127.0.0.2");
     fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
-    TestMx busy = fixture.track(TestMx.on("127.0.0.2", fixture.port).greeting("421 4.3.2 too busy").start());
-    Wiser backup = wiser("127.0.0.3");
+    ScriptedMx busy = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).reply("GREETING", "421 4.3.2 too busy"));
+    ScriptedMx backup = mx("127.0.0.3");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(1, busy.sessions.get());
-    assertEquals(1, backup.getMessages().size());
+    assertEquals(1, busy.sessions());
+    assertEquals(1, backup.received().size());
   }
 
   @Test
   void a554GreetingFromEveryHostIsAPermanentFailure() throws Exception {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
-    fixture.track(TestMx.on("127.0.0.2", fixture.port).greeting("554 5.7.1 go away").start());
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).reply("GREETING", "554 5.7.1 go away"));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -119,29 +102,29 @@ class SmtpSenderRoutingTest {
   @Test
   void aDomainWithoutMxIsDeliveredToItsOwnAddress() throws Exception {
     fixture.dns.add("implicit.test. 300 IN A 127.0.0.4");
-    Wiser wiser = wiser("127.0.0.4");
+    ScriptedMx mx = mx("127.0.0.4");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@implicit.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals("rcpt@implicit.test", wiser.getMessages().get(0).getEnvelopeReceiver());
+    assertEquals("rcpt@implicit.test", mx.received().get(0).recipients().get(0));
   }
 
   @Test
   void nullMxFailsAtOnceWithoutContactingAnyHost() throws Exception {
     fixture.dns.add("nomail.test. 300 IN MX 0 .", "nomail.test. 300 IN A 127.0.0.2");
-    Wiser wiser = wiser("127.0.0.2");
+    ScriptedMx mx = mx("127.0.0.2");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@nomail.test"));
 
     RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
     assertEquals("5.1.10", failed.reply().status());
     assertEquals(556, failed.reply().code());
-    assertEquals(0, wiser.getMessages().size());
+    assertEquals(0, mx.received().size());
   }
 
   @Test
-  void nxdomainIsAPermanentFailure() {
+  void nxdomainIsAPermanentFailure() throws Exception {
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@nowhere.test"));
 
     RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
@@ -150,7 +133,7 @@ class SmtpSenderRoutingTest {
   }
 
   @Test
-  void servfailIsATemporaryFailure() {
+  void servfailIsATemporaryFailure() throws Exception {
     fixture.mx("broken.test", 10, "mx.broken.test", "127.0.0.2");
     fixture.dns.servfail("broken.test");
 
@@ -161,7 +144,7 @@ class SmtpSenderRoutingTest {
   }
 
   @Test
-  void aDnsTimeoutIsATemporaryFailure() {
+  void aDnsTimeoutIsATemporaryFailure() throws Exception {
     fixture.mx("slow.test", 10, "mx.slow.test", "127.0.0.2");
     fixture.dns.drop("slow.test");
 
@@ -171,7 +154,7 @@ class SmtpSenderRoutingTest {
   }
 
   @Test
-  void aMissingMessageFileIsDeferredNotFailed() {
+  void aMissingMessageFileIsDeferredNotFailed() throws Exception {
     DeliveryRequest request = new DeliveryRequest("Q9", "sender@example.com", List.of("rcpt@dest.test"),
         java.nio.file.Path.of("/nonexistent/signet/message"));
 
@@ -195,7 +178,7 @@ class SmtpSenderRoutingTest {
   }
 
   @Test
-  void invalidAddressLiteralsAreNeverResolved() {
+  void invalidAddressLiteralsAreNeverResolved() throws Exception {
     for (String literal : List.of("[IPv6:dead.beef]", "[127.1]", "[2130706433]", "[0]")) {
       DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@" + literal));
       assertEquals(1, result.failed().size(), literal + ": " + result);

@@ -9,56 +9,45 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.config.SignetConfig;
-import java.net.InetAddress;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestCa;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What happens inside one session: replies per recipient, the bytes, extensions, TLS, timeouts, reuse. */
 class SmtpSenderTransactionTest {
 
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
   @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
+  void start() {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
   }
 
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
-  }
-
-  private TestMx mx() {
-    return fixture.track(TestMx.on("127.0.0.2", fixture.port).start());
+  private ScriptedMx mx() throws Exception {
+    return fixture.track(ScriptedMx.start("127.0.0.2", fixture.port));
   }
 
   @Test
   void theBytesOnTheWireAreTheFileBytes() throws Exception {
-    // SubEthaSMTP prepends its own Received field unless told not to; a receiver may, we may not.
-    Wiser wiser = Wiser.create(SMTPServer.port(fixture.port).bindAddress(InetAddress.getByName("127.0.0.2"))
-        .insertReceivedHeaders(false));
-    wiser.start();
-    fixture.track(wiser::stop);
+    ScriptedMx mx = mx();
 
     DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    // Wiser hands over the data dot-unstuffed: equal to the file means nothing was added, re-encoded,
-    // re-folded or left stuffed.
-    assertArrayEquals(Files.readAllBytes(fixture("dots-and-8bit.eml")), wiser.getMessages().get(0).getData());
+    // The MX hands over the data dot-unstuffed, byte for byte: equal to the file means nothing was
+    // added, re-encoded, re-folded or left stuffed.
+    assertArrayEquals(Files.readAllBytes(fixture("dots-and-8bit.eml")), mx.received().get(0).data());
   }
 
   @Test
-  void recipientsGetTheirOwnOutcomes() {
-    TestMx mx = mx().reply("busy@dest.test", "450 4.2.1 mailbox busy").reply("gone@dest.test", "550 5.1.1 no such user");
+  void recipientsGetTheirOwnOutcomes() throws Exception {
+    ScriptedMx mx = mx().refuse("busy@dest.test", "450 4.2.1 mailbox busy").refuse("gone@dest.test", "550 5.1.1 no such user");
 
     DeliveryResult result = fixture.sender().deliver(
         request("plain.eml", "ok@dest.test", "busy@dest.test", "gone@dest.test"));
@@ -76,8 +65,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void aRefusedSenderFailsEveryRecipient() {
-    TestMx mx = mx().mailReply("553 5.7.1 sender rejected");
+  void aRefusedSenderFailsEveryRecipient() throws Exception {
+    ScriptedMx mx = mx().reply("MAIL", "553 5.7.1 sender rejected");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
 
@@ -87,8 +76,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void aTemporarilyRefusedSenderDefersEveryRecipient() {
-    mx().mailReply("451 4.7.1 greylisted, come back later");
+  void aTemporarilyRefusedSenderDefersEveryRecipient() throws Exception {
+    mx().reply("MAIL", "451 4.7.1 greylisted, come back later");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
 
@@ -97,8 +86,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void everyRecipientRefusedMeansNoData() {
-    TestMx mx = mx().reply("gone@dest.test", "550 5.1.1 no such user");
+  void everyRecipientRefusedMeansNoData() throws Exception {
+    ScriptedMx mx = mx().refuse("gone@dest.test", "550 5.1.1 no such user");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "gone@dest.test"));
 
@@ -107,8 +96,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void aRefusalAfterTheDataFailsTheAcceptedRecipients() {
-    mx().dataReply("554 5.7.1 spam detected").reply("gone@dest.test", "550 5.1.1 no such user");
+  void aRefusalAfterTheDataFailsTheAcceptedRecipients() throws Exception {
+    mx().reply(".", "554 5.7.1 spam detected").refuse("gone@dest.test", "550 5.1.1 no such user");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "gone@dest.test"));
 
@@ -117,8 +106,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void aTemporaryRefusalAfterTheDataDefers() {
-    mx().dataReply("451 4.3.0 try again later");
+  void aTemporaryRefusalAfterTheDataDefers() throws Exception {
+    mx().reply(".", "451 4.3.0 try again later");
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test"));
 
@@ -126,8 +115,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void theNullSenderIsSentAsAnEmptyReversePath() {
-    TestMx mx = mx();
+  void theNullSenderIsSentAsAnEmptyReversePath() throws Exception {
+    ScriptedMx mx = mx();
 
     fixture.sender().deliver(new DeliveryRequest("Q2", "", List.of("rcpt@dest.test"), fixture("plain.eml")));
 
@@ -136,8 +125,8 @@ class SmtpSenderTransactionTest {
 
   @Test
   void starttlsIsUsedWhenOffered() throws Exception {
-    TestTls tls = TestTls.selfSigned();
-    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).starttls(tls.server).start());
+    ScriptedMx mx = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port)
+        .starttls(TestCa.create("Test Root").issue("mx.dest.test")));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -147,30 +136,30 @@ class SmtpSenderTransactionTest {
 
   @Test
   void aBrokenStarttlsFallsBackToPlaintextWhenTlsIsOpportunistic() throws Exception {
-    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS", "8BITMIME"));
+    ScriptedMx broken = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).brokenStarttls().extensions("8BITMIME"));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertTrue(broken.commands.contains("STARTTLS"), broken.commands.toString());
-    assertTrue(broken.commands.contains("DATA"), broken.commands.toString());
+    assertTrue(broken.commands().contains("STARTTLS"), broken.commands().toString());
+    assertTrue(broken.commands().contains("DATA"), broken.commands().toString());
   }
 
   @Test
   void aBrokenStarttlsDefersWhenTlsIsRequired() throws Exception {
-    PlainSmtpServer broken = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "STARTTLS"));
+    ScriptedMx broken = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).brokenStarttls().extensions());
     SmtpSender sender = fixture.sender(
         fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
 
     DeliveryResult result = sender.deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals("4.7.5", assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0)).reply().status());
-    assertFalse(broken.commands.contains("DATA"), broken.commands.toString());
+    assertFalse(broken.commands().contains("DATA"), broken.commands().toString());
   }
 
   @Test
-  void plaintextIsUsedWhenStarttlsIsNotOffered() {
-    TestMx mx = mx();
+  void plaintextIsUsedWhenStarttlsIsNotOffered() throws Exception {
+    ScriptedMx mx = mx();
 
     fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -178,8 +167,8 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void requiredTlsWithoutStarttlsDefers() {
-    TestMx mx = mx();
+  void requiredTlsWithoutStarttlsDefers() throws Exception {
+    ScriptedMx mx = mx();
     SmtpSender sender = fixture.sender(
         fixture.delivery(SignetConfig.TlsMode.REQUIRED, Optional.empty()), DeliveryFixture.fast(null));
 
@@ -192,30 +181,30 @@ class SmtpSenderTransactionTest {
 
   @Test
   void eightBitContentToAServerWithout8bitmimeFails() throws Exception {
-    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "SIZE 100000"));
+    ScriptedMx plain = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("SIZE 100000"));
 
     DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
 
     RecipientOutcome.Failed failed = assertInstanceOf(RecipientOutcome.Failed.class, result.outcomes().get(0));
     assertEquals("5.6.3", failed.reply().status());
     assertTrue(failed.reply().text().contains("8BITMIME"), failed.reply().text());
-    assertFalse(plain.commands.stream().anyMatch(c -> c.startsWith("MAIL")), plain.commands.toString());
+    assertFalse(plain.commands().stream().anyMatch(c -> c.startsWith("MAIL")), plain.commands().toString());
   }
 
   @Test
   void eightBitContentIsDeclaredWithBody8bitmime() throws Exception {
-    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME", "SIZE 100000"));
+    ScriptedMx plain = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME", "SIZE 100000"));
 
     DeliveryResult result = fixture.sender().deliver(request("dots-and-8bit.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
     long size = Files.size(fixture("dots-and-8bit.eml"));
-    assertTrue(plain.commands.contains("MAIL FROM:<sender@example.com> BODY=8BITMIME SIZE=" + size), plain.commands.toString());
+    assertTrue(plain.commands().contains("MAIL FROM:<sender@example.com> BODY=8BITMIME SIZE=" + size), plain.commands().toString());
   }
 
   @Test
   void utf8HeadersToAServerWithoutSmtputf8Fail() throws Exception {
-    fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME"));
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME"));
 
     DeliveryResult result = fixture.sender().deliver(request("utf8-headers.eml", "rcpt@dest.test"));
 
@@ -224,19 +213,19 @@ class SmtpSenderTransactionTest {
 
   @Test
   void aNonAsciiAddressIsSentWithSmtputf8() throws Exception {
-    PlainSmtpServer plain = fixture.track(PlainSmtpServer.offering("127.0.0.2", fixture.port, "8BITMIME", "SMTPUTF8"));
+    ScriptedMx plain = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).extensions("8BITMIME", "SMTPUTF8"));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "jörg@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertTrue(plain.commands.contains("RCPT TO:<jörg@dest.test>"), plain.commands.toString());
-    assertTrue(plain.commands.stream().anyMatch(c -> c.startsWith("MAIL FROM:") && c.endsWith(" SMTPUTF8")),
-        plain.commands.toString());
+    assertTrue(plain.commands().contains("RCPT TO:<jörg@dest.test>"), plain.commands().toString());
+    assertTrue(plain.commands().stream().anyMatch(c -> c.startsWith("MAIL FROM:") && c.endsWith(" SMTPUTF8")),
+        plain.commands().toString());
   }
 
   @Test
-  void aMessageOverTheServersSizeLimitFails() {
-    fixture.track(TestMx.on("127.0.0.2", fixture.port).maxSize(100).start());
+  void aMessageOverTheServersSizeLimitFails() throws Exception {
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).maxSize(100));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -245,7 +234,7 @@ class SmtpSenderTransactionTest {
 
   @Test
   void aSilentServerTimesOutAndDefers() throws Exception {
-    fixture.track(PlainSmtpServer.silent("127.0.0.2", fixture.port));
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).silent());
     long start = System.nanoTime();
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
@@ -258,8 +247,8 @@ class SmtpSenderTransactionTest {
   @Test
   void noReplyAfterTheDataDefersWithoutTryingTheNextMx() throws Exception {
     fixture.mx("dest.test", 20, "backup.dest.test", "127.0.0.3");
-    fixture.track(TestMx.on("127.0.0.2", fixture.port).start()).dataDelay(Duration.ofSeconds(3));
-    TestMx backup = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+    fixture.track(ScriptedMx.start("127.0.0.2", fixture.port)).delay(".", Duration.ofSeconds(3));
+    ScriptedMx backup = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port));
 
     DeliveryResult result = fixture.sender().deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -267,12 +256,12 @@ class SmtpSenderTransactionTest {
     RecipientOutcome.Deferred deferred = assertInstanceOf(RecipientOutcome.Deferred.class, result.outcomes().get(0));
     assertTrue(deferred.reply().text().contains("after the data"), deferred.reply().text());
     assertEquals(0, backup.received().size());
-    assertEquals(0, backup.sessions.get());
+    assertEquals(0, backup.sessions());
   }
 
   @Test
-  void theFinalReplyGetsItsOwnLongerTimeout() {
-    TestMx slow = mx().dataDelay(Duration.ofSeconds(2));
+  void theFinalReplyGetsItsOwnLongerTimeout() throws Exception {
+    ScriptedMx slow = mx().delay(".", Duration.ofSeconds(2));
     Duration s = Duration.ofSeconds(1);
     // RFC 5321 §4.5.3.2.6: the reply to "." gets longer (10 min) than a command reply (5 min).
     SenderSettings settings = new SenderSettings(s, s, s, s, Duration.ofSeconds(6), s, 100,
@@ -286,20 +275,20 @@ class SmtpSenderTransactionTest {
   }
 
   @Test
-  void aSecondMessageToTheSameHostReusesTheConnection() {
-    TestMx mx = mx();
+  void aSecondMessageToTheSameHostReusesTheConnection() throws Exception {
+    ScriptedMx mx = mx();
     SmtpSender sender = fixture.sender();
 
     sender.deliver(request("plain.eml", "one@dest.test"));
     sender.deliver(request("dots-and-8bit.eml", "two@dest.test"));
 
     assertEquals(2, mx.received().size());
-    assertEquals(1, mx.sessions.get());
+    assertEquals(1, mx.sessions());
   }
 
   @Test
   void concurrentDeliveriesShareTheSenderSafely() throws Exception {
-    TestMx mx = mx();
+    ScriptedMx mx = mx();
     SmtpSender sender = fixture.sender();
     List<java.util.concurrent.Future<DeliveryResult>> results = new java.util.ArrayList<>();
 
@@ -319,12 +308,12 @@ class SmtpSenderTransactionTest {
       assertEquals(1, r.get().delivered().size(), r.get().toString());
     }
     assertEquals(16, mx.received().size());
-    assertTrue(mx.sessions.get() <= 8, "the second round opened new sessions instead of reusing: " + mx.sessions.get());
+    assertTrue(mx.sessions() <= 8, "the second round opened new sessions instead of reusing: " + mx.sessions());
   }
 
   @Test
   void aKeptConnectionTheServerClosedIsReplacedByANewOne() throws Exception {
-    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)).start());
+    ScriptedMx mx = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port).idleTimeout(Duration.ofSeconds(2)));
     Duration s = Duration.ofSeconds(3);
     SenderSettings keepLong = new SenderSettings(s, s, s, s, s, Duration.ofSeconds(30), 100,
         DeliveryFixture.fast(null).smarthostTls());
@@ -336,6 +325,6 @@ class SmtpSenderTransactionTest {
 
     assertEquals(1, second.delivered().size(), second.toString());
     assertEquals(2, mx.received().size());
-    assertEquals(2, mx.sessions.get());
+    assertEquals(2, mx.sessions());
   }
 }

@@ -5,29 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.config.SignetConfig;
+import dev.signet.testkit.ScriptedMx;
 import java.net.InetAddress;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code delivery.source-addresses}: the address outbound connections leave from, and the families used. */
 class SourceAddressTest {
 
-  private DeliveryFixture fixture;
-
-  @BeforeEach
-  void start() throws Exception {
-    fixture = new DeliveryFixture();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
-  }
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
 
   private SmtpSender sender(String... sources) throws Exception {
     List<InetAddress> addresses = new java.util.ArrayList<>();
@@ -35,15 +25,14 @@ class SourceAddressTest {
       addresses.add(InetAddress.getByName(s));
     }
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SignetConfig.Delivery withSources = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(), List.copyOf(addresses));
+    SignetConfig.Delivery withSources = d.toBuilder().sourceAddresses(List.copyOf(addresses)).build();
     return fixture.sender(withSources, DeliveryFixture.fast(null));
   }
 
   @Test
   void theMxSeesTheConfiguredSourceAddress() throws Exception {
     fixture.mx("dest.test", 10, "mx.dest.test", "127.0.0.2");
-    TestMx mx = fixture.track(TestMx.on("127.0.0.2", fixture.port).start());
+    ScriptedMx mx = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port));
 
     DeliveryResult result = sender("127.0.0.5").deliver(request("plain.eml", "rcpt@dest.test"));
 
@@ -56,13 +45,13 @@ class SourceAddressTest {
     // The preferred MX has only an IPv6 address; the relay is configured IPv4-only.
     fixture.dns.add("dest.test. 300 IN MX 10 v6.dest.test.", "v6.dest.test. 300 IN AAAA ::1");
     fixture.mx("dest.test", 20, "v4.dest.test", "127.0.0.3");
-    TestMx v6 = fixture.track(TestMx.on("::1", fixture.port).start());
-    TestMx v4 = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
+    ScriptedMx v6 = fixture.track(ScriptedMx.start("::1", fixture.port));
+    ScriptedMx v4 = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port));
 
     DeliveryResult result = sender("127.0.0.5").deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(0, v6.sessions.get(), "the IPv6 MX must not be tried");
+    assertEquals(0, v6.sessions(), "the IPv6 MX must not be tried");
     assertEquals(InetAddress.getByName("127.0.0.5"), v4.received().get(0).peer());
   }
 
@@ -70,13 +59,13 @@ class SourceAddressTest {
   void anIpv6OnlyListReachesTheIpv6Mx() throws Exception {
     fixture.dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3",
         "mx.dest.test. 300 IN AAAA ::1");
-    TestMx v4 = fixture.track(TestMx.on("127.0.0.3", fixture.port).start());
-    TestMx v6 = fixture.track(TestMx.on("::1", fixture.port).start());
+    ScriptedMx v4 = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port));
+    ScriptedMx v6 = fixture.track(ScriptedMx.start("::1", fixture.port));
 
     DeliveryResult result = sender("::1").deliver(request("plain.eml", "rcpt@dest.test"));
 
     assertEquals(1, result.delivered().size(), result.toString());
-    assertEquals(0, v4.sessions.get(), "the A record must be skipped although it comes first");
+    assertEquals(0, v4.sessions(), "the A record must be skipped although it comes first");
     assertEquals(InetAddress.getByName("::1"), v6.received().get(0).peer());
   }
 
@@ -110,13 +99,12 @@ class SourceAddressTest {
 
   @Test
   void aSmarthostIsReachedFromTheFirstSourceAddress() throws Exception {
-    TestMx smarthost = fixture.track(TestMx.on("127.0.0.2", fixture.port).start());
+    ScriptedMx smarthost = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port));
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.of(
         new SignetConfig.Smarthost(new dev.signet.config.HostPort("127.0.0.2", fixture.port), Optional.empty(),
             Optional.empty(), SignetConfig.SmarthostTls.OPPORTUNISTIC)));
-    SignetConfig.Delivery withSources = new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-        List.of(InetAddress.getByName("127.0.0.6"), InetAddress.getByName("127.0.0.5")));
+    SignetConfig.Delivery withSources = d.toBuilder()
+        .sourceAddresses(List.of(InetAddress.getByName("127.0.0.6"), InetAddress.getByName("127.0.0.5"))).build();
 
     DeliveryResult result = fixture.sender(withSources, DeliveryFixture.fast(null))
         .deliver(request("plain.eml", "rcpt@dest.test"));
@@ -128,13 +116,11 @@ class SourceAddressTest {
   @Test
   void anAddressThisMachineDoesNotHaveIsRefusedAtStart() throws Exception {
     SignetConfig.Delivery d = fixture.delivery(SignetConfig.TlsMode.OPPORTUNISTIC, Optional.empty());
-    SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-        d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-        List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("::1"))));
+    SmtpSender.checkSourceAddresses(d.toBuilder()
+        .sourceAddresses(List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("::1"))).build());
     java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-        () -> SmtpSender.checkSourceAddresses(new SignetConfig.Delivery(d.dns(), d.port(), d.retry(), d.maxAge(),
-            d.delayWarning(), d.concurrency(), d.perDomain(), d.smarthost(), d.tls(),
-            List.of(InetAddress.getByName("192.0.2.25")))));
+        () -> SmtpSender.checkSourceAddresses(d.toBuilder()
+            .sourceAddresses(List.of(InetAddress.getByName("192.0.2.25"))).build()));
     assertTrue(e.getMessage().startsWith("delivery.source-addresses: 192.0.2.25 is not an address of this machine"),
         e.getMessage());
   }

@@ -32,9 +32,9 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,7 +51,7 @@ class TlsReportsTest {
   private record Mail(String from, String to, byte[] message) {}
 
   @TempDir Path tmp;
-  private DeliveryFixture fixture;
+  @RegisterExtension final DeliveryFixture fixture = DeliveryFixture.perTest();
   private TestHttpsServer policyHost;
   private TestHttpsServer collector;
   private PeerTrust trust;
@@ -62,7 +62,6 @@ class TlsReportsTest {
 
   @BeforeEach
   void start() throws Exception {
-    fixture = new DeliveryFixture();
     policyHost = fixture.track(TestHttpsServer.start(CA.issue("mta-sts.dest.test")));
     collector = fixture.track(TestHttpsServer.start(CA.issue("localhost")));
     collector.serve("/tlsrpt", "text/plain", "thanks");
@@ -75,11 +74,6 @@ class TlsReportsTest {
     fixture.mx("dest.test", 20, "mx2.dest.test", "127.0.0.3");
     wrongName = fixture.track(ScriptedMx.start("127.0.0.2", fixture.port)).starttls(CA.issue("other.example"));
     good = fixture.track(ScriptedMx.start("127.0.0.3", fixture.port)).starttls(CA.issue("mx2.dest.test"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    fixture.close();
   }
 
   private void publishTlsRpt() {

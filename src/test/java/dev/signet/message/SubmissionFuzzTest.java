@@ -4,6 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.signet.config.SignetConfig;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.Signer;
+import dev.signet.testkit.TestKeys;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

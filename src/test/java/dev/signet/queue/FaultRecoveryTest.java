@@ -1,6 +1,6 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,12 +12,10 @@ import dev.signet.dkim.Signer;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.smtp.SubmissionServer;
+import dev.signet.testkit.ScriptedMx;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,12 +23,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.wiser.Wiser;
 
 /**
  * Fault suite, end to end in one JVM as {@code serve} wires it: a client submits over SMTP
@@ -56,11 +52,9 @@ class FaultRecoveryTest {
 
   private void startRelay() throws Exception {
     SignetConfig d = rig.config();
-    SignetConfig.Dkim dkim = new SignetConfig.Dkim(root.resolve("keys"), d.dkim().headers(), d.dkim().oversign(),
-        d.dkim().canonicalization(), d.dkim().expire(), false, d.dkim().unsigned());
-    SignetConfig config = new SignetConfig(d.hostname(),
-        new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty()), d.tls(), d.clients(), d.limits(),
-        d.message(), dkim, d.spool(), d.delivery(), d.metrics(), d.feedback(), d.admin());
+    SignetConfig.Dkim dkim = d.dkim().toBuilder().keys(root.resolve("keys")).subdomains(false).build();
+    SignetConfig config = d.toBuilder()
+        .listen(new SignetConfig.Listen(HostPort.parse("127.0.0.1:0"), Optional.empty())).dkim(dkim).build();
     rig.spool = Spool.open(config.spool().dir());
     Metrics metrics = new Metrics();
     sender = new SmtpSender(config);
@@ -124,11 +118,11 @@ class FaultRecoveryTest {
     String last = deferred.recipients().get(0).lastReply();
     assertTrue(last.matches("(.* said: )?4\\d\\d .*"), last);
     clearFault.run();
-    Wiser mx = rig.wiser("127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2");
     await("delivered after the fault cleared", WAIT, () -> rig.onDisk(id) == null);
     Thread.sleep(500); // a duplicate would arrive now
-    assertEquals(1, mx.getMessages().size(), "delivered exactly once");
-    assertTrue(rig.verifies(mx.getMessages().get(0).getData()), "still verifies after the detour");
+    assertEquals(1, mx.copies().size(), "delivered exactly once");
+    assertTrue(rig.verifies(mx.copies().get(0).data()), "still verifies after the detour");
     assertEquals(0, rig.queued());
   }
 
@@ -150,30 +144,17 @@ class FaultRecoveryTest {
 
   @Test
   void anMxGreetingWith421DefersThenDeliversOnceItAccepts() throws Exception {
-    AtomicInteger greeted = new AtomicInteger();
-    ServerSocket busy = new ServerSocket();
-    busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), rig.port));
-    Thread t = Thread.ofPlatform().daemon().start(() -> {
-      while (!busy.isClosed()) {
-        try (Socket c = busy.accept()) {
-          greeted.incrementAndGet();
-          c.getOutputStream().write("421 4.3.2 mx.dest.test busy, try later\r\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (java.io.IOException e) {
-          return;
-        }
-      }
-    });
+    ScriptedMx busy = ScriptedMx.start("127.0.0.2", rig.port).reply("GREETING", "421 4.3.2 mx.dest.test busy, try later");
     startRelay();
     String id = submit("421");
     assertDeferredThenDeliveredOnce(id, () -> {
       try {
         busy.close();
-        t.join(5000);
-      } catch (Exception e) {
+      } catch (java.io.IOException e) {
         throw new AssertionError(e);
       }
     });
-    assertTrue(greeted.get() >= 1, "greeted " + greeted.get());
+    assertTrue(busy.sessions() >= 1, "greeted " + busy.sessions());
   }
 
   @Test

@@ -1,6 +1,6 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +9,7 @@ import dev.signet.delivery.SmtpSender;
 import dev.signet.metrics.Metrics;
 import dev.signet.shaping.RedisServer;
 import dev.signet.shaping.Shaping;
+import dev.signet.testkit.ScriptedMx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,8 +79,7 @@ class FleetShapingTest {
     rig.shaping = shaping(null);
     rig.startRelay(noBounces);
     SignetConfig a = rig.config();
-    SignetConfig b = new SignetConfig(a.hostname(), a.listen(), a.tls(), a.clients(), a.limits(), a.message(), a.dkim(),
-        new SignetConfig.Spool(root.resolve("spool-b")), a.delivery(), a.metrics());
+    SignetConfig b = a.toBuilder().spool(new SignetConfig.Spool(root.resolve("spool-b"))).build();
     spoolB = Spool.open(root.resolve("spool-b"));
     senderB = new SmtpSender(b, shaping(metricsB));
     schedulerB = new Scheduler(b, spoolB, senderB::deliver, noBounces, Clock.systemUTC(), metricsB);
@@ -115,15 +115,15 @@ class FleetShapingTest {
   void twoRelaysSharingRedisStayWithinOneBudget() throws Exception {
     List<String> domains = googleDomains(4);
     ScriptedMx google = rig.scripted("127.0.0.2");
-    google.dataMillis = 30;
+    google.delay(".", Duration.ofMillis(30));
     startFleet(null);
 
     sendToBoth(domains, 20);
 
-    await("40 messages delivered", WAIT, () -> google.received.size() == 40 && bothEmpty());
-    assertTrue(google.maxSessions.get() <= 2, "sessions at once from both relays: " + google.maxSessions.get());
+    await("40 messages delivered", WAIT, () -> google.received().size() == 40 && bothEmpty());
+    assertTrue(google.maxOpenSessions() <= 2, "sessions at once from both relays: " + google.maxOpenSessions());
     // One bucket of 10 at 10/s for the fleet: 40 messages take at least 3 s (two budgets: 1 s).
-    double spread = (google.arrivals.get(39) - google.arrivals.get(0)) / 1e9;
+    double spread = (google.arrivals().get(39) - google.arrivals().get(0)) / 1e9;
     assertTrue(spread >= 2.9, "40 messages in " + spread + " s");
   }
 
@@ -131,15 +131,15 @@ class FleetShapingTest {
   void withRedisDownBothRelaysDeliverOnTheirShares() throws Exception {
     List<String> domains = googleDomains(4);
     ScriptedMx google = rig.scripted("127.0.0.2");
-    google.dataMillis = 30;
+    google.delay(".", Duration.ofMillis(30));
     Metrics metricsB = new Metrics();
     redis.stop();
     startFleet(metricsB);
 
     sendToBoth(domains, 10);
 
-    await("20 messages delivered", WAIT, () -> google.received.size() == 20 && bothEmpty());
-    assertTrue(google.maxSessions.get() <= 2, "one session each (half of 2): " + google.maxSessions.get());
+    await("20 messages delivered", WAIT, () -> google.received().size() == 20 && bothEmpty());
+    assertTrue(google.maxOpenSessions() <= 2, "one session each (half of 2): " + google.maxOpenSessions());
     String scrape = ((io.micrometer.prometheusmetrics.PrometheusMeterRegistry) metricsB.registry()).scrape();
     assertTrue(scrape.contains("signet_shaping_redis_up 0.0"), scrape);
   }

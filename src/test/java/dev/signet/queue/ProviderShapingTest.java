@@ -1,11 +1,12 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.metrics.Metrics;
 import dev.signet.shaping.Shaping;
+import dev.signet.testkit.ScriptedMx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -91,15 +92,15 @@ class ProviderShapingTest {
     shaping("providers:\n  google:\n    connections: 2\n    rate: 10/second\n");
     List<String> domains = domains(6, "aspmx.l.google.com", "127.0.0.2");
     ScriptedMx google = rig.scripted("127.0.0.2");
-    google.dataMillis = 30; // attempts overlap
+    google.delay(".", Duration.ofMillis(30)); // attempts overlap
     rig.startRelay(noBounces);
 
     sendAround(domains, 40);
 
-    await("40 messages delivered", WAIT, () -> google.received.size() == 40 && rig.queued() == 0);
-    assertTrue(google.maxSessions.get() <= 2, "sessions at once: " + google.maxSessions.get());
+    await("40 messages delivered", WAIT, () -> google.received().size() == 40 && rig.queued() == 0);
+    assertTrue(google.maxOpenSessions() <= 2, "sessions at once: " + google.maxOpenSessions());
     // Token bucket of 10 refilling at 10/s: the 40th message is at least 3 s after the first.
-    List<Long> t = google.arrivals;
+    List<Long> t = google.arrivals();
     double spread = (t.get(39) - t.get(0)) / 1e9;
     assertTrue(spread >= 2.9, "40 messages in " + spread + " s");
     for (int i = 0; i < t.size(); i++) {
@@ -127,9 +128,9 @@ class ProviderShapingTest {
 
     List<Envelope> sent = sendAround(domains, 7);
 
-    await("7 messages delivered", WAIT, () -> google.received.size() == 7 && rig.queued() == 0);
-    assertTrue(google.refusedMail.get() >= 2, "refused: " + google.refusedMail.get());
-    List<Long> t = google.arrivals;
+    await("7 messages delivered", WAIT, () -> google.received().size() == 7 && rig.queued() == 0);
+    assertTrue(google.refusedMail() >= 2, "refused: " + google.refusedMail());
+    List<Long> t = google.arrivals();
     for (int i : new int[] {3, 6}) {
       double gap = (t.get(i) - t.get(i - 1)) / 1e9;
       assertTrue(gap >= 2.0, "message " + (i + 1) + " came " + gap + " s after the 421 instead of after the suspension");
@@ -143,18 +144,18 @@ class ProviderShapingTest {
   @Test
   void microsoftServerBusyKeepsMailQueuedThenDeliversItOnFewerConnections() throws Exception {
     List<String> domains = domains(6, "contoso-test.mail.protection.outlook.com", "127.0.0.3");
-    ScriptedMx microsoft = rig.scripted("127.0.0.3").refuseMail("451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77719)");
-    microsoft.dataMillis = 50;
+    ScriptedMx microsoft = rig.scripted("127.0.0.3").reply("MAIL", "451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77719)");
+    microsoft.delay(".", Duration.ofMillis(50));
     rig.startRelay(noBounces); // the shipped rules: microsoft-throttled = 2 connections for 15 minutes
 
     sendAround(domains, 30);
 
-    await("refusals seen", WAIT, () -> microsoft.refusedMail.get() >= 6);
-    microsoft.refuseMail(null);
-    microsoft.maxConcurrent.set(0);
-    await("30 messages delivered", WAIT, () -> microsoft.received.size() == 30 && rig.queued() == 0);
-    assertTrue(microsoft.maxConcurrent.get() <= 2, "transactions at once after the 451s: " + microsoft.maxConcurrent.get());
-    assertTrue(microsoft.openSessions.get() <= 2, "sessions kept open: " + microsoft.openSessions.get());
+    await("refusals seen", WAIT, () -> microsoft.refusedMail() >= 6);
+    microsoft.reply("MAIL", null);
+    microsoft.resetMaxInData();
+    await("30 messages delivered", WAIT, () -> microsoft.received().size() == 30 && rig.queued() == 0);
+    assertTrue(microsoft.maxInData() <= 2, "transactions at once after the 451s: " + microsoft.maxInData());
+    assertTrue(microsoft.openSessions() <= 2, "sessions kept open: " + microsoft.openSessions());
     assertEquals(30.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"delivered\"}"));
     assertEquals(0.0, scraped("signet_deliveries_total{provider=\"microsoft\",result=\"bounced\"}"));
   }
@@ -167,7 +168,7 @@ class ProviderShapingTest {
     rig.startRelay(noBounces);
 
     Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
-    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    await("first delivered", WAIT, () -> google.received().size() == 1 && rig.onDisk(first.id()) == null);
     Envelope second = rig.send("app@example.com", "b@" + domains.get(1));
     await("second held", WAIT, () -> !rig.onDisk(second.id()).recipients().get(0).lastReply().isEmpty());
 
@@ -176,7 +177,7 @@ class ProviderShapingTest {
     assertTrue(r.lastReply().contains("held back by shaping: provider google rate 1/hour until"), r.lastReply());
     Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
     assertTrue(wait.compareTo(Duration.ofMinutes(59)) > 0 && wait.compareTo(Duration.ofMinutes(73)) < 0, "due in " + wait);
-    assertEquals(1, google.received.size());
+    assertEquals(1, google.received().size());
   }
 
   @Test
@@ -193,11 +194,11 @@ class ProviderShapingTest {
     });
 
     Envelope first = rig.send("app@example.com", "a@" + domains.get(0));
-    await("first delivered", WAIT, () -> google.received.size() == 1 && rig.onDisk(first.id()) == null);
+    await("first delivered", WAIT, () -> google.received().size() == 1 && rig.onDisk(first.id()) == null);
     Envelope second = rig.send("app@example.com", "b@" + domains.get(0));
 
     await("second expired at max-age", WAIT, () -> expired.get() == 1);
-    assertEquals(1, google.received.size());
+    assertEquals(1, google.received().size());
   }
 
   @Test
@@ -210,12 +211,12 @@ class ProviderShapingTest {
     for (int i = 0; i < 2; i++) {
       rig.send("app@example.com", "a" + i + "@" + domains.get(0));
     }
-    await("two delivered", WAIT, () -> google.received.size() == 2);
+    await("two delivered", WAIT, () -> google.received().size() == 2);
     Envelope third = rig.send("app@example.com", "c@" + domains.get(0));
     await("third held", WAIT, () -> scraped("signet_shaping_throttled_total{provider=\"google\"}") >= 1);
 
     Envelope.Recipient r = rig.onDisk(third.id()).recipients().get(0);
     assertEquals(Envelope.Recipient.pending(r.address()), r, "a brief hold writes nothing (no fsync per hold)");
-    assertEquals(2, google.received.size());
+    assertEquals(2, google.received().size());
   }
 }

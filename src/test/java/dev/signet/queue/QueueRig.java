@@ -9,16 +9,14 @@ import dev.signet.dkim.HeaderField;
 import dev.signet.dkim.KeyRing;
 import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
+import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestKeys;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,18 +24,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import org.apache.james.jdkim.DKIMVerifier;
 import org.apache.james.jdkim.api.PublicKeyRecordRetriever;
 import org.apache.james.jdkim.api.SignatureRecord;
 import org.apache.james.jdkim.exceptions.FailException;
 import org.apache.james.jdkim.exceptions.PermFailException;
-import org.subethamail.smtp.server.SMTPServer;
-import org.subethamail.wiser.Wiser;
 
 /**
  * A relay's delivery side for end-to-end tests: a TestDnsServer, a spool in a temporary directory,
- * the real SmtpSender and a Scheduler, with receiving MTAs (Wiser, {@link ScriptedMx}) on 127.0.0.x,
+ * the real SmtpSender and a Scheduler, with receiving MTAs ({@link ScriptedMx}) on 127.0.0.x,
  * all on one port that {@code delivery.port} names. Test messages are signed with the real Signer
  * and the example.com RSA test key, so what reaches an MX can be checked with jDKIM.
  */
@@ -63,28 +58,21 @@ final class QueueRig implements AutoCloseable {
 
   QueueRig(Path root) throws Exception {
     dns = TestDnsServer.start();
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      port = s.getLocalPort();
-    }
+    port = ScriptedMx.freePort();
     spoolDir = root.resolve("spool");
     Path keys = root.resolve("keys");
-    Path key = keys.resolve("example.com/rsa2048.pem");
-    Files.createDirectories(key.getParent());
-    try (InputStream in = QueueRig.class.getResourceAsStream("/keys/example.com/rsa2048.pem")) {
-      Files.write(key, in.readAllBytes());
-    }
-    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    TestKeys.installKey(keys, "rsa2048.pem", "example.com", "rsa2048");
     rsa = KeyRing.load(keys).keysFor("example.com", false).get(0);
     signer = new Signer(SignetConfig.defaults().dkim().signer(), Clock.systemUTC());
   }
 
   SignetConfig config() {
     SignetConfig d = SignetConfig.defaults();
-    SignetConfig.Delivery delivery = new SignetConfig.Delivery(List.of(dns.address()), port, retry, maxAge,
-        delayWarning, concurrency, perDomain, Optional.empty(), SignetConfig.TlsMode.OPPORTUNISTIC, tlsPolicy,
-        Optional.empty(), SignetConfig.MtaStsMode.ENFORCE, true, Optional.empty());
-    return new SignetConfig("relay.signet.test", d.listen(), d.tls(), d.clients(), d.limits(), d.message(),
-        d.dkim(), new SignetConfig.Spool(spoolDir), delivery, d.metrics(), d.feedback(), d.admin());
+    SignetConfig.Delivery delivery = d.delivery().toBuilder().dns(List.of(dns.address())).port(port).retry(retry)
+        .maxAge(maxAge).delayWarning(delayWarning).concurrency(concurrency).perDomain(perDomain)
+        .tlsPolicy(tlsPolicy).build();
+    return d.toBuilder().hostname("relay.signet.test").spool(new SignetConfig.Spool(spoolDir)).delivery(delivery)
+        .build();
   }
 
   /** Opens the spool and starts a scheduler on it (again after {@link #stopRelay}). */
@@ -118,15 +106,8 @@ final class QueueRig implements AutoCloseable {
     dns.add(domain + ". 300 IN MX " + preference + " " + host + ".", host + ". 300 IN A " + address);
   }
 
-  Wiser wiser(String address) throws IOException {
-    Wiser wiser = Wiser.create(SMTPServer.port(port).bindAddress(InetAddress.getByName(address)).hostName("wiser.test"));
-    wiser.start();
-    mtas.add(wiser::stop);
-    return wiser;
-  }
-
   ScriptedMx scripted(String address) throws IOException {
-    ScriptedMx mx = new ScriptedMx(address, port);
+    ScriptedMx mx = ScriptedMx.start(address, port);
     mtas.add(mx);
     return mx;
   }
@@ -187,17 +168,6 @@ final class QueueRig implements AutoCloseable {
       return valid != null && !valid.isEmpty();
     } catch (FailException e) {
       return false;
-    }
-  }
-
-  /** Waits (bounded) until {@code condition} holds; fails naming {@code what} otherwise. */
-  static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + limit + " waiting for: " + what);
-      }
-      Thread.sleep(20);
     }
   }
 

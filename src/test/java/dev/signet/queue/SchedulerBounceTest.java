@@ -1,11 +1,12 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.Bouncer;
+import dev.signet.testkit.ScriptedMx;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MimeMessage;
@@ -23,8 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.wiser.Wiser;
-import org.subethamail.wiser.WiserMessage;
 
 /**
  * Permanent failures come back to the sender as one RFC 3464 report, queued and delivered through the
@@ -61,8 +60,8 @@ class SchedulerBounceTest {
     }
   }
 
-  private static Report parse(WiserMessage m) throws Exception {
-    MimeMessage message = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(m.getData()));
+  private static Report parse(ScriptedMx.Copy m) throws Exception {
+    MimeMessage message = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(m.data()));
     assertTrue(message.getContentType().startsWith("multipart/report"), message.getContentType());
     assertTrue(message.getContentType().contains("report-type=delivery-status"), message.getContentType());
     MultipartReport report = assertInstanceOf(MultipartReport.class, message.getContent());
@@ -77,18 +76,18 @@ class SchedulerBounceTest {
 
   @Test
   void aPermanentRcptFailureIsReportedToTheSendersMx() throws Exception {
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.2");
     rig.scripted("127.0.0.2").script("nobody@dest.test", "550 5.1.1 no such user");
     rig.startRelay(reports);
 
     Envelope sent = rig.send("app@example.com", "nobody@dest.test");
 
-    await("report delivered", WAIT, () -> senderMx.getMessages().size() == 1);
+    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
     await("original and report removed", WAIT, () -> rig.queued() == 0);
-    WiserMessage dsn = senderMx.getMessages().get(0);
-    assertEquals("", dsn.getEnvelopeSender(), "null reverse-path, RFC 5321 §4.5.5");
-    assertEquals("app@example.com", dsn.getEnvelopeReceiver());
+    ScriptedMx.Copy dsn = senderMx.copies().get(0);
+    assertEquals("", dsn.from(), "null reverse-path, RFC 5321 §4.5.5");
+    assertEquals("app@example.com", dsn.recipient());
     Report report = parse(dsn);
     assertEquals(1, report.recipients().size());
     assertEquals("rfc822; nobody@dest.test", report.field(0, "Final-Recipient"));
@@ -98,29 +97,29 @@ class SchedulerBounceTest {
     assertTrue(report.field(0, "Diagnostic-Code").startsWith("smtp; 550 5.1.1 no such user"),
         report.field(0, "Diagnostic-Code"));
     assertTrue(report.returnedHeaders().contains("Subject: test for nobody@dest.test"), report.returnedHeaders());
-    assertTrue(new String(dsn.getData()).contains("X-Signet-Queue-ID: " + sent.id()));
+    assertTrue(new String(dsn.data()).contains("X-Signet-Queue-ID: " + sent.id()));
   }
 
   @Test
   void aNullMxFailsAtOnceWithoutRetrying() throws Exception {
     rig.retry = List.of(Duration.ofHours(1)); // a deferral would not come back within the test
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.dns.add("nullmx.test. 300 IN MX 0 .");
     rig.startRelay(reports);
 
     rig.send("app@example.com", "someone@nullmx.test");
 
-    await("report delivered", WAIT, () -> senderMx.getMessages().size() == 1);
-    Report report = parse(senderMx.getMessages().get(0));
+    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
+    Report report = parse(senderMx.copies().get(0));
     assertEquals("rfc822; someone@nullmx.test", report.field(0, "Final-Recipient"));
     assertEquals("5.1.10", report.field(0, "Status"), "RFC 7505 §4.2");
   }
 
   @Test
   void mixedOutcomesAcrossDomainsGiveOneReportListingOnlyTheFailedRecipients() throws Exception {
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("ok.test", 10, "127.0.0.2");
-    Wiser ok = rig.wiser("127.0.0.2");
+    ScriptedMx ok = rig.scripted("127.0.0.2");
     rig.mx("bad.test", 10, "127.0.0.3");
     rig.scripted("127.0.0.3").script("b@bad.test", "550 5.7.1 relaying denied");
     rig.mx("slow.test", 10, "127.0.0.4");
@@ -131,20 +130,20 @@ class SchedulerBounceTest {
     Envelope sent = rig.send("app@example.com", "a@ok.test", "b@bad.test", "c@nullmx.test", "d@ok.test", "e@slow.test");
 
     await("original removed", WAIT, () -> rig.onDisk(sent.id()) == null);
-    await("report delivered", WAIT, () -> senderMx.getMessages().size() >= 1 && rig.queued() == 0);
+    await("report delivered", WAIT, () -> senderMx.copies().size() >= 1 && rig.queued() == 0);
     Thread.sleep(500);
-    assertEquals(1, senderMx.getMessages().size(), "exactly one report");
+    assertEquals(1, senderMx.copies().size(), "exactly one report");
     assertEquals(1, reportsBuilt.get());
-    Report report = parse(senderMx.getMessages().get(0));
+    Report report = parse(senderMx.copies().get(0));
     List<String> listed = report.recipients().stream().map(h -> h.getHeader("Final-Recipient", ",")).sorted().toList();
     assertEquals(List.of("rfc822; b@bad.test", "rfc822; c@nullmx.test"), listed);
-    assertEquals(2, ok.getMessages().size());
-    assertEquals(1, slow.received.size());
+    assertEquals(2, ok.copies().size());
+    assertEquals(1, slow.received().size());
   }
 
   @Test
   void aFailedMessageWithTheNullSenderIsNotBounced() throws Exception {
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.2");
     ScriptedMx mx = rig.scripted("127.0.0.2").script("nobody@dest.test", "550 5.1.1 no such user");
     rig.startRelay(reports);
@@ -153,25 +152,25 @@ class SchedulerBounceTest {
 
     await("message removed", WAIT, () -> rig.onDisk(sent.id()) == null);
     Thread.sleep(300);
-    assertEquals(1, mx.rcptCommands.get(), "tried once");
+    assertEquals(1, mx.rcptCommands(), "tried once");
     assertEquals(0, reportsBuilt.get(), "no report built");
     assertEquals(0, rig.queued(), "nothing queued");
-    assertEquals(0, senderMx.getMessages().size());
+    assertEquals(0, senderMx.copies().size());
   }
 
   @Test
   void aRecipientStillDeferredAtMaxAgeExpiresIntoAReport() throws Exception {
     rig.maxAge = Duration.ofSeconds(1);
     rig.retry = List.of(Duration.ofMillis(200));
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.5"); // nothing listens
     rig.startRelay(reports);
 
     Envelope sent = rig.send("app@example.com", "late@dest.test");
 
-    await("report delivered", WAIT, () -> senderMx.getMessages().size() == 1);
+    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
     assertEquals(null, rig.onDisk(sent.id()));
-    Report report = parse(senderMx.getMessages().get(0));
+    Report report = parse(senderMx.copies().get(0));
     assertEquals("failed", report.field(0, "Action"));
     assertEquals("4.4.7", report.field(0, "Status"), "RFC 3463: delivery time expired");
     String diagnostic = report.field(0, "Diagnostic-Code");
@@ -183,16 +182,16 @@ class SchedulerBounceTest {
     rig.maxAge = Duration.ofSeconds(1);
     rig.retry = List.of(Duration.ofMillis(200));
     rig.tlsPolicy = java.util.Map.of("dest.test", dev.signet.config.SignetConfig.TlsLevel.VERIFY);
-    Wiser senderMx = rig.wiser("127.0.0.6");
-    Wiser plaintextOnly = rig.wiser("127.0.0.5"); // no STARTTLS: the policy cannot be met
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
+    ScriptedMx plaintextOnly = rig.scripted("127.0.0.5"); // no STARTTLS: the policy cannot be met
     rig.mx("dest.test", 10, "127.0.0.5");
     rig.startRelay(reports);
 
     Envelope sent = rig.send("app@example.com", "late@dest.test");
 
-    await("report delivered", WAIT, () -> senderMx.getMessages().size() == 1);
-    assertEquals(0, plaintextOnly.getMessages().size(), "never delivered in plaintext");
-    String diagnostic = parse(senderMx.getMessages().get(0)).field(0, "Diagnostic-Code");
+    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
+    assertEquals(0, plaintextOnly.copies().size(), "never delivered in plaintext");
+    String diagnostic = parse(senderMx.copies().get(0)).field(0, "Diagnostic-Code");
     assertTrue(diagnostic.contains("TLS policy verify for dest.test: TLS is required"), diagnostic);
     assertEquals(null, rig.onDisk(sent.id()));
   }
@@ -201,27 +200,27 @@ class SchedulerBounceTest {
   void aDelayWarningGoesOutOncePerMessage() throws Exception {
     rig.delayWarning = java.util.Optional.of(Duration.ofMillis(300));
     rig.retry = List.of(Duration.ofMillis(100));
-    Wiser senderMx = rig.wiser("127.0.0.6");
+    ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.5"); // down for now
     rig.mx("other.test", 10, "127.0.0.5");
     rig.startRelay(BounceReports.of(new Bouncer("relay.signet.test", Clock.systemUTC())));
 
     Envelope sent = rig.send("app@example.com", "a@dest.test", "b@other.test");
 
-    await("warning delivered", WAIT, () -> senderMx.getMessages().size() == 1);
-    Report warning = parse(senderMx.getMessages().get(0));
+    await("warning delivered", WAIT, () -> senderMx.copies().size() == 1);
+    Report warning = parse(senderMx.copies().get(0));
     assertEquals("delayed", warning.field(0, "Action"));
     assertEquals("4.4.1", warning.field(0, "Status"));
     assertTrue(warning.field(0, "Will-Retry-Until") != null);
     assertEquals(2, warning.recipients().size(), "both deferred recipients listed");
     int attempts = rig.onDisk(sent.id()).recipients().get(0).attempts();
     await("three more deferrals", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= attempts + 3);
-    assertEquals(1, senderMx.getMessages().size(), "no second warning");
+    assertEquals(1, senderMx.copies().size(), "no second warning");
 
-    Wiser mx = rig.wiser("127.0.0.5");
+    ScriptedMx mx = rig.scripted("127.0.0.5");
     await("delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
-    assertEquals(2, mx.getMessages().size());
-    assertEquals(1, senderMx.getMessages().size(), "no report after delivery");
+    assertEquals(2, mx.copies().size());
+    assertEquals(1, senderMx.copies().size(), "no report after delivery");
     await("warned/ marker removed with the message", WAIT,
         () -> !java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())));
   }

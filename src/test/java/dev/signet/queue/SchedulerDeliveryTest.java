@@ -1,10 +1,11 @@
 package dev.signet.queue;
 
-import static dev.signet.queue.QueueRig.await;
+import static dev.signet.testkit.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.queue.Envelope.State;
+import dev.signet.testkit.ScriptedMx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,8 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subethamail.wiser.Wiser;
-import org.subethamail.wiser.WiserMessage;
 
 /**
  * From the spool to receiving MTAs over real sockets and real DNS: which MX gets the message, what a
@@ -45,9 +44,9 @@ class SchedulerDeliveryTest {
     assertEquals(0, bounces.get(), "bounces built");
   }
 
-  private void assertSignedAndIntact(List<WiserMessage> messages) throws Exception {
-    for (WiserMessage m : messages) {
-      assertTrue(rig.verifies(m.getData()), () -> "jDKIM rejects:\n" + new String(m.getData()));
+  private void assertSignedAndIntact(List<ScriptedMx.Copy> messages) throws Exception {
+    for (ScriptedMx.Copy m : messages) {
+      assertTrue(rig.verifies(m.data()), () -> "jDKIM rejects:\n" + new String(m.data()));
     }
   }
 
@@ -55,31 +54,31 @@ class SchedulerDeliveryTest {
   void theLowestPreferenceMxReceivesTheMessage() throws Exception {
     rig.mx("dest.test", 20, "127.0.0.3");
     rig.mx("dest.test", 10, "127.0.0.2");
-    Wiser primary = rig.wiser("127.0.0.2");
-    Wiser backup = rig.wiser("127.0.0.3");
+    ScriptedMx primary = rig.scripted("127.0.0.2");
+    ScriptedMx backup = rig.scripted("127.0.0.3");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
 
     await("message removed from the spool", WAIT, () -> rig.onDisk(sent.id()) == null);
-    assertEquals(1, primary.getMessages().size());
-    assertEquals(0, backup.getMessages().size());
-    assertEquals("app@example.com", primary.getMessages().get(0).getEnvelopeSender());
-    assertSignedAndIntact(primary.getMessages());
+    assertEquals(1, primary.copies().size());
+    assertEquals(0, backup.copies().size());
+    assertEquals("app@example.com", primary.copies().get(0).from());
+    assertSignedAndIntact(primary.copies());
   }
 
   @Test
   void aDeadPreferredMxMovesDeliveryToTheNextMx() throws Exception {
     rig.mx("dest.test", 10, "127.0.0.4"); // nothing listens there
     rig.mx("dest.test", 20, "127.0.0.3");
-    Wiser backup = rig.wiser("127.0.0.3");
+    ScriptedMx backup = rig.scripted("127.0.0.3");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "a@dest.test", "b@dest.test");
 
     await("message delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
-    assertEquals(2, backup.getMessages().size());
-    assertSignedAndIntact(backup.getMessages());
+    assertEquals(2, backup.copies().size());
+    assertSignedAndIntact(backup.copies());
   }
 
   @Test
@@ -98,10 +97,10 @@ class SchedulerDeliveryTest {
     String file = Files.readString(rig.spoolDir.resolve("queue/" + sent.id() + ".env"));
     assertTrue(file.matches("(?s).*\nrcpt PENDING [2-9] \\S+ rcpt@dest.test .*"), file);
 
-    Wiser mx = rig.wiser("127.0.0.5");
+    ScriptedMx mx = rig.scripted("127.0.0.5");
     await("delivered after the MX came up", WAIT, () -> rig.onDisk(sent.id()) == null);
-    assertEquals(1, mx.getMessages().size());
-    assertSignedAndIntact(mx.getMessages());
+    assertEquals(1, mx.copies().size());
+    assertSignedAndIntact(mx.copies());
   }
 
   @Test
@@ -114,10 +113,10 @@ class SchedulerDeliveryTest {
     Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
 
     await("delivered on the third attempt", WAIT, () -> rig.onDisk(sent.id()) == null);
-    assertEquals(3, mx.rcptCommands.get());
-    assertEquals(1, mx.received.size());
-    assertEquals(List.of("rcpt@dest.test"), mx.received.get(0).recipients());
-    assertTrue(rig.verifies(mx.received.get(0).data()));
+    assertEquals(3, mx.rcptCommands());
+    assertEquals(1, mx.received().size());
+    assertEquals(List.of("rcpt@dest.test"), mx.received().get(0).recipients());
+    assertTrue(rig.verifies(mx.received().get(0).data()));
   }
 
   @Test
@@ -143,7 +142,7 @@ class SchedulerDeliveryTest {
     rig.retry = List.of(Duration.ofMillis(200));
     rig.mx("one.test", 10, "127.0.0.2");
     rig.mx("two.test", 10, "127.0.0.3"); // down for now
-    Wiser one = rig.wiser("127.0.0.2");
+    ScriptedMx one = rig.scripted("127.0.0.2");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "a@one.test", "b@two.test");
@@ -153,20 +152,20 @@ class SchedulerDeliveryTest {
     });
     rig.stopRelay();
 
-    Wiser two = rig.wiser("127.0.0.3");
+    ScriptedMx two = rig.scripted("127.0.0.3");
     rig.startRelay(noBounces);
     await("b delivered after the restart", WAIT, () -> rig.onDisk(sent.id()) == null);
     Thread.sleep(300);
-    assertEquals(1, one.getMessages().size(), "a@one.test received once");
-    assertEquals(1, two.getMessages().size(), "b@two.test received once");
-    assertSignedAndIntact(one.getMessages());
-    assertSignedAndIntact(two.getMessages());
+    assertEquals(1, one.copies().size(), "a@one.test received once");
+    assertEquals(1, two.copies().size(), "b@two.test received once");
+    assertSignedAndIntact(one.copies());
+    assertSignedAndIntact(two.copies());
   }
 
   @Test
   void messagesQueuedBeforeStartAreDeliveredAtStart() throws Exception {
     rig.mx("dest.test", 10, "127.0.0.2");
-    Wiser mx = rig.wiser("127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2");
     rig.spool = Spool.open(rig.spoolDir);
     Envelope first = rig.send("app@example.com", "a@dest.test");
     Envelope second = rig.send("app@example.com", "b@dest.test");
@@ -176,7 +175,7 @@ class SchedulerDeliveryTest {
     rig.startRelay(noBounces);
 
     await("both delivered", WAIT, () -> rig.onDisk(first.id()) == null && rig.onDisk(second.id()) == null);
-    assertEquals(2, mx.getMessages().size());
+    assertEquals(2, mx.copies().size());
   }
 
   @Test
@@ -184,16 +183,16 @@ class SchedulerDeliveryTest {
     rig.perDomain = 2;
     rig.mx("dest.test", 10, "127.0.0.2");
     ScriptedMx mx = rig.scripted("127.0.0.2");
-    mx.dataMillis = 150;
+    mx.delay(".", Duration.ofMillis(150));
     rig.startRelay(noBounces);
 
     for (int i = 0; i < 10; i++) {
       rig.send("app@example.com", "r" + i + "@dest.test");
     }
 
-    await("10 delivered and removed", WAIT, () -> mx.received.size() == 10 && rig.queued() == 0);
-    assertEquals(2, mx.maxConcurrent.get(), "transactions in DATA at once");
-    for (ScriptedMx.Received r : mx.received) {
+    await("10 delivered and removed", WAIT, () -> mx.received().size() == 10 && rig.queued() == 0);
+    assertEquals(2, mx.maxInData(), "transactions in DATA at once");
+    for (ScriptedMx.Received r : mx.received()) {
       assertTrue(rig.verifies(r.data()));
     }
   }
@@ -204,7 +203,7 @@ class SchedulerDeliveryTest {
     rig.retry = List.of(Duration.ofHours(1));
     rig.mx("dest.test", 10, "127.0.0.5"); // down
     rig.mx("ok.test", 10, "127.0.0.2");
-    rig.wiser("127.0.0.2");
+    rig.scripted("127.0.0.2");
     rig.startRelay(noBounces);
     var registry = rig.metrics.registry();
 
@@ -228,7 +227,7 @@ class SchedulerDeliveryTest {
     rig.concurrency = 3;
     rig.perDomain = 10;
     ScriptedMx mx = rig.scripted("127.0.0.2");
-    mx.dataMillis = 150;
+    mx.delay(".", Duration.ofMillis(150));
     for (int d = 0; d < 4; d++) {
       rig.mx("d" + d + ".test", 10, "127.0.0.2");
     }
@@ -238,8 +237,8 @@ class SchedulerDeliveryTest {
       rig.send("app@example.com", "r" + i + "@d" + (i % 4) + ".test");
     }
 
-    await("16 delivered and removed", WAIT, () -> mx.received.size() == 16 && rig.queued() == 0);
-    assertEquals(3, mx.maxConcurrent.get(), "transactions in DATA at once, over all domains");
+    await("16 delivered and removed", WAIT, () -> mx.received().size() == 16 && rig.queued() == 0);
+    assertEquals(3, mx.maxInData(), "transactions in DATA at once, over all domains");
   }
 
   @Test
@@ -250,15 +249,15 @@ class SchedulerDeliveryTest {
       rig.mx("d" + i + ".test", 10, "127.0.0.2"); // eight domains, delivered in parallel
       recipients[i] = "r@d" + i + ".test";
     }
-    Wiser mx = rig.wiser("127.0.0.2");
+    ScriptedMx mx = rig.scripted("127.0.0.2");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", recipients);
 
     await("all delivered and removed", WAIT, () -> rig.onDisk(sent.id()) == null);
     Thread.sleep(600); // a lost update would leave a recipient pending: it would be sent again
-    assertEquals(8, mx.getMessages().size());
-    assertEquals(8, mx.getMessages().stream().map(WiserMessage::getEnvelopeReceiver).distinct().count());
+    assertEquals(8, mx.copies().size());
+    assertEquals(8, mx.copies().stream().map(ScriptedMx.Copy::recipient).distinct().count());
   }
 
   @Test

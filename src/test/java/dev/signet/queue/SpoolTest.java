@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.delivery.Reply;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -178,7 +179,7 @@ class SpoolTest {
       good = spool(spool, "1\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
       updated = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
       Envelope e = spool.envelope(updated);
-      spool.update(e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok")));
+      spool.update(e.withRecipient(0, e.recipients().get(0).delivered(new Reply(250, "2.0.0", "ok", Optional.empty()))));
       badPrefix = spool(spool, "3\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
       badEnv = spool(spool, "4\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
       spool.update(spool.envelope(badEnv));
@@ -215,7 +216,7 @@ class SpoolTest {
     byte[] message = concat(HEADERS, "old\r\n".getBytes(StandardCharsets.US_ASCII));
     String id = new QueueId(java.time.Clock.systemUTC()).next();
     Envelope e = envelope(id, message.length, "b@example.org", "c@example.net");
-    e = e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok"));
+    e = e.withRecipient(0, e.recipients().get(0).delivered(new Reply(250, "2.0.0", "ok", Optional.empty())));
     Path queue = dir.resolve("queue");
     Files.createDirectories(queue);
     Files.write(queue.resolve(id + ".eml"), message);
@@ -248,7 +249,7 @@ class SpoolTest {
     try (Spool spool = Spool.open(dir)) {
       String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
       Envelope e = spool.envelope(id);
-      spool.update(e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok")));
+      spool.update(e.withRecipient(0, e.recipients().get(0).delivered(new Reply(250, "2.0.0", "ok", Optional.empty()))));
       assertEquals(List.of(id + ".env", id + ".msg"), names("queue"));
       spool.remove(id);
       assertEquals(List.of(), names("queue"));
@@ -276,15 +277,17 @@ class SpoolTest {
     try (Spool spool = Spool.open(dir)) {
       id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
       Envelope e = spool.envelope(id);
-      e = e.withRecipient(0, e.recipients().get(0).delivered("250 2.0.0 ok"))
-          .withRecipient(1, e.recipients().get(1).deferred("451 4.3.0 try later", next));
+      e = e.withRecipient(0, e.recipients().get(0).delivered(new Reply(250, "2.0.0", "ok", Optional.empty())))
+          .withRecipient(1, e.recipients().get(1).deferred(new Reply(451, "4.3.0", "try later", Optional.empty()), next));
       spool.update(e);
     }
     try (Spool spool = Spool.open(dir)) {
       Envelope e = spool.envelope(id);
-      assertEquals(new Recipient("b@example.org", State.DELIVERED, 1, Optional.empty(), "250 2.0.0 ok"),
+      assertEquals(new Recipient("b@example.org", State.DELIVERED, 1, Optional.empty(),
+          Optional.of(new Reply(250, "2.0.0", "ok", Optional.empty())), false),
           e.recipients().get(0));
-      assertEquals(new Recipient("c@example.net", State.PENDING, 1, Optional.of(next), "451 4.3.0 try later"),
+      assertEquals(new Recipient("c@example.net", State.PENDING, 1, Optional.of(next),
+          Optional.of(new Reply(451, "4.3.0", "try later", Optional.empty())), false),
           e.recipients().get(1));
       assertFalse(e.finished());
       assertEquals(List.of(), names("tmp"));

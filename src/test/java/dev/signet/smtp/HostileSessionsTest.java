@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.signet.testkit.Await;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -164,12 +166,9 @@ class HostileSessionsTest {
     return failures;
   }
 
-  /** Waits (at most 20 s) until the server has ended every session. */
+  /** Waits (at most 20 s, failing after) until the server has ended every session. */
   private static void settle(TestRelay relay) throws InterruptedException {
-    long deadline = System.nanoTime() + 20_000_000_000L;
-    while (relay.meter("signet.smtp.sessions.active") > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    Await.await("every session ended", Duration.ofSeconds(20), () -> relay.meter("signet.smtp.sessions.active") == 0);
     Thread.sleep(200);
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.queue.Envelope;
+import dev.signet.testkit.TestKeys;
 import jakarta.mail.Session;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -133,7 +134,7 @@ class PolicyTest {
       p.put("mail.smtp.starttls.enable", "true");
       p.put("mail.smtp.starttls.required", "true");
       p.put("mail.smtp.auth", "true");
-      p.put("mail.smtp.ssl.socketFactory", TestPki.clientFactory());
+      p.put("mail.smtp.ssl.socketFactory", TestRelay.clientFactory());
       String reply = SubmissionTest.send(p, "alice",
           SubmissionTest.message(Session.getInstance(p), "app@example.com", "tls", "over TLS"));
       assertTrue(reply.startsWith("250 2.0.0 Ok: queued as"), reply);
@@ -144,7 +145,7 @@ class PolicyTest {
   @Test
   void implicitTlsListenerStartsWithTheHandshakeAndOffersAuth() throws Exception {
     try (TestRelay relay = TestRelay.start(dir, with(TestRelay.tls(dir), TestRelay.users(dir)));
-         SmtpClient c = new SmtpClient(TestPki.clientFactory().createSocket("127.0.0.1", relay.smtpsPort()))) {
+         SmtpClient c = new SmtpClient(TestRelay.clientFactory().createSocket("127.0.0.1", relay.smtpsPort()))) {
       String ehlo = c.hello();
       assertTrue(ehlo.contains("AUTH PLAIN LOGIN"), ehlo);
       assertFalse(ehlo.contains("STARTTLS"), ehlo);
@@ -158,7 +159,7 @@ class PolicyTest {
   void serverRefusesTlsBelow12() throws Exception {
     Path cert = dir.resolve("c.pem");
     Path key = dir.resolve("k.pem");
-    TestPki.writeTls(cert, key);
+    TestRelay.CERTIFICATE.writePem(cert, key);
     assertEquals(List.of("TLSv1.3", "TLSv1.2"), Tls.load(cert, key).protocols());
   }
 
@@ -166,7 +167,7 @@ class PolicyTest {
   void authenticatedUserMayUseOnlyItsDomains() throws Exception {
     // other.org has a key too, so only the user's domain list can refuse it.
     Path keys = Files.createDirectories(dir.resolve("keys/other.org"));
-    TestPki.writeDkimKey(dir.resolve("keys"));
+    TestKeys.installRsa(dir.resolve("keys"));
     Files.copy(dir.resolve("keys/example.com/rsa2026.pem"), keys.resolve("rsa2026.pem"));
     try (TestRelay relay = TestRelay.start(dir, ONLY_LOCALHOST, TestRelay.users(dir));
          SmtpClient c = new SmtpClient(relay.port())) {

@@ -109,7 +109,7 @@ final class SmtpClient implements Closeable {
     if (!reply.startsWith("220")) {
       throw new IOException("STARTTLS refused: " + reply);
     }
-    SSLSocket tls = (SSLSocket) TestPki.clientFactory().createSocket(socket, "relay.test", socket.getPort(), true);
+    SSLSocket tls = (SSLSocket) TestRelay.clientFactory().createSocket(socket, "relay.test", socket.getPort(), true);
     tls.startHandshake();
     socket = tls;
     streams();

@@ -7,6 +7,8 @@ import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.Spool;
+import dev.signet.testkit.TestCa;
+import dev.signet.testkit.TestKeys;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocketFactory;
 import org.apache.james.jdkim.DKIMVerifier;
 import org.apache.james.jdkim.api.SignatureRecord;
 
@@ -27,6 +30,16 @@ import org.apache.james.jdkim.api.SignatureRecord;
  * Only 127.0.0.1 counts as local here, so a client bound to 127.0.0.2 plays a remote client.
  */
 final class TestRelay implements AutoCloseable {
+  /** The test CA, made once per test JVM; clients trust it through {@link #clientFactory}. */
+  static final TestCa CA = TestCa.create("Relay Test Root");
+  /** The relay's certificate: clients check the name they connected to, 127.0.0.1 (Jakarta Mail) or relay.test. */
+  static final TestCa.Leaf CERTIFICATE = CA.issue("127.0.0.1", "relay.test");
+
+  /** A client socket factory that trusts the test CA only. */
+  static SSLSocketFactory clientFactory() {
+    return CA.trustingContext().getSocketFactory();
+  }
+
   static final String PASSWORD = "correct horse";
   private static final InetAddress LOCAL = InetAddress.getLoopbackAddress(); // 127.0.0.1
 
@@ -47,7 +60,7 @@ final class TestRelay implements AutoCloseable {
 
   /** {@code settings}: extra config lines, flat dotted keys ({@code limits.recipients: 2}). */
   static TestRelay start(Path dir, String... settings) throws Exception {
-    TestPki.writeDkimKey(dir.resolve("keys"));
+    TestKeys.installRsa(dir.resolve("keys"));
     StringBuilder yaml = new StringBuilder()
         .append("hostname: relay.test\n")
         .append("listen.submission: 127.0.0.1:0\n")
@@ -76,11 +89,11 @@ final class TestRelay implements AutoCloseable {
     return new TestRelay(dir, config, spool, server, metrics);
   }
 
-  /** Config lines for STARTTLS (+ implicit TLS on an ephemeral port) with a self-signed certificate. */
+  /** Config lines for STARTTLS (+ implicit TLS on an ephemeral port) with {@link #CERTIFICATE}. */
   static String[] tls(Path dir) throws IOException {
     Path cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
-    TestPki.writeTls(cert, key);
+    CERTIFICATE.writePem(cert, key);
     return new String[] {"tls.certificate: " + cert, "tls.key: " + key, "listen.smtps: 127.0.0.1:0"};
   }
 
@@ -133,7 +146,7 @@ final class TestRelay implements AutoCloseable {
   static List<SignatureRecord> verify(byte[] message) {
     DKIMVerifier verifier = new DKIMVerifier((method, selector, domain) ->
         selector.toString().equals("rsa2026") && domain.toString().equals("example.com")
-            ? List.of(TestPki.dkimRecord()) : List.of());
+            ? List.of(TestKeys.rsaRecord()) : List.of());
     try {
       List<SignatureRecord> valid = verifier.verify(new ByteArrayInputStream(message));
       return valid == null ? List.of() : valid;

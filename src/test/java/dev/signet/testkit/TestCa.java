@@ -49,6 +49,17 @@ public final class TestCa {
   /** A certificate issued by the CA, with its key: what a server presents. */
   public record Leaf(X509Certificate certificate, PrivateKey key, X509Certificate root) {
 
+    /**
+     * Writes the chain (this certificate, then the root) and the key as PEM, the key in PKCS#8 as
+     * {@code openssl genpkey} writes it: a server's tls.certificate and tls.key.
+     */
+    public void writePem(Path chain, Path keyFile) throws IOException {
+      Files.writeString(chain, pem(certificate) + pem(root));
+      Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n"
+          + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded())
+          + "\n-----END PRIVATE KEY-----\n");
+    }
+
     /** A server-side TLS context presenting this certificate (and the root after it). */
     public SSLContext serverContext() {
       try {
@@ -101,7 +112,7 @@ public final class TestCa {
     return root;
   }
 
-  /** A server certificate for {@code dnsNames}, valid from an hour ago for a day. */
+  /** A server certificate for {@code dnsNames} (IP literals allowed), valid from an hour ago for a day. */
   public Leaf issue(String... dnsNames) {
     Instant now = Instant.now();
     return issue(now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)), dnsNames);
@@ -113,7 +124,9 @@ public final class TestCa {
       KeyPair leafKey = generate();
       GeneralName[] names = new GeneralName[dnsNames.length];
       for (int i = 0; i < dnsNames.length; i++) {
-        names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+        // An IP literal (a client that connects to 127.0.0.1 checks for it) goes in as an iPAddress name.
+        boolean ip = dnsNames[i].matches("[0-9.]+") || dnsNames[i].contains(":");
+        names[i] = new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, dnsNames[i]);
       }
       var builder = new JcaX509v3CertificateBuilder(name, serial(), Date.from(notBefore), Date.from(notAfter),
           new X500Name("CN=" + dnsNames[0]), leafKey.getPublic());

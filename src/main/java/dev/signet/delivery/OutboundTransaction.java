@@ -15,10 +15,11 @@ import org.eclipse.angus.mail.smtp.SMTPAddressSucceededException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
- * One mail transaction (RFC 5321 §3.3: MAIL, RCPT per recipient, DATA) on an open connection, with an
- * outcome per recipient.
+ * One outbound mail transaction (RFC 5321 §3.3: MAIL, RCPT per recipient, DATA) on an open connection
+ * to a recipient's server, with an outcome per recipient. (The submission side's transaction, the
+ * one a client opens with us, is {@code smtp.MailTransaction}.)
  */
-final class Transaction {
+final class OutboundTransaction {
 
   /**
    * @param tryElsewhere nothing was decided here and the message was not handed over: the next host may
@@ -34,16 +35,16 @@ final class Transaction {
 
     /** Nothing sent: this host lacks {@code extension}; the next host is tried, then the caller decides. */
     static Attempt lacking(DeliveryRequest request, String extension, Reply reply) {
-      return new Attempt(request.recipients().stream()
-          .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList(), true, true, Optional.of(extension));
+      return new Attempt(Outcomes.failAll(request, reply), true, true, Optional.of(extension));
     }
   }
 
-  private Transaction() {}
+  private OutboundTransaction() {}
 
   static boolean needsSmtpUtf8(DeliveryRequest request, MessageFile file) {
     // RFC 6531 §3.4: non-ASCII in an envelope address or (RFC 6532) in a header field.
-    return file.utf8Headers() || !ascii(request.mailFrom()) || !request.recipients().stream().allMatch(Transaction::ascii);
+    return file.utf8Headers() || !ascii(request.mailFrom())
+        || !request.recipients().stream().allMatch(OutboundTransaction::ascii);
   }
 
   static Attempt run(SmtpConnection connection, DeliveryRequest request, MessageFile file) {
@@ -108,14 +109,14 @@ final class Transaction {
       return fromChain(request, host, e, "RCPT", 0, e.getMessage());
     } catch (MessagingException e) {
       if (SmtpConnection.has(e, RawMessage.LocalReadException.class)) {
-        return new Attempt(deferAll(request, Reply.local(451, "4.3.0", SmtpConnection.cause(e))), false, false);
+        return new Attempt(Outcomes.deferAll(request, Reply.local(451, "4.3.0", SmtpConnection.cause(e))), false, false);
       }
       Reply lost = Reply.about(host, 421, "4.4.2",
           "connection with " + connection.route + " lost" + (bodySent[0] ? " after the data" : "") + ": "
               + SmtpConnection.cause(e));
       // After the data the server may have taken the message (RFC 5321 §6.1 warns of duplicates):
       // retry later rather than hand it to another host at once.
-      return new Attempt(deferAll(request, lost), !bodySent[0], false);
+      return new Attempt(Outcomes.deferAll(request, lost), !bodySent[0], false);
     }
   }
 
@@ -164,16 +165,11 @@ final class Transaction {
   }
 
   private static Attempt refuse(DeliveryRequest request, Reply reply) {
-    return new Attempt(request.recipients().stream()
-        .<RecipientOutcome>map(r -> new RecipientOutcome.Failed(r, reply)).toList(), false, true);
+    return new Attempt(Outcomes.failAll(request, reply), false, true);
   }
 
   private static List<RecipientOutcome> all(DeliveryRequest request, Reply reply) {
     return request.recipients().stream().map(r -> classify(r, reply)).toList();
-  }
-
-  static List<RecipientOutcome> deferAll(DeliveryRequest request, Reply reply) {
-    return request.recipients().stream().<RecipientOutcome>map(r -> new RecipientOutcome.Deferred(r, reply)).toList();
   }
 
   private static boolean ascii(String s) {
