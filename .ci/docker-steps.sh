@@ -59,6 +59,15 @@ if [ -s "$work/sign.err" ]; then
 fi
 echo "sign: signed, stderr empty"
 
+echo "== the image's start-up cache: its RUN line's training (fewer messages), then CMD must load the cache"
+train=$(sed -n 's#^RUN /opt/signet/train-startup-cache.sh \([0-9]*\) .*#\1#p' Dockerfile)
+[ -n "$train" ] || { echo "Dockerfile no longer trains the start-up cache"; exit 1; }
+grep -q "SIGNET_STARTUP_CACHE_DIR=/opt/signet" Dockerfile || { echo "Dockerfile no longer points the cache at /opt/signet"; exit 1; }
+env_args+=(SIGNET_STARTUP_CACHE_DIR="$work/cache")
+env "${env_args[@]}" TRAIN_LAUNCHER="$PWD/signet" bash src/main/sh/train-startup-cache.sh 100 2>&1 | grep '^train-startup-cache'
+cache=$(compgen -G "$work/cache/signet-*" | head -1 || true)
+[ -n "$cache" ] || { echo "docker-steps: 1 passed, 1 failed (the training saved no start-up cache)"; exit 1; }
+
 env "${env_args[@]}" ./signet "$cmd" > "$work/serve.log" 2>&1 &
 pid=$!
 health=$(sed -n 's/^HEALTHCHECK .* CMD \(.*\) || exit 1$/\1/p' Dockerfile | sed "s/127.0.0.1:9465/127.0.0.1:$metrics/")
@@ -67,18 +76,24 @@ for _ in $(seq 1 120); do
   if bash -c "$health" >/dev/null 2>&1; then
     echo "healthy: $health"
     # The entry point's --add-modules must reach the signer: its start-up line names the scan in use.
+    if ! tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "=$cache "; then
+      tr '\0' ' ' < "/proc/$pid/cmdline"; echo
+      echo "docker-steps: 3 passed, 1 failed (the entry point did not load the trained start-up cache $cache)"
+      exit 1
+    fi
+    echo "start-up cache loaded: $(basename "$cache")"
     if grep -q "relaxed body scan: SIMD" "$work/serve.log"; then
       echo "SIMD scan in use: $(grep -o 'relaxed body scan: [^,]*, [^ ]* vectors' "$work/serve.log" | head -1)"
-      echo "docker-steps: 4 passed, 0 failed"
+      echo "docker-steps: 5 passed, 0 failed"
       exit 0
     fi
     cat "$work/serve.log"
-    echo "docker-steps: 3 passed, 1 failed (the entrypoint's relay does not use the SIMD scan)"
+    echo "docker-steps: 4 passed, 1 failed (the entrypoint's relay does not use the SIMD scan)"
     exit 1
   fi
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.5
 done
 cat "$work/serve.log"
-echo "docker-steps: 2 passed, 1 failed (the entrypoint never became healthy)"
+echo "docker-steps: 3 passed, 1 failed (the entrypoint never became healthy)"
 exit 1
