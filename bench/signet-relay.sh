@@ -9,7 +9,8 @@
 # the Postfix peer's queue, not tmpfs, so fsync costs the same); BENCH_SIGNET_PORT (12528); SINK_PORT (12526);
 # METRICS_PORT (12529); DKIM_DOMAIN (signet.test); BENCH_SIGNET_JAVA_OPTS (-Xmx512m: passed as SIGNET_JAVA_OPTS to
 # the launcher ./signet, which adds its own options as for any user); JAVA_HOME (a JDK >= 21);
-# BENCH_SIGNET_JAR (target/signet.jar: another build to measure, see bench/signet-ab.sh).
+# BENCH_SIGNET_JAR (target/signet.jar: another build to measure, see bench/signet-ab.sh);
+# BENCH_SIGNET_STARTUP_CACHE (on; off = SIGNET_STARTUP_CACHE=off for the launcher).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +77,7 @@ EOF
   for name in $(compgen -e); do [[ $name == SIGNET_* ]] && unset_signet+=(-u "$name"); done
   # Started as a user starts it: the repo's launcher (its JVM options, its start-up cache), on this jar.
   env "${unset_signet[@]}" JAVA_HOME="$(dirname "$(dirname "$java")")" SIGNET_JAR="$jar" \
+    SIGNET_STARTUP_CACHE="${BENCH_SIGNET_STARTUP_CACHE:-on}" \
     SIGNET_JAVA_OPTS="${BENCH_SIGNET_JAVA_OPTS:--Xmx512m}" "$root/signet" serve --config "$BENCH_SIGNET_DIR/signet.yaml" \
     > "$BENCH_SIGNET_DIR/signet.log" 2>&1 &
   echo $! > "$BENCH_SIGNET_DIR/signet.pid"
