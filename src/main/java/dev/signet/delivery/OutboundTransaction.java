@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
-import org.eclipse.angus.mail.smtp.SMTPAddressSucceededException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
@@ -99,7 +98,7 @@ final class OutboundTransaction {
     connection.readTimeout(connection.settings().command());
     try {
       connection.transport().sendMessage(message, recipients);
-      // With reportsuccess the transport always throws; a plain return means all went through.
+      // A plain return means every recipient was accepted and the message too.
       Reply ok = Reply.remote(connection.transport().getLastReturnCode(),
           connection.transport().getLastServerResponse(), host);
       return new Attempt(all(request, ok), false, true);
@@ -121,17 +120,21 @@ final class OutboundTransaction {
   }
 
   /**
-   * Reads the per-recipient replies chained under the transport's exception: RCPT successes and
-   * failures, then the reply to MAIL, DATA or the final "." that decides the accepted ones.
+   * Reads the per-recipient replies under the transport's exception: the RCPT failures chained to it
+   * (each with its reply), the others it names as valid (sent, or unsent because DATA or the final
+   * "." was refused), then the reply to MAIL, DATA or the final "." that decides the valid ones.
    */
-  private static Attempt fromChain(DeliveryRequest request, String host, MessagingException top,
+  private static Attempt fromChain(DeliveryRequest request, String host, SendFailedException top,
       String command, int code, String response) {
     Map<String, Reply> rcpt = new HashMap<>();
     Map<String, Boolean> accepted = new HashMap<>();
+    for (Address[] valid : new Address[][] {top.getValidSentAddresses(), top.getValidUnsentAddresses()}) {
+      for (Address a : valid == null ? new Address[0] : valid) {
+        accepted.put(((InternetAddress) a).getAddress(), true); // a refused RCPT's own reply comes first below
+      }
+    }
     for (Exception e = top.getNextException(); e instanceof MessagingException m; e = m.getNextException()) {
-      if (m instanceof SMTPAddressSucceededException s) {
-        accepted.put(s.getAddress().getAddress(), true);
-      } else if (m instanceof SMTPAddressFailedException f) {
+      if (m instanceof SMTPAddressFailedException f) {
         rcpt.put(f.getAddress().getAddress(), Reply.remote(f.getReturnCode(), f.getMessage(), host));
       }
     }

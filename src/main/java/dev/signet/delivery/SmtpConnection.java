@@ -154,9 +154,10 @@ final class SmtpConnection implements AutoCloseable {
         : !route.tlsa().isEmpty() ? Dane.verifying(route.name(), route.tlsa())
         : settings.mxTrust().verifying(route.name())));
     p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
-    // Per-recipient replies: every RCPT result comes back as a chained exception; send to the
-    // accepted recipients even when others are refused.
-    p.put("mail.smtp.reportsuccess", "true");
+    // Send to the accepted recipients even when others are refused. Each refused RCPT comes back as a
+    // chained exception, the accepted ones as the exception's valid-sent addresses; a transaction that
+    // all went through returns normally (mail.smtp.reportsuccess would throw, with a stack trace,
+    // for every delivered message).
     p.put("mail.smtp.sendpartial", "true");
     // The 8BITMIME "conversion" re-encodes parts and calls saveChanges(): it would break the signature.
     p.put("mail.smtp.allow8bitmime", "false");
