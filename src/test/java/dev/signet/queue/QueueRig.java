@@ -203,8 +203,8 @@ final class QueueRig implements AutoCloseable {
 
   /** The envelope of {@code id} as on disk, or null once the message is gone. */
   Envelope onDisk(String id) {
-    try (Spool view = Spool.inspect(spoolDir)) {
-      return view.envelope(id);
+    try {
+      return SpoolView.of(spoolDir).envelope(id);
     } catch (java.nio.file.NoSuchFileException e) {
       return null;
     } catch (IOException e) {
