@@ -7,7 +7,6 @@ import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
 import dev.signet.events.BounceRules;
 import dev.signet.events.Events;
-import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -18,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +30,9 @@ import org.slf4j.MDC;
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
  * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
  * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes
- * go to the spool first; deferred recipients come back at their next attempt time. {@link #flush},
- * {@link #retry} and {@link #delete} are the queue commands of a running relay (its admin API).
+ * go to the spool first; deferred recipients come back at their next attempt time. Beside it, made
+ * with it: the {@link Courier} that runs each attempt, the {@link Outbox} for the mail the relay
+ * writes itself, the {@link QueueGauges}, and the {@link QueueCommands} of the admin API.
  */
 public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -77,58 +76,66 @@ public final class Scheduler {
     Instant rerunAt;
   }
 
-  private final String hostname;
   private final Spool spool;
   private final Clock clock;
-  private final Reports reports;
   private final MessageLocks locks = new MessageLocks();
   private final Courier courier;
   private final Lanes lanes;
+  private final Outbox outbox;
+  private final QueueGauges gauges;
+  private final QueueCommands commands;
   private final DelayQueue<Due> due = new DelayQueue<>();
   private final Map<Key, Slot> slots = new HashMap<>();
-  /** Messages in the queue and when they arrived, for the queue gauges. */
-  private final Map<String, Instant> known = new ConcurrentHashMap<>();
   private long generations;
   private volatile boolean stopping;
   private Thread dispatcher;
 
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Clock clock, Metrics metrics) {
-    this(config, spool, delivery, clock, metrics, null);
+      Clock clock, QueueListener listener) {
+    this(config, spool, delivery, clock, listener, null);
   }
 
   /** The same, reporting every recipient's state changes to {@code events} (may be null). */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Clock clock, Metrics metrics, Events events) {
+      Clock clock, QueueListener listener, Events events) {
     this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock,
-        events == null ? BounceRules.shipped() : events.rules())), clock, metrics, events);
+        events == null ? BounceRules.shipped() : events.rules())), clock, listener, events);
   }
 
   /**
    * @param delivery one delivery attempt, e.g. {@code SmtpSender::deliver}
    * @param reports builds the bounce of a message with failed recipients
-   * @param metrics may be null
+   * @param listener counts attempts and reads the gauges ({@link QueueListener#NONE}: nobody)
    */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Reports reports, Clock clock, Metrics metrics) {
-    this(config, spool, delivery, reports, clock, metrics, null);
+      Reports reports, Clock clock, QueueListener listener) {
+    this(config, spool, delivery, reports, clock, listener, null);
   }
 
   /** @param events where recipients' state changes are reported; null = nowhere */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Reports reports, Clock clock, Metrics metrics, Events events) {
-    this.hostname = config.hostname();
+      Reports reports, Clock clock, QueueListener listener, Events events) {
     this.spool = spool;
     this.clock = clock;
-    this.reports = reports;
-    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
-        metrics, locks, new Feedback(events));
+    this.outbox = new Outbox(config.hostname(), spool, clock);
+    this.gauges = new QueueGauges(clock, this::ranks);
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, outbox, gauges::gone, clock,
+        listener, locks, new Feedback(events));
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
-    if (metrics != null) {
-      metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);
-    }
+    this.commands = new QueueCommands(spool, locks, this, gauges, clock);
+    listener.gauges(gauges);
     spool.onAccept(this::submitted); // new messages, bounces included, are scheduled at once
+  }
+
+  /** Where the relay queues the mail it writes itself (TLS reports). */
+  public Outbox outbox() {
+    return outbox;
+  }
+
+  /** The queue commands of this running relay (flush, retry, delete), for its admin API. */
+  public QueueCommands commands() {
+    return commands;
   }
 
   /** Schedules every message in the spool and starts delivering. */
@@ -150,7 +157,7 @@ public final class Scheduler {
    */
   public void submitted(Envelope envelope) {
     Instant now = clock.instant();
-    known.put(envelope.id(), envelope.received());
+    gauges.arrived(envelope.id(), envelope.received());
     Map<String, Instant> domains = new HashMap<>();
     for (Recipient r : envelope.recipients()) {
       if (r.state() == State.PENDING) {
@@ -244,102 +251,18 @@ public final class Scheduler {
     }
   }
 
-  /** Queues a report to {@code recipient} with the null sender (RFC 5321 §4.5.5); returns its queue id. */
-  private String queueReport(byte[] report, String recipient) throws IOException {
-    return queueGenerated(report, "", recipient);
-  }
-
   /**
-   * Queues a message the relay wrote itself (already signed), e.g. a TLS report, from {@code sender} to
-   * {@code recipient}; it is delivered like any accepted message. Returns its queue id.
+   * For the gauges: per message with a job, the rank of its most advanced job at {@code now}: 0 in an
+   * attempt, 1 due and waiting for a lane, 2 deferred to later (indexes into {@link QueueGauges#STATES}).
    */
-  public String queueGenerated(byte[] message, String sender, String recipient) throws IOException {
-    byte[] report = message;
-    try (Incoming in = spool.receive()) {
-      in.headers(report); // the whole report; Incoming writes it as one block
-      Envelope envelope = Envelope.received(in.id(), sender, List.of(recipient), "127.0.0.1",
-          Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
-      spool.accept(in, envelope); // scheduled through Spool.onAccept
-      return in.id();
-    }
-  }
-
-  /** signet_queue_messages{state}: in an attempt now, due and waiting for a slot, deferred to later. */
-  static final List<String> STATES = List.of("active", "ready", "deferred");
-
-  /** Messages whose most advanced job is in {@code state} (a message with several domains counts once). */
-  synchronized int messages(String state) {
-    Instant now = clock.instant();
+  private synchronized Map<String, Integer> ranks(Instant now) {
     Map<String, Integer> rank = new HashMap<>();
     for (Map.Entry<Key, Slot> e : slots.entrySet()) {
       Slot slot = e.getValue();
       int r = slot.running ? 0 : slot.at.isAfter(now) ? 2 : 1;
       rank.merge(e.getKey().id(), r, Math::min);
     }
-    int wanted = STATES.indexOf(state);
-    return (int) rank.values().stream().filter(r -> r == wanted).count();
-  }
-
-  double oldestAgeSeconds() {
-    Instant now = clock.instant();
-    return known.values().stream().min(Instant::compareTo)
-        .map(t -> Math.max(0, Duration.between(t, now).toMillis() / 1000.0)).orElse(0.0);
-  }
-
-  /** Makes every pending recipient of every queued message due now; returns how many messages. */
-  public int flush() throws IOException, InterruptedException {
-    int n = 0;
-    for (Envelope e : spool.list()) {
-      if (retryNow(e.id())) {
-        n++;
-      }
-    }
-    log.info("queue: flushed {} message(s)", n);
-    return n;
-  }
-
-  /** Makes the pending recipients of {@code id} due now; false if there is no such message. */
-  public boolean retry(String id) throws IOException, InterruptedException {
-    boolean found = QueueId.isValid(id) && retryNow(id);
-    if (found) {
-      MDC.put("qid", id);
-      log.info("queue: retry requested");
-      MDC.remove("qid");
-    }
-    return found;
-  }
-
-  /**
-   * Removes {@code id} from the queue without a bounce (an attempt under way finds it gone and
-   * records nothing); empty if there is no such message.
-   */
-  @SuppressWarnings("try") // the resource is the message lock, held for the block
-  public Optional<Envelope> delete(String id) throws IOException, InterruptedException {
-    if (!QueueId.isValid(id)) {
-      return Optional.empty();
-    }
-    try (MessageLocks.Held held = locks.lock(id)) {
-      Envelope deleted = Control.delete(spool, id);
-      known.remove(deleted.id());
-      MDC.put("qid", id);
-      log.info("queue: {}", Control.describeDeleted(deleted));
-      MDC.remove("qid");
-      return Optional.of(deleted);
-    } catch (Control.UnknownMessage e) {
-      return Optional.empty();
-    }
-  }
-
-  @SuppressWarnings("try")
-  private boolean retryNow(String id) throws IOException, InterruptedException {
-    Envelope updated;
-    try (MessageLocks.Held held = locks.lock(id)) {
-      updated = Control.retryNow(spool, id, clock.instant());
-    } catch (Control.UnknownMessage e) {
-      return false;
-    }
-    submitted(updated);
-    return true;
+    return rank;
   }
 
   /**

@@ -64,7 +64,7 @@ class FaultRecoveryTest {
     rig.spool = Spool.open(config.spool().dir());
     Metrics metrics = new Metrics();
     sender = new SmtpSender(config);
-    scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics);
+    scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics.queue());
     server = new SubmissionServer(config, new Submission(config, KeyRing.load(dkim.keys()),
         new Signer(dkim.signer(), Clock.systemUTC())), rig.spool, metrics);
     server.start();

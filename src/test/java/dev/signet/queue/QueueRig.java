@@ -91,7 +91,8 @@ final class QueueRig implements AutoCloseable {
   QueueRig startRelay(Scheduler.Reports reports) throws IOException {
     spool = Spool.open(spoolDir);
     sender = shaping == null ? new SmtpSender(config()) : new SmtpSender(config(), shaping);
-    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), metrics);
+    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(),
+        metrics == null ? QueueListener.NONE : metrics.queue());
     scheduler.start();
     return this;
   }
