@@ -13,13 +13,16 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.DelayQueue;
-import java.util.concurrent.Delayed;
-import java.util.concurrent.TimeUnit;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,9 +31,13 @@ import org.slf4j.MDC;
 /**
  * Takes spooled messages to delivery (docs/ARCHITECTURE.md, "The way of one message"): every pending recipient found in the
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
- * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
- * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes
- * go to the spool first; deferred recipients come back at their next attempt time. Beside it, made
+ * pending recipients are grouped by domain; each (message, domain) pair is one job, held until due
+ * and then run in {@link Lanes} (bounded total and per domain). Outcomes go to the spool first;
+ * deferred recipients come back at their next attempt time. Every time here is read from the injected
+ * {@link Clock}: the dispatcher thread waits for the next job by it, and a test on virtual time starts
+ * the scheduler {@link #startStepped stepped} (no dispatcher) and runs what is due with {@link #runDue}
+ * after moving its clock. Each job's end is a {@link Decision} (when it runs next), reported to
+ * {@link #onDecision}. Beside it, made
  * with it: the {@link Courier} that runs each attempt, the {@link Outbox} for the mail the relay
  * writes itself, the {@link QueueGauges}, and the {@link QueueCommands} of the admin API.
  */
@@ -56,17 +63,15 @@ public final class Scheduler {
   /** One job: a message's recipients at one domain. */
   private record Key(String id, String domain) {}
 
-  private record Due(Key key, long generation, long atNanos) implements Delayed {
-    @Override
-    public long getDelay(TimeUnit unit) {
-      return unit.convert(atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-    }
+  /** A job held until {@code at}; superseded when its slot's generation moved on. */
+  private record Due(Key key, long generation, Instant at) {}
 
-    @Override
-    public int compareTo(Delayed other) {
-      return Long.compare(atNanos, ((Due) other).atNanos);
-    }
-  }
+  /**
+   * What the scheduler decided when a job ended: when the pending recipients of message {@code id} at
+   * {@code domain} are tried next, empty for never (none pending any more, the message gone, or the
+   * scheduler stopping). {@code domain} is {@code "<finish>"} for a job that only finishes a message.
+   */
+  public record Decision(String id, String domain, Optional<Instant> next) {}
 
   /** A job's scheduling state: queued (generation matches the Due), or running (rerun later if asked). */
   private static final class Slot {
@@ -84,10 +89,13 @@ public final class Scheduler {
   private final Outbox outbox;
   private final QueueGauges gauges;
   private final QueueCommands commands;
-  private final DelayQueue<Due> due = new DelayQueue<>();
+  private final PriorityQueue<Due> due =
+      new PriorityQueue<>(Comparator.comparing(Due::at).thenComparingLong(Due::generation));
   private final Map<Key, Slot> slots = new HashMap<>();
   private long generations;
   private volatile boolean stopping;
+  private volatile Consumer<Decision> decisions = decision -> {};
+  private boolean started;
   private Thread dispatcher;
 
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
@@ -140,15 +148,36 @@ public final class Scheduler {
 
   /** Schedules every message in the spool and starts delivering. */
   public synchronized void start() throws IOException {
-    if (dispatcher != null) {
+    scheduleQueued();
+    dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
+  }
+
+  /**
+   * Schedules every message in the spool, but starts no dispatcher: jobs run only when {@link #runDue}
+   * is called, at the time the clock then shows. For tests on virtual time.
+   */
+  synchronized void startStepped() throws IOException {
+    scheduleQueued();
+  }
+
+  private void scheduleQueued() throws IOException {
+    if (started) {
       throw new IllegalStateException("already started");
     }
+    started = true;
     List<Envelope> queued = spool.list();
     for (Envelope envelope : queued) {
       submitted(envelope);
     }
     log.info("scheduler: started with {} queued message(s)", queued.size());
-    dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
+  }
+
+  /**
+   * {@code listener} gets the {@link Decision} of every job that ends, on the thread that ran it. It
+   * must be quick and must not throw.
+   */
+  public void onDecision(Consumer<Decision> listener) {
+    this.decisions = java.util.Objects.requireNonNull(listener);
   }
 
   /**
@@ -189,8 +218,8 @@ public final class Scheduler {
     }
     slot.generation = ++generations;
     slot.at = at;
-    long delay = Math.max(0, Duration.between(clock.instant(), at).toNanos());
-    due.add(new Due(key, slot.generation, System.nanoTime() + delay));
+    due.add(new Due(key, slot.generation, at));
+    notifyAll(); // the dispatcher may be waiting for a later job
   }
 
   /** Takes a due entry for running; false if it was superseded. */
@@ -204,25 +233,25 @@ public final class Scheduler {
     return true;
   }
 
-  private synchronized void finished(Key key, Optional<Instant> next) {
+  /** The job ended; schedules it again if the attempt or a change meanwhile asks; returns when. */
+  private synchronized Optional<Instant> finished(Key key, Optional<Instant> next) {
     Slot slot = slots.remove(key);
     Instant rerun = slot == null ? null : slot.rerunAt;
     if (next.isPresent() && (rerun == null || next.get().isBefore(rerun))) {
       rerun = next.get();
     }
-    if (rerun != null) {
-      schedule(key, rerun);
+    if (rerun == null || stopping) {
+      return Optional.empty();
     }
+    schedule(key, rerun);
+    return Optional.of(rerun);
   }
 
   private void dispatch() {
     try {
-      while (!stopping) {
-        Due d = due.take();
-        if (d == null || !claim(d)) {
-          continue;
-        }
-        if (!lanes.submit(d.key().domain(), () -> run(d.key()))) {
+      for (Due d = nextDue(); d != null; d = nextDue()) {
+        Key key = d.key();
+        if (!lanes.submit(key.domain(), () -> run(key))) {
           return;
         }
       }
@@ -231,13 +260,81 @@ public final class Scheduler {
     }
   }
 
-  private void run(Key key) {
-    Optional<Instant> next = Optional.empty();
-    try {
-      if (stopping) {
-        return; // handed to a lane just before the stop began: no new attempt once it has
+  /** Waits until the earliest job is due by the clock and claims it; null once stopping. */
+  private synchronized Due nextDue() throws InterruptedException {
+    while (!stopping) {
+      Due head = due.peek();
+      if (head == null) {
+        wait();
+        continue;
       }
-      next = courier.attempt(key.id(), key.domain());
+      long nanos = Duration.between(clock.instant(), head.at()).toNanos();
+      if (nanos > 0) {
+        wait(Math.max(1, (nanos + 999_999) / 1_000_000)); // woken early by schedule() or stop()
+        continue;
+      }
+      due.poll();
+      if (claim(head)) {
+        return head;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Runs every job due at the clock's time now, in the lanes as the dispatcher would, and waits until
+   * they have ended; returns their decisions (a job that another due entry superseded runs once).
+   * Only for a scheduler {@link #startStepped started stepped}: tests move the clock, then run what is due.
+   */
+  List<Decision> runDue() throws InterruptedException {
+    List<Due> ready = new ArrayList<>();
+    synchronized (this) {
+      if (!started || dispatcher != null) {
+        throw new IllegalStateException("runDue is for a scheduler started stepped");
+      }
+      Instant now = clock.instant();
+      while (!due.isEmpty() && !due.peek().at().isAfter(now)) {
+        Due d = due.poll();
+        if (claim(d)) {
+          ready.add(d);
+        }
+      }
+    }
+    ConcurrentLinkedQueue<Decision> ran = new ConcurrentLinkedQueue<>();
+    CountDownLatch ended = new CountDownLatch(ready.size());
+    for (Due d : ready) {
+      boolean submitted = lanes.submit(d.key().domain(), () -> {
+        try {
+          ran.add(run(d.key()));
+        } finally {
+          ended.countDown();
+        }
+      });
+      if (!submitted) {
+        ended.countDown(); // stopped meanwhile
+      }
+    }
+    ended.await();
+    return List.copyOf(ran);
+  }
+
+  /** Jobs held or running now (for tests: none left means nothing more can happen). */
+  synchronized int jobs() {
+    return slots.size();
+  }
+
+  /** When the earliest job held (not running) is due; empty with none. For tests on virtual time. */
+  synchronized Optional<Instant> nextJob() {
+    return slots.values().stream().filter(slot -> !slot.running).map(slot -> slot.at).min(Instant::compareTo);
+  }
+
+  private Decision run(Key key) {
+    Optional<Instant> next = Optional.empty();
+    Optional<Instant> scheduled = Optional.empty();
+    try {
+      if (!stopping) { // handed to a lane just before the stop began: no new attempt once it has
+        next = courier.attempt(key.id(), key.domain());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
@@ -247,8 +344,15 @@ public final class Scheduler {
       MDC.remove("qid");
       next = Optional.of(clock.instant().plus(Duration.ofMinutes(1)));
     } finally {
-      finished(key, next);
+      scheduled = finished(key, next);
     }
+    Decision decision = new Decision(key.id(), key.domain(), scheduled);
+    try {
+      decisions.accept(decision);
+    } catch (RuntimeException e) {
+      log.error("scheduler: decision listener failed: {}", e.toString());
+    }
+    return decision;
   }
 
   /**
@@ -301,6 +405,7 @@ public final class Scheduler {
       stopping = true;
       due.clear();
       slots.clear();
+      notifyAll();
     }
     lanes.close();
     if (dispatcher != null) {
