@@ -121,8 +121,18 @@ class RelayMetricsTest {
         throw new IllegalStateException(e);
       }
     });
-    Thread.sleep(1100);
+    OpsRig.await("the oldest message's age reaches a second", Duration.ofSeconds(30), () -> {
+      try {
+        return sample(scrape(), "signet_queue_oldest_age_seconds") >= 1.0;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
     String m = scrape();
+    // No second attempt can have run: the only recipient's next attempt, as scheduled, is still ahead.
+    dev.signet.queue.Envelope.Recipient r = relay.spool.list().get(0).recipients().get(0);
+    assertEquals(1, r.attempts());
+    assertTrue(r.nextAttempt().orElseThrow().isAfter(java.time.Instant.now()), "next attempt " + r.nextAttempt());
     assertEquals(1.0, sample(m, "signet_queue_messages{state=\"deferred\"}"));
     assertEquals(0.0, sample(m, "signet_queue_messages{state=\"active\"}"));
     assertTrue(sample(m, "signet_queue_oldest_age_seconds") >= 1.0, m);
