@@ -13,13 +13,10 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -31,15 +28,15 @@ import org.slf4j.MDC;
 /**
  * Takes spooled messages to delivery (docs/ARCHITECTURE.md, "The way of one message"): every pending recipient found in the
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
- * pending recipients are grouped by domain; each (message, domain) pair is one job, held until due
- * and then run in {@link Lanes} (bounded total and per domain). Outcomes go to the spool first;
- * deferred recipients come back at their next attempt time. Every time here is read from the injected
- * {@link Clock}: the dispatcher thread waits for the next job by it, and a test on virtual time starts
+ * pending recipients are grouped by domain; each (message, domain) pair is one job, held in the
+ * {@link Jobs} timetable until due by the injected {@link Clock} and then run in {@link Lanes}
+ * (bounded total and per domain). Outcomes go to the spool first; deferred recipients come back at
+ * their next attempt time. The dispatcher thread waits for each due job; a test on virtual time starts
  * the scheduler {@link #startStepped stepped} (no dispatcher) and runs what is due with {@link #runDue}
  * after moving its clock. Each job's end is a {@link Decision} (when it runs next), reported to
- * {@link #onDecision}. Beside it, made
- * with it: the {@link Courier} that runs each attempt, the {@link Outbox} for the mail the relay
- * writes itself, the {@link QueueGauges}, and the {@link QueueCommands} of the admin API.
+ * {@link #onDecision}. Made with it: the {@link Courier} that runs each attempt, the {@link Outbox}
+ * for the mail the relay writes itself, the {@link QueueGauges}, and the {@link QueueCommands} of
+ * the admin API.
  */
 public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -60,26 +57,12 @@ public final class Scheduler {
     }
   }
 
-  /** One job: a message's recipients at one domain. */
-  private record Key(String id, String domain) {}
-
-  /** A job held until {@code at}; superseded when its slot's generation moved on. */
-  private record Due(Key key, long generation, Instant at) {}
-
   /**
    * What the scheduler decided when a job ended: when the pending recipients of message {@code id} at
    * {@code domain} are tried next, empty for never (none pending any more, the message gone, or the
    * scheduler stopping). {@code domain} is {@code "<finish>"} for a job that only finishes a message.
    */
   public record Decision(String id, String domain, Optional<Instant> next) {}
-
-  /** A job's scheduling state: queued (generation matches the Due), or running (rerun later if asked). */
-  private static final class Slot {
-    long generation;
-    Instant at;
-    boolean running;
-    Instant rerunAt;
-  }
 
   private final Spool spool;
   private final Clock clock;
@@ -89,10 +72,7 @@ public final class Scheduler {
   private final Outbox outbox;
   private final QueueGauges gauges;
   private final QueueCommands commands;
-  private final PriorityQueue<Due> due =
-      new PriorityQueue<>(Comparator.comparing(Due::at).thenComparingLong(Due::generation));
-  private final Map<Key, Slot> slots = new HashMap<>();
-  private long generations;
+  private final Jobs jobs;
   private volatile boolean stopping;
   private volatile Consumer<Decision> decisions = decision -> {};
   private boolean started;
@@ -127,7 +107,8 @@ public final class Scheduler {
     this.spool = spool;
     this.clock = clock;
     this.outbox = new Outbox(config.hostname(), spool, clock);
-    this.gauges = new QueueGauges(clock, this::ranks);
+    this.jobs = new Jobs(clock);
+    this.gauges = new QueueGauges(clock, jobs::ranks);
     this.courier = new Courier(config.delivery(), spool, delivery, reports, outbox, gauges::gone, clock,
         listener, locks, new Feedback(events));
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
@@ -195,63 +176,16 @@ public final class Scheduler {
       }
     }
     if (domains.isEmpty()) {
-      schedule(new Key(envelope.id(), Courier.FINISH), now); // all final, not removed yet (crash)
+      jobs.schedule(new Jobs.Key(envelope.id(), Courier.FINISH), now); // all final, not removed yet (crash)
     }
-    domains.forEach((domain, at) -> schedule(new Key(envelope.id(), domain), at));
-  }
-
-  private synchronized void schedule(Key key, Instant at) {
-    if (stopping) {
-      return;
-    }
-    Slot slot = slots.get(key);
-    if (slot != null && slot.running) {
-      slot.rerunAt = slot.rerunAt == null || at.isBefore(slot.rerunAt) ? at : slot.rerunAt;
-      return;
-    }
-    if (slot != null && !at.isBefore(slot.at)) {
-      return; // already due earlier
-    }
-    if (slot == null) {
-      slot = new Slot();
-      slots.put(key, slot);
-    }
-    slot.generation = ++generations;
-    slot.at = at;
-    due.add(new Due(key, slot.generation, at));
-    notifyAll(); // the dispatcher may be waiting for a later job
-  }
-
-  /** Takes a due entry for running; false if it was superseded. */
-  private synchronized boolean claim(Due d) {
-    Slot slot = slots.get(d.key());
-    if (slot == null || slot.running || slot.generation != d.generation()) {
-      return false;
-    }
-    slot.running = true;
-    slot.rerunAt = null;
-    return true;
-  }
-
-  /** The job ended; schedules it again if the attempt or a change meanwhile asks; returns when. */
-  private synchronized Optional<Instant> finished(Key key, Optional<Instant> next) {
-    Slot slot = slots.remove(key);
-    Instant rerun = slot == null ? null : slot.rerunAt;
-    if (next.isPresent() && (rerun == null || next.get().isBefore(rerun))) {
-      rerun = next.get();
-    }
-    if (rerun == null || stopping) {
-      return Optional.empty();
-    }
-    schedule(key, rerun);
-    return Optional.of(rerun);
+    domains.forEach((domain, at) -> jobs.schedule(new Jobs.Key(envelope.id(), domain), at));
   }
 
   private void dispatch() {
     try {
-      for (Due d = nextDue(); d != null; d = nextDue()) {
-        Key key = d.key();
-        if (!lanes.submit(key.domain(), () -> run(key))) {
+      for (Jobs.Key key = jobs.awaitDue(); key != null; key = jobs.awaitDue()) {
+        Jobs.Key job = key;
+        if (!lanes.submit(job.domain(), () -> run(job))) {
           return;
         }
       }
@@ -260,52 +194,25 @@ public final class Scheduler {
     }
   }
 
-  /** Waits until the earliest job is due by the clock and claims it; null once stopping. */
-  private synchronized Due nextDue() throws InterruptedException {
-    while (!stopping) {
-      Due head = due.peek();
-      if (head == null) {
-        wait();
-        continue;
-      }
-      long nanos = Duration.between(clock.instant(), head.at()).toNanos();
-      if (nanos > 0) {
-        wait(Math.max(1, (nanos + 999_999) / 1_000_000)); // woken early by schedule() or stop()
-        continue;
-      }
-      due.poll();
-      if (claim(head)) {
-        return head;
-      }
-    }
-    return null;
-  }
-
   /**
    * Runs every job due at the clock's time now, in the lanes as the dispatcher would, and waits until
    * they have ended; returns their decisions (a job that another due entry superseded runs once).
    * Only for a scheduler {@link #startStepped started stepped}: tests move the clock, then run what is due.
    */
   List<Decision> runDue() throws InterruptedException {
-    List<Due> ready = new ArrayList<>();
+    List<Jobs.Key> ready;
     synchronized (this) {
       if (!started || dispatcher != null) {
         throw new IllegalStateException("runDue is for a scheduler started stepped");
       }
-      Instant now = clock.instant();
-      while (!due.isEmpty() && !due.peek().at().isAfter(now)) {
-        Due d = due.poll();
-        if (claim(d)) {
-          ready.add(d);
-        }
-      }
+      ready = jobs.claimDue();
     }
     ConcurrentLinkedQueue<Decision> ran = new ConcurrentLinkedQueue<>();
     CountDownLatch ended = new CountDownLatch(ready.size());
-    for (Due d : ready) {
-      boolean submitted = lanes.submit(d.key().domain(), () -> {
+    for (Jobs.Key key : ready) {
+      boolean submitted = lanes.submit(key.domain(), () -> {
         try {
-          ran.add(run(d.key()));
+          ran.add(run(key));
         } finally {
           ended.countDown();
         }
@@ -319,16 +226,16 @@ public final class Scheduler {
   }
 
   /** Jobs held or running now (for tests: none left means nothing more can happen). */
-  synchronized int jobs() {
-    return slots.size();
+  int jobs() {
+    return jobs.size();
   }
 
   /** When the earliest job held (not running) is due; empty with none. For tests on virtual time. */
-  synchronized Optional<Instant> nextJob() {
-    return slots.values().stream().filter(slot -> !slot.running).map(slot -> slot.at).min(Instant::compareTo);
+  Optional<Instant> nextJob() {
+    return jobs.earliest();
   }
 
-  private Decision run(Key key) {
+  private Decision run(Jobs.Key key) {
     Optional<Instant> next = Optional.empty();
     Optional<Instant> scheduled = Optional.empty();
     try {
@@ -344,7 +251,7 @@ public final class Scheduler {
       MDC.remove("qid");
       next = Optional.of(clock.instant().plus(Duration.ofMinutes(1)));
     } finally {
-      scheduled = finished(key, next);
+      scheduled = jobs.finished(key, next);
     }
     Decision decision = new Decision(key.id(), key.domain(), scheduled);
     try {
@@ -353,20 +260,6 @@ public final class Scheduler {
       log.error("scheduler: decision listener failed: {}", e.toString());
     }
     return decision;
-  }
-
-  /**
-   * For the gauges: per message with a job, the rank of its most advanced job at {@code now}: 0 in an
-   * attempt, 1 due and waiting for a lane, 2 deferred to later (indexes into {@link QueueGauges#STATES}).
-   */
-  private synchronized Map<String, Integer> ranks(Instant now) {
-    Map<String, Integer> rank = new HashMap<>();
-    for (Map.Entry<Key, Slot> e : slots.entrySet()) {
-      Slot slot = e.getValue();
-      int r = slot.running ? 0 : slot.at.isAfter(now) ? 2 : 1;
-      rank.merge(e.getKey().id(), r, Math::min);
-    }
-    return rank;
   }
 
   /**
@@ -403,9 +296,7 @@ public final class Scheduler {
         return;
       }
       stopping = true;
-      due.clear();
-      slots.clear();
-      notifyAll();
+      jobs.close();
     }
     lanes.close();
     if (dispatcher != null) {
