@@ -128,7 +128,7 @@ public final class Spool implements AutoCloseable {
   }
 
   /** What recovery found when this spool was opened. */
-  public SpoolRecovery.Result recovery() {
+  SpoolRecovery.Result recovery() {
     return recovery;
   }
 

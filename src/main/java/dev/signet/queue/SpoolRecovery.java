@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * to corrupt/ with a log line (never deleted silently). What it changed is fsynced before the spool
  * opens.
  */
-public final class SpoolRecovery {
+final class SpoolRecovery {
   private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
 
   /** What recovery found: leftovers removed from tmp/, files quarantined, messages queued. */

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * list|show} uses it next to a running relay: every envelope is replaced by rename, so a reader sees
  * a whole old or a whole new one. The owning {@link Spool} reads through one too. Thread-safe.
  */
-public final class SpoolView {
+final class SpoolView {
   private static final Logger log = LoggerFactory.getLogger(SpoolView.class);
 
   private final Path queue;
