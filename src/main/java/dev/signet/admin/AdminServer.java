@@ -72,7 +72,7 @@ public final class AdminServer implements AutoCloseable {
       throw new IOException("admin.listen " + settings.listen() + " is not a loopback address and no admin.token is set");
     }
     Path spoolDir = config.spool().dir();
-    QueueApi queue = new QueueApi(spool, scheduler, spoolDir, events.rules());
+    QueueApi queue = new QueueApi(spool, scheduler.commands(), spoolDir, events.rules());
     FeedbackApi feedback = new FeedbackApi(events, config.feedback().suppression());
     Optional<byte[]> token = settings.token().map(t -> t.getBytes(StandardCharsets.UTF_8));
     HttpEndpoint endpoint = HttpEndpoint.start(settings.listen(), "admin-http",

@@ -4,7 +4,7 @@ import dev.signet.admin.AdminServer.Request;
 import dev.signet.events.BounceRules;
 import dev.signet.queue.Envelope;
 import dev.signet.queue.QueueControl;
-import dev.signet.queue.Scheduler;
+import dev.signet.queue.QueueCommands;
 import dev.signet.queue.Spool;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,19 +19,19 @@ import java.util.Optional;
 /**
  * {@code /api/v1/queue}: list (filters {@code state}, {@code sender}, {@code recipient}, {@code domain};
  * paging {@code offset}, {@code limit}), one message, retry, delete, flush. Reads go to the spool's
- * files; changes to the scheduler, which takes each message's lock.
+ * files; changes to the relay's {@link QueueCommands}, which take each message's lock.
  */
 final class QueueApi {
   private static final int MAX_LIMIT = 1000;
 
   private final Spool spool;
-  private final Scheduler scheduler;
+  private final QueueCommands commands;
   private final QueueControl files;
   private final BounceRules rules;
 
-  QueueApi(Spool spool, Scheduler scheduler, Path spoolDir, BounceRules rules) {
+  QueueApi(Spool spool, QueueCommands commands, Path spoolDir, BounceRules rules) {
     this.spool = spool;
-    this.scheduler = scheduler;
+    this.commands = commands;
     this.files = QueueControl.of(spoolDir);
     this.rules = rules;
   }
@@ -48,14 +48,14 @@ final class QueueApi {
       if (!r.method().equals("POST")) {
         throw r.wrongMethod("POST");
       }
-      return Map.of("flushed", scheduler.flush());
+      return Map.of("flushed", commands.flush());
     }
     String id = p[3];
     if (p.length == 4) {
       return switch (r.method()) {
         case "GET" -> show(id);
         case "DELETE" -> {
-          Envelope deleted = scheduler.delete(id).orElseThrow(() -> unknown(id));
+          Envelope deleted = commands.delete(id).orElseThrow(() -> unknown(id));
           yield Map.of("deleted", message(deleted), "result", QueueControl.describeDeleted(deleted));
         }
         default -> throw r.wrongMethod("GET, DELETE");
@@ -65,7 +65,7 @@ final class QueueApi {
       if (!r.method().equals("POST")) {
         throw r.wrongMethod("POST");
       }
-      if (!scheduler.retry(id)) {
+      if (!commands.retry(id)) {
         throw unknown(id);
       }
       return Map.of("id", id, "result", "retrying " + id);

@@ -91,7 +91,7 @@ final class Outbound implements AutoCloseable {
         }
       }), tlsReports);
       Scheduler scheduler = new Scheduler(c, spool, sender::deliver, bounceReports(c, signer, keys, events),
-          Clock.systemUTC(), metrics, events);
+          Clock.systemUTC(), metrics.queue(), events);
       return new Outbound(keys, signer, spool, events, scheduler, shaping, sender, tlsReports);
     } catch (IOException | RuntimeException e) {
       new Outbound(keys, signer, spool, events, null, shaping, sender, tlsReports).close();
@@ -145,7 +145,7 @@ final class Outbound implements AutoCloseable {
       } catch (MessageException e) {
         throw new IOException("TLS report not signed: " + e.smtpReply(), e);
       }
-      scheduler.queueGenerated(signed, from, recipient);
+      scheduler.outbox().queueGenerated(signed, from, recipient);
     };
   }
 

@@ -39,7 +39,7 @@ final class Relay implements AutoCloseable {
   final Metrics metrics;
   final LiveKeyRing keys;
   final Spool spool;
-  private final Outbound outbound;
+  final Outbound outbound;
   final SubmissionServer server;
   private final MetricsServer metricsServer;
   private volatile DmarcPoller dmarc;

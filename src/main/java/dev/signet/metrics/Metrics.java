@@ -1,6 +1,8 @@
 package dev.signet.metrics;
 
 import dev.signet.dkim.SigningListener;
+import dev.signet.queue.QueueGauges;
+import dev.signet.queue.QueueListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -208,6 +210,28 @@ public final class Metrics {
       @Override
       public void keysReloaded(boolean ok) {
         keyReload(ok);
+      }
+    };
+  }
+
+  /** The queue's attempts, outcomes and gauges, counted here. */
+  public QueueListener queue() {
+    return new QueueListener() {
+      @Override
+      public void attemptTook(long nanos) {
+        delivery.record(nanos, TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public void outcomes(String provider, int delivered, int deferred, int failed) {
+        delivered(Delivery.DELIVERED, provider, delivered);
+        delivered(Delivery.DEFERRED, provider, deferred);
+        delivered(Delivery.BOUNCED, provider, failed);
+      }
+
+      @Override
+      public void gauges(QueueGauges gauges) {
+        queueGauges(gauges, QueueGauges.STATES, QueueGauges::messages, QueueGauges::oldestAgeSeconds);
       }
     };
   }

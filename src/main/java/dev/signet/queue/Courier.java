@@ -7,7 +7,6 @@ import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
 import dev.signet.delivery.RecipientOutcome;
 import dev.signet.delivery.Reply;
-import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -52,13 +50,13 @@ final class Courier {
   private final Path warned;
   private final Consumer<String> removed;
   private final Clock clock;
-  private final Metrics metrics;
+  private final QueueListener listener;
   private final MessageLocks locks;
   private final Feedback feedback;
   private final OutcomeGate gate = new OutcomeGate();
 
   Courier(SignetConfig.Delivery settings, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Scheduler.Reports reports, Outbox outbox, Consumer<String> removed, Clock clock, Metrics metrics,
+      Scheduler.Reports reports, Outbox outbox, Consumer<String> removed, Clock clock, QueueListener listener,
       MessageLocks locks, Feedback feedback) {
     this.settings = settings;
     this.spool = spool;
@@ -68,7 +66,7 @@ final class Courier {
     this.warned = spool.dir().resolve("warned");
     this.removed = removed;
     this.clock = clock;
-    this.metrics = metrics;
+    this.listener = listener;
     this.locks = locks;
     this.feedback = feedback;
   }
@@ -113,9 +111,7 @@ final class Courier {
       String messageId = feedback.messageId(message);
       long start = System.nanoTime();
       DeliveryResult result = delivery.apply(new DeliveryRequest(id, envelope.sender(), addresses, message));
-      if (metrics != null) {
-        metrics.deliveryTime().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-      }
+      listener.attemptTook(System.nanoTime() - start);
       if (!gate.enter()) {
         // Only when an attempt outlived the stop's whole grace and its cut-off: whatever it got is lost
         // to the closed spool, and the recipients go out again on the next start.
@@ -304,7 +300,7 @@ final class Courier {
     if (bounces(envelope)) {
       try {
         MessageSource original = spool.message(envelope);
-        bounce = outbox.queue(reports.failureReport(envelope, failed, original), envelope.sender());
+        bounce = outbox.queueReport(reports.failureReport(envelope, failed, original), envelope.sender());
         feedback.dsnSent(envelope, feedback.messageId(original), failed, bounce, clock.instant());
       } catch (IOException e) {
         // Keep the message: its failures are on disk and the bounce is tried again.
@@ -338,13 +334,8 @@ final class Courier {
     log.atLevel(level).log("delivery domain={} rcpts={} result={} delivered={} deferred={} failed={} provider={} "
         + "reply=\"{}\"", domain, count, outcome, delivered, deferred, failed, result.provider(),
         reply.replace("\"", "'"));
-    if (metrics != null) {
-      // Held back by shaping is no delivery attempt: shaping counts it (signet_shaping_throttled_total).
-      int attempted = result.heldUntil().isPresent() ? 0 : deferred;
-      metrics.delivered(Metrics.Delivery.DELIVERED, result.provider(), delivered);
-      metrics.delivered(Metrics.Delivery.DEFERRED, result.provider(), attempted);
-      metrics.delivered(Metrics.Delivery.BOUNCED, result.provider(), failed);
-    }
+    // Held back by shaping is no delivery attempt: shaping counts it (signet_shaping_throttled_total).
+    listener.outcomes(result.provider(), delivered, result.heldUntil().isPresent() ? 0 : deferred, failed);
   }
 
   /**
@@ -368,7 +359,7 @@ final class Courier {
       Optional<byte[]> warning = reports.delayWarning(envelope, deferred, spool.message(envelope),
           envelope.received().plus(settings.maxAge()));
       if (warning.isPresent()) {
-        String id = outbox.queue(warning.get(), envelope.sender());
+        String id = outbox.queueReport(warning.get(), envelope.sender());
         log.info("delay warning for {} deferred recipient(s) queued as {}", deferred.size(), id);
       }
       PrivateFiles.directory(warned);
@@ -380,10 +371,5 @@ final class Courier {
     } catch (IOException e) {
       log.error("delay warning not sent: {}", e.getMessage());
     }
-  }
-
-  /** Queues a report (bounce or warning) to {@code recipient} with the null sender; returns its queue id. */
-  interface Outbox {
-    String queue(byte[] message, String recipient) throws IOException;
   }
 }

@@ -17,7 +17,7 @@ import java.util.Optional;
 
 /**
  * What {@code signet queue} does to a spool, whether its relay runs or not. Reading (list, show) goes
- * through {@link Spool#inspect}, which needs no lock: envelopes are only ever replaced by rename, so a
+ * through a {@link SpoolView}, which needs no lock: envelopes are only ever replaced by rename, so a
  * reader sees a whole old or a whole new one. Changes (flush, retry, delete) are made here only when
  * the spool's lock is free (no relay); with a relay running they throw {@link Spool.InUse}, and the
  * caller asks the relay through its admin API.
@@ -45,15 +45,13 @@ public final class QueueControl {
 
   /** Every queued message's envelope, oldest first (an unreadable one is logged and skipped). */
   public List<Envelope> list() throws IOException {
-    try (Spool view = Spool.inspect(spoolDir)) {
-      return view.list();
-    }
+    return SpoolView.of(spoolDir).list();
   }
 
   /** The envelope of {@code id}. */
   public Envelope envelope(String id) throws IOException {
-    try (Spool view = Spool.inspect(spoolDir)) {
-      return view.envelope(checked(id));
+    try {
+      return SpoolView.of(spoolDir).envelope(checked(id));
     } catch (NoSuchFileException e) {
       throw unknown(id);
     }
@@ -62,8 +60,7 @@ public final class QueueControl {
   /** The header block of message {@code id} as spooled (signed), up to the empty line, at most 1 MB. */
   public String headers(String id) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
-    try (Spool view = Spool.inspect(spoolDir);
-        InputStream in = new BufferedInputStream(view.open(checked(id)))) {
+    try (InputStream in = new BufferedInputStream(SpoolView.of(spoolDir).open(checked(id)))) {
       int lineLength = 0;
       for (int b = in.read(); b >= 0 && head.size() < (1 << 20); b = in.read()) {
         if (b == '\n' && lineLength == 0) {
@@ -161,7 +158,7 @@ public final class QueueControl {
 
   /** The spool, owned (its lock taken) for a change; fails naming the directory if there is none. */
   private Spool owned() throws IOException {
-    Spool.inspect(spoolDir).close();
+    SpoolView.of(spoolDir); // no spool there: say so rather than make one
     return Spool.open(spoolDir);
   }
 

@@ -7,7 +7,6 @@ import dev.signet.delivery.DeliveryResult;
 import dev.signet.delivery.MessageSource;
 import dev.signet.events.BounceRules;
 import dev.signet.events.Events;
-import dev.signet.metrics.Metrics;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -18,10 +17,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.DelayQueue;
-import java.util.concurrent.Delayed;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +28,15 @@ import org.slf4j.MDC;
 /**
  * Takes spooled messages to delivery (docs/ARCHITECTURE.md, "The way of one message"): every pending recipient found in the
  * spool at {@link #start}, and every message the submission server {@link #submitted}. A message's
- * pending recipients are grouped by domain; each (message, domain) pair is one job, kept in a
- * {@link DelayQueue} until due and then run in {@link Lanes} (bounded total and per domain). Outcomes
- * go to the spool first; deferred recipients come back at their next attempt time. {@link #flush},
- * {@link #retry} and {@link #delete} are the queue commands of a running relay (its admin API).
+ * pending recipients are grouped by domain; each (message, domain) pair is one job, held in the
+ * {@link Jobs} timetable until due by the injected {@link Clock} and then run in {@link Lanes}
+ * (bounded total and per domain). Outcomes go to the spool first; deferred recipients come back at
+ * their next attempt time. The dispatcher thread waits for each due job; a test on virtual time starts
+ * the scheduler {@link #startStepped stepped} (no dispatcher) and runs what is due with {@link #runDue}
+ * after moving its clock. Each job's end is a {@link Decision} (when it runs next), reported to
+ * {@link #onDecision}. Made with it: the {@link Courier} that runs each attempt, the {@link Outbox}
+ * for the mail the relay writes itself, the {@link QueueGauges}, and the {@link QueueCommands} of
+ * the admin API.
  */
 public final class Scheduler {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -54,94 +57,108 @@ public final class Scheduler {
     }
   }
 
-  /** One job: a message's recipients at one domain. */
-  private record Key(String id, String domain) {}
+  /**
+   * What the scheduler decided when a job ended: when the pending recipients of message {@code id} at
+   * {@code domain} are tried next, empty for never (none pending any more, the message gone, or the
+   * scheduler stopping). {@code domain} is {@code "<finish>"} for a job that only finishes a message.
+   */
+  public record Decision(String id, String domain, Optional<Instant> next) {}
 
-  private record Due(Key key, long generation, long atNanos) implements Delayed {
-    @Override
-    public long getDelay(TimeUnit unit) {
-      return unit.convert(atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public int compareTo(Delayed other) {
-      return Long.compare(atNanos, ((Due) other).atNanos);
-    }
-  }
-
-  /** A job's scheduling state: queued (generation matches the Due), or running (rerun later if asked). */
-  private static final class Slot {
-    long generation;
-    Instant at;
-    boolean running;
-    Instant rerunAt;
-  }
-
-  private final String hostname;
   private final Spool spool;
   private final Clock clock;
-  private final Reports reports;
   private final MessageLocks locks = new MessageLocks();
   private final Courier courier;
   private final Lanes lanes;
-  private final DelayQueue<Due> due = new DelayQueue<>();
-  private final Map<Key, Slot> slots = new HashMap<>();
-  /** Messages in the queue and when they arrived, for the queue gauges. */
-  private final Map<String, Instant> known = new ConcurrentHashMap<>();
-  private long generations;
+  private final Outbox outbox;
+  private final QueueGauges gauges;
+  private final QueueCommands commands;
+  private final Jobs jobs;
   private volatile boolean stopping;
+  private volatile Consumer<Decision> decisions = decision -> {};
+  private boolean started;
   private Thread dispatcher;
 
   /** A scheduler whose bounces are built by the delivery stage's {@link Bouncer}. */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Clock clock, Metrics metrics) {
-    this(config, spool, delivery, clock, metrics, null);
+      Clock clock, QueueListener listener) {
+    this(config, spool, delivery, clock, listener, null);
   }
 
   /** The same, reporting every recipient's state changes to {@code events} (may be null). */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Clock clock, Metrics metrics, Events events) {
+      Clock clock, QueueListener listener, Events events) {
     this(config, spool, delivery, BounceReports.of(new Bouncer(config.hostname(), clock,
-        events == null ? BounceRules.shipped() : events.rules())), clock, metrics, events);
+        events == null ? BounceRules.shipped() : events.rules())), clock, listener, events);
   }
 
   /**
    * @param delivery one delivery attempt, e.g. {@code SmtpSender::deliver}
    * @param reports builds the bounce of a message with failed recipients
-   * @param metrics may be null
+   * @param listener counts attempts and reads the gauges ({@link QueueListener#NONE}: nobody)
    */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Reports reports, Clock clock, Metrics metrics) {
-    this(config, spool, delivery, reports, clock, metrics, null);
+      Reports reports, Clock clock, QueueListener listener) {
+    this(config, spool, delivery, reports, clock, listener, null);
   }
 
   /** @param events where recipients' state changes are reported; null = nowhere */
   public Scheduler(SignetConfig config, Spool spool, Function<DeliveryRequest, DeliveryResult> delivery,
-      Reports reports, Clock clock, Metrics metrics, Events events) {
-    this.hostname = config.hostname();
+      Reports reports, Clock clock, QueueListener listener, Events events) {
     this.spool = spool;
     this.clock = clock;
-    this.reports = reports;
-    this.courier = new Courier(config.delivery(), spool, delivery, reports, this::queueReport, known::remove, clock,
-        metrics, locks, new Feedback(events));
+    this.outbox = new Outbox(config.hostname(), spool, clock);
+    this.jobs = new Jobs(clock);
+    this.gauges = new QueueGauges(clock, jobs::ranks);
+    this.courier = new Courier(config.delivery(), spool, delivery, reports, outbox, gauges::gone, clock,
+        listener, locks, new Feedback(events));
     this.lanes = new Lanes(config.delivery().concurrency(), config.delivery().perDomain());
-    if (metrics != null) {
-      metrics.queueGauges(this, STATES, Scheduler::messages, Scheduler::oldestAgeSeconds);
-    }
+    this.commands = new QueueCommands(spool, locks, this, gauges, clock);
+    listener.gauges(gauges);
     spool.onAccept(this::submitted); // new messages, bounces included, are scheduled at once
+  }
+
+  /** Where the relay queues the mail it writes itself (TLS reports). */
+  public Outbox outbox() {
+    return outbox;
+  }
+
+  /** The queue commands of this running relay (flush, retry, delete), for its admin API. */
+  public QueueCommands commands() {
+    return commands;
   }
 
   /** Schedules every message in the spool and starts delivering. */
   public synchronized void start() throws IOException {
-    if (dispatcher != null) {
+    scheduleQueued();
+    dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
+  }
+
+  /**
+   * Schedules every message in the spool, but starts no dispatcher: jobs run only when {@link #runDue}
+   * is called, at the time the clock then shows. For tests on virtual time.
+   */
+  synchronized void startStepped() throws IOException {
+    scheduleQueued();
+  }
+
+  private void scheduleQueued() throws IOException {
+    if (started) {
       throw new IllegalStateException("already started");
     }
+    started = true;
     List<Envelope> queued = spool.list();
     for (Envelope envelope : queued) {
       submitted(envelope);
     }
     log.info("scheduler: started with {} queued message(s)", queued.size());
-    dispatcher = Thread.ofPlatform().name("signet-scheduler").daemon().start(this::dispatch);
+  }
+
+  /**
+   * {@code listener} gets the {@link Decision} of every job that ends, on the thread that ran it. It
+   * must be quick and must not throw.
+   */
+  public void onDecision(Consumer<Decision> listener) {
+    this.decisions = java.util.Objects.requireNonNull(listener);
   }
 
   /**
@@ -150,7 +167,7 @@ public final class Scheduler {
    */
   public void submitted(Envelope envelope) {
     Instant now = clock.instant();
-    known.put(envelope.id(), envelope.received());
+    gauges.arrived(envelope.id(), envelope.received());
     Map<String, Instant> domains = new HashMap<>();
     for (Recipient r : envelope.recipients()) {
       if (r.state() == State.PENDING) {
@@ -159,63 +176,16 @@ public final class Scheduler {
       }
     }
     if (domains.isEmpty()) {
-      schedule(new Key(envelope.id(), Courier.FINISH), now); // all final, not removed yet (crash)
+      jobs.schedule(new Jobs.Key(envelope.id(), Courier.FINISH), now); // all final, not removed yet (crash)
     }
-    domains.forEach((domain, at) -> schedule(new Key(envelope.id(), domain), at));
-  }
-
-  private synchronized void schedule(Key key, Instant at) {
-    if (stopping) {
-      return;
-    }
-    Slot slot = slots.get(key);
-    if (slot != null && slot.running) {
-      slot.rerunAt = slot.rerunAt == null || at.isBefore(slot.rerunAt) ? at : slot.rerunAt;
-      return;
-    }
-    if (slot != null && !at.isBefore(slot.at)) {
-      return; // already due earlier
-    }
-    if (slot == null) {
-      slot = new Slot();
-      slots.put(key, slot);
-    }
-    slot.generation = ++generations;
-    slot.at = at;
-    long delay = Math.max(0, Duration.between(clock.instant(), at).toNanos());
-    due.add(new Due(key, slot.generation, System.nanoTime() + delay));
-  }
-
-  /** Takes a due entry for running; false if it was superseded. */
-  private synchronized boolean claim(Due d) {
-    Slot slot = slots.get(d.key());
-    if (slot == null || slot.running || slot.generation != d.generation()) {
-      return false;
-    }
-    slot.running = true;
-    slot.rerunAt = null;
-    return true;
-  }
-
-  private synchronized void finished(Key key, Optional<Instant> next) {
-    Slot slot = slots.remove(key);
-    Instant rerun = slot == null ? null : slot.rerunAt;
-    if (next.isPresent() && (rerun == null || next.get().isBefore(rerun))) {
-      rerun = next.get();
-    }
-    if (rerun != null) {
-      schedule(key, rerun);
-    }
+    domains.forEach((domain, at) -> jobs.schedule(new Jobs.Key(envelope.id(), domain), at));
   }
 
   private void dispatch() {
     try {
-      while (!stopping) {
-        Due d = due.take();
-        if (d == null || !claim(d)) {
-          continue;
-        }
-        if (!lanes.submit(d.key().domain(), () -> run(d.key()))) {
+      for (Jobs.Key key = jobs.awaitDue(); key != null; key = jobs.awaitDue()) {
+        Jobs.Key job = key;
+        if (!lanes.submit(job.domain(), () -> run(job))) {
           return;
         }
       }
@@ -224,13 +194,54 @@ public final class Scheduler {
     }
   }
 
-  private void run(Key key) {
-    Optional<Instant> next = Optional.empty();
-    try {
-      if (stopping) {
-        return; // handed to a lane just before the stop began: no new attempt once it has
+  /**
+   * Runs every job due at the clock's time now, in the lanes as the dispatcher would, and waits until
+   * they have ended; returns their decisions (a job that another due entry superseded runs once).
+   * Only for a scheduler {@link #startStepped started stepped}: tests move the clock, then run what is due.
+   */
+  List<Decision> runDue() throws InterruptedException {
+    List<Jobs.Key> ready;
+    synchronized (this) {
+      if (!started || dispatcher != null) {
+        throw new IllegalStateException("runDue is for a scheduler started stepped");
       }
-      next = courier.attempt(key.id(), key.domain());
+      ready = jobs.claimDue();
+    }
+    ConcurrentLinkedQueue<Decision> ran = new ConcurrentLinkedQueue<>();
+    CountDownLatch ended = new CountDownLatch(ready.size());
+    for (Jobs.Key key : ready) {
+      boolean submitted = lanes.submit(key.domain(), () -> {
+        try {
+          ran.add(run(key));
+        } finally {
+          ended.countDown();
+        }
+      });
+      if (!submitted) {
+        ended.countDown(); // stopped meanwhile
+      }
+    }
+    ended.await();
+    return List.copyOf(ran);
+  }
+
+  /** Jobs held or running now (for tests: none left means nothing more can happen). */
+  int jobs() {
+    return jobs.size();
+  }
+
+  /** When the earliest job held (not running) is due; empty with none. For tests on virtual time. */
+  Optional<Instant> nextJob() {
+    return jobs.earliest();
+  }
+
+  private Decision run(Jobs.Key key) {
+    Optional<Instant> next = Optional.empty();
+    Optional<Instant> scheduled = Optional.empty();
+    try {
+      if (!stopping) { // handed to a lane just before the stop began: no new attempt once it has
+        next = courier.attempt(key.id(), key.domain());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
@@ -240,106 +251,15 @@ public final class Scheduler {
       MDC.remove("qid");
       next = Optional.of(clock.instant().plus(Duration.ofMinutes(1)));
     } finally {
-      finished(key, next);
+      scheduled = jobs.finished(key, next);
     }
-  }
-
-  /** Queues a report to {@code recipient} with the null sender (RFC 5321 §4.5.5); returns its queue id. */
-  private String queueReport(byte[] report, String recipient) throws IOException {
-    return queueGenerated(report, "", recipient);
-  }
-
-  /**
-   * Queues a message the relay wrote itself (already signed), e.g. a TLS report, from {@code sender} to
-   * {@code recipient}; it is delivered like any accepted message. Returns its queue id.
-   */
-  public String queueGenerated(byte[] message, String sender, String recipient) throws IOException {
-    byte[] report = message;
-    try (Incoming in = spool.receive()) {
-      in.headers(report); // the whole report; Incoming writes it as one block
-      Envelope envelope = Envelope.received(in.id(), sender, List.of(recipient), "127.0.0.1",
-          Optional.of(hostname), Optional.empty(), clock.instant(), in.size(), List.of());
-      spool.accept(in, envelope); // scheduled through Spool.onAccept
-      return in.id();
+    Decision decision = new Decision(key.id(), key.domain(), scheduled);
+    try {
+      decisions.accept(decision);
+    } catch (RuntimeException e) {
+      log.error("scheduler: decision listener failed: {}", e.toString());
     }
-  }
-
-  /** signet_queue_messages{state}: in an attempt now, due and waiting for a slot, deferred to later. */
-  static final List<String> STATES = List.of("active", "ready", "deferred");
-
-  /** Messages whose most advanced job is in {@code state} (a message with several domains counts once). */
-  synchronized int messages(String state) {
-    Instant now = clock.instant();
-    Map<String, Integer> rank = new HashMap<>();
-    for (Map.Entry<Key, Slot> e : slots.entrySet()) {
-      Slot slot = e.getValue();
-      int r = slot.running ? 0 : slot.at.isAfter(now) ? 2 : 1;
-      rank.merge(e.getKey().id(), r, Math::min);
-    }
-    int wanted = STATES.indexOf(state);
-    return (int) rank.values().stream().filter(r -> r == wanted).count();
-  }
-
-  double oldestAgeSeconds() {
-    Instant now = clock.instant();
-    return known.values().stream().min(Instant::compareTo)
-        .map(t -> Math.max(0, Duration.between(t, now).toMillis() / 1000.0)).orElse(0.0);
-  }
-
-  /** Makes every pending recipient of every queued message due now; returns how many messages. */
-  public int flush() throws IOException, InterruptedException {
-    int n = 0;
-    for (Envelope e : spool.list()) {
-      if (retryNow(e.id())) {
-        n++;
-      }
-    }
-    log.info("queue: flushed {} message(s)", n);
-    return n;
-  }
-
-  /** Makes the pending recipients of {@code id} due now; false if there is no such message. */
-  public boolean retry(String id) throws IOException, InterruptedException {
-    boolean found = QueueId.isValid(id) && retryNow(id);
-    if (found) {
-      MDC.put("qid", id);
-      log.info("queue: retry requested");
-      MDC.remove("qid");
-    }
-    return found;
-  }
-
-  /**
-   * Removes {@code id} from the queue without a bounce (an attempt under way finds it gone and
-   * records nothing); empty if there is no such message.
-   */
-  @SuppressWarnings("try") // the resource is the message lock, held for the block
-  public Optional<Envelope> delete(String id) throws IOException, InterruptedException {
-    if (!QueueId.isValid(id)) {
-      return Optional.empty();
-    }
-    try (MessageLocks.Held held = locks.lock(id)) {
-      Envelope deleted = QueueControl.deleteFrom(spool, id);
-      known.remove(deleted.id());
-      MDC.put("qid", id);
-      log.info("queue: {}", QueueControl.describeDeleted(deleted));
-      MDC.remove("qid");
-      return Optional.of(deleted);
-    } catch (QueueControl.UnknownMessageException e) {
-      return Optional.empty();
-    }
-  }
-
-  @SuppressWarnings("try")
-  private boolean retryNow(String id) throws IOException, InterruptedException {
-    Envelope updated;
-    try (MessageLocks.Held held = locks.lock(id)) {
-      updated = QueueControl.retryNow(spool, id, clock.instant());
-    } catch (QueueControl.UnknownMessageException e) {
-      return false;
-    }
-    submitted(updated);
-    return true;
+    return decision;
   }
 
   /**
@@ -376,8 +296,7 @@ public final class Scheduler {
         return;
       }
       stopping = true;
-      due.clear();
-      slots.clear();
+      jobs.close();
     }
     lanes.close();
     if (dispatcher != null) {

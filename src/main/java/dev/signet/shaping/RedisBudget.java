@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,14 @@ final class RedisBudget implements Budget {
       """;
 
   private final JedisPooled redis;
+  /**
+   * At most as many callers in Redis at once as the pool holds connections. commons-pool2 2.12's
+   * GenericObjectPool.create spins, without waiting, while more callers than that want a connection
+   * and one is still being made (its remaining wait goes negative): on virtual threads the spinning
+   * callers can hold every carrier, so the one making the connection never runs again, and delivery
+   * stops. Callers beyond the pool's size wait here instead, parked.
+   */
+  private final Semaphore inRedis = new Semaphore(POOL_SIZE);
   private final String where;
   private final int fleetSize;
   private final LocalBudget fallback = new LocalBudget();
@@ -82,6 +91,9 @@ final class RedisBudget implements Budget {
   private final Map<String, String> shas = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean up = true;
   private volatile long retryAt;
+
+  /** Jedis's default pool size (GenericObjectPoolConfig.DEFAULT_MAX_TOTAL). */
+  private static final int POOL_SIZE = 8;
 
   private RedisBudget(JedisPooled redis, String where, int fleetSize) {
     this.redis = redis;
@@ -128,6 +140,16 @@ final class RedisBudget implements Budget {
     return budget;
   }
 
+  /** Runs {@code op} on the pool, with at most {@link #POOL_SIZE} callers in it at once. */
+  private <T> T call(java.util.function.Function<JedisPooled, T> op) {
+    inRedis.acquireUninterruptibly();
+    try {
+      return op.apply(redis);
+    } finally {
+      inRedis.release();
+    }
+  }
+
   private static String key(String group, String what) {
     return "signet:shaping:{" + group + "}:" + what; // one hash slot per group (Redis Cluster)
   }
@@ -138,15 +160,15 @@ final class RedisBudget implements Budget {
       return null;
     }
     try {
-      String sha = shas.computeIfAbsent(script, s -> redis.scriptLoad(s));
+      String sha = shas.computeIfAbsent(script, s -> call(r -> r.scriptLoad(s)));
       Object result;
       try {
-        result = redis.evalsha(sha, List.of(key), List.of(args));
+        result = call(r -> r.evalsha(sha, List.of(key), List.of(args)));
       } catch (JedisDataException e) {
         if (e.getMessage() == null || !e.getMessage().startsWith("NOSCRIPT")) {
           throw e;
         }
-        result = redis.eval(script, List.of(key), List.of(args)); // Redis restarted: scripts are gone
+        result = call(r -> r.eval(script, List.of(key), List.of(args))); // Redis restarted: scripts are gone
         shas.remove(script);
       }
       if (!up) {
@@ -210,7 +232,7 @@ final class RedisBudget implements Budget {
     }
     if (up) {
       try {
-        redis.zrem(key(group, "sessions"), slot);
+        call(r -> r.zrem(key(group, "sessions"), slot));
       } catch (JedisException e) {
         down(e); // the slot expires by itself (SLOT_LIFE)
       }
@@ -223,7 +245,7 @@ final class RedisBudget implements Budget {
       return fallback.sessions(group, now);
     }
     try {
-      return (int) redis.zcount(key(group, "sessions"), now.toEpochMilli(), Double.POSITIVE_INFINITY);
+      return (int) (long) call(r -> r.zcount(key(group, "sessions"), now.toEpochMilli(), Double.POSITIVE_INFINITY));
     } catch (JedisException e) {
       down(e);
       return fallback.sessions(group, now);
@@ -252,7 +274,7 @@ final class RedisBudget implements Budget {
     }
     Map<String, String> fields;
     try {
-      fields = redis.hgetAll(key(group, "clamps"));
+      fields = call(r -> r.hgetAll(key(group, "clamps")));
     } catch (JedisException e) {
       down(e);
       return local;

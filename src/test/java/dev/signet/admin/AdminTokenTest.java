@@ -54,7 +54,7 @@ class AdminTokenTest {
     SignetConfig c = config("admin.listen: 127.0.0.2:0", "admin.token: " + TOKEN);
     try (Spool spool = Spool.open(c.spool().dir());
         Events events = Events.start(c, c.spool().dir(), new Metrics().registry(), Clock.systemUTC());
-        AdminServer admin = AdminServer.start(c, spool, new Scheduler(c, spool, r -> null, Clock.systemUTC(), null),
+        AdminServer admin = AdminServer.start(c, spool, new Scheduler(c, spool, r -> null, Clock.systemUTC(), dev.signet.queue.QueueListener.NONE),
             events, ONLY_127_0_0_1)) {
       assertEquals(401, get(admin.port(), Optional.empty()));
       assertEquals(401, get(admin.port(), Optional.of("wrong-token-wrong-token")));
@@ -68,7 +68,7 @@ class AdminTokenTest {
     try (Spool spool = Spool.open(c.spool().dir());
         Events events = Events.start(c, c.spool().dir(), new Metrics().registry(), Clock.systemUTC())) {
       IOException e = assertThrows(IOException.class, () -> AdminServer.start(c, spool,
-          new Scheduler(c, spool, r -> null, Clock.systemUTC(), null), events, ONLY_127_0_0_1));
+          new Scheduler(c, spool, r -> null, Clock.systemUTC(), dev.signet.queue.QueueListener.NONE), events, ONLY_127_0_0_1));
       assertTrue(e.getMessage().contains("admin.token"), e.getMessage());
     }
     ConfigException config = assertThrows(ConfigException.class, () -> config("admin.listen: 0.0.0.0:9466"));

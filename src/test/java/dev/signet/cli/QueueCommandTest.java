@@ -211,7 +211,7 @@ class QueueCommandTest {
             Events events = Events.start(cfg, spoolDir, new Metrics().registry(), Clock.systemUTC())) {
           Scheduler scheduler = new Scheduler(cfg, spool, sender::deliver, (m, f, p) -> {
             throw new java.io.IOException("no bounce expected");
-          }, Clock.systemUTC(), null);
+          }, Clock.systemUTC(), dev.signet.queue.QueueListener.NONE);
           AdminServer admin = AdminServer.start(cfg, spool, scheduler, events);
           try {
             Envelope kept = spool(spool, "app@example.com", Optional.empty(), "a@dest.test");

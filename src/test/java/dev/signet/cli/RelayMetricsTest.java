@@ -7,10 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.signet.delivery.TestDnsServer;
 import dev.signet.testkit.Await;
 import dev.signet.testkit.ScriptedMx;
+import dev.signet.queue.Scheduler;
+import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,18 +117,28 @@ class RelayMetricsTest {
   @Test
   void queueGaugesShowAMessageWaitingForItsRetry() throws Exception {
     dns.servfail("dest.test"); // temporary DNS failure: the message waits, deferred
+    List<Scheduler.Decision> decisions = new CopyOnWriteArrayList<>();
+    CountDownLatch attempted = new CountDownLatch(1);
+    relay.outbound.scheduler.onDecision(d -> {
+      decisions.add(d);
+      attempted.countDown();
+    });
     String reply = OpsRig.send(relay.submissionPort(), "app@example.com",
         OpsRig.message("app@example.com", "wait"), "a@dest.test");
     assertTrue(reply.startsWith("250 "), reply);
-    Await.await("deferred after the failed attempt", Duration.ofSeconds(30), () -> {
+    assertTrue(attempted.await(30, TimeUnit.SECONDS), "the first attempt ended");
+    Instant next = decisions.get(0).next().orElseThrow(() -> new AssertionError("not deferred: " + decisions));
+    Await.await("the oldest message's age reaches a second", Duration.ofSeconds(30), () -> {
       try {
-        return sample(scrape(), "signet_deliveries_total{provider=\"default\",result=\"deferred\"}") == 1.0;
+        return sample(scrape(), "signet_queue_oldest_age_seconds") >= 1.0;
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
     });
-    Thread.sleep(1100);
     String m = scrape();
+    assertEquals(1, decisions.size(), () -> "attempts ended: " + decisions);
+    assertTrue(next.isAfter(Instant.now()), "the retry is still ahead: " + next);
+    assertEquals(Optional.of(next), relay.spool.list().get(0).recipients().get(0).nextAttempt(), "as on disk");
     assertEquals(1.0, sample(m, "signet_queue_messages{state=\"deferred\"}"));
     assertEquals(0.0, sample(m, "signet_queue_messages{state=\"active\"}"));
     assertTrue(sample(m, "signet_queue_oldest_age_seconds") >= 1.0, m);

@@ -13,6 +13,7 @@ import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.smtp.SubmissionServer;
 import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestClock;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -20,6 +21,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -35,13 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
  * is lost, and once the fault clears it is delivered exactly once, still verifying.
  */
 class FaultRecoveryTest {
-  private static final Duration WAIT = Duration.ofSeconds(20);
-
   @TempDir Path root;
   private QueueRig rig;
   private SubmissionServer server;
   private Scheduler scheduler;
   private SmtpSender sender;
+  /** The scheduler's virtual time: it runs due jobs only in {@link Scheduler#runDue}. */
+  private final TestClock clock = new TestClock(Instant.now());
 
   @BeforeEach
   void start() throws Exception {
@@ -58,11 +60,11 @@ class FaultRecoveryTest {
     rig.spool = Spool.open(config.spool().dir());
     Metrics metrics = new Metrics();
     sender = new SmtpSender(config);
-    scheduler = new Scheduler(config, rig.spool, sender::deliver, Clock.systemUTC(), metrics);
+    scheduler = new Scheduler(config, rig.spool, sender::deliver, clock, metrics.queue());
     server = new SubmissionServer(config, new Submission(config, KeyRing.load(dkim.keys()),
         new Signer(dkim.signer(), Clock.systemUTC())), rig.spool, metrics);
     server.start();
-    scheduler.start();
+    scheduler.startStepped();
   }
 
   @AfterEach
@@ -108,19 +110,26 @@ class FaultRecoveryTest {
   }
 
   private void assertDeferredThenDeliveredOnce(String id, Runnable clearFault) throws Exception {
-    // a DNS timeout takes dnsjava's retries (several seconds) per attempt
-    await("a deferral on disk", Duration.ofSeconds(40), () -> {
-      Envelope e = rig.onDisk(id);
-      return e != null && e.recipients().get(0).attempts() >= 1;
-    });
+    // the first attempt (a DNS timeout takes dnsjava's retries, several seconds); runDue returns once it ended
+    List<Scheduler.Decision> first = scheduler.runDue();
+    assertEquals(1, first.size(), "jobs run: " + first);
     Envelope deferred = rig.onDisk(id);
     assertEquals(Envelope.State.PENDING, deferred.recipients().get(0).state());
+    assertEquals(1, deferred.recipients().get(0).attempts());
+    assertEquals(first.get(0).next(), deferred.recipients().get(0).nextAttempt(), "scheduled for the time on disk");
     String last = deferred.recipients().get(0).lastReply();
     assertTrue(last.matches("(.* said: )?4\\d\\d .*"), last);
     clearFault.run();
     ScriptedMx mx = rig.scripted("127.0.0.2");
-    await("delivered after the fault cleared", WAIT, () -> rig.onDisk(id) == null);
-    Thread.sleep(500); // a duplicate would arrive now
+    clock.advanceTo(first.get(0).next().orElseThrow());
+    List<Scheduler.Decision> second = scheduler.runDue();
+    assertEquals(1, second.size(), "jobs run: " + second);
+    assertEquals(Optional.empty(), second.get(0).next(), "nothing left to try");
+    assertEquals(null, rig.onDisk(id), "delivered after the fault cleared");
+    // No job is left that could send it again, not even a day later.
+    clock.advance(Duration.ofDays(1));
+    assertEquals(List.of(), scheduler.runDue());
+    assertEquals(0, scheduler.jobs());
     assertEquals(1, mx.copies().size(), "delivered exactly once");
     assertTrue(rig.verifies(mx.copies().get(0).data()), "still verifies after the detour");
     assertEquals(0, rig.queued());

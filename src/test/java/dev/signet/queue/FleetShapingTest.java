@@ -82,7 +82,8 @@ class FleetShapingTest {
     SignetConfig b = a.toBuilder().spool(new SignetConfig.Spool(root.resolve("spool-b"))).build();
     spoolB = Spool.open(root.resolve("spool-b"));
     senderB = new SmtpSender(b, shaping(metricsB));
-    schedulerB = new Scheduler(b, spoolB, senderB::deliver, noBounces, Clock.systemUTC(), metricsB);
+    schedulerB = new Scheduler(b, spoolB, senderB::deliver, noBounces, Clock.systemUTC(),
+        metricsB == null ? dev.signet.queue.QueueListener.NONE : metricsB.queue());
     schedulerB.start();
   }
 

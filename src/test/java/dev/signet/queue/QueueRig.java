@@ -11,6 +11,7 @@ import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
 import dev.signet.testkit.ScriptedMx;
 import dev.signet.testkit.TestKeys;
+import dev.signet.testkit.TestClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import org.apache.james.jdkim.DKIMVerifier;
 import org.apache.james.jdkim.api.PublicKeyRecordRetriever;
 import org.apache.james.jdkim.api.SignatureRecord;
@@ -53,6 +55,11 @@ final class QueueRig implements AutoCloseable {
   Spool spool;
   SmtpSender sender;
   Scheduler scheduler;
+  /**
+   * Virtual time for the next {@link #startRelay}: the scheduler reads this clock and is started
+   * stepped, so due jobs run only in {@link #runDue}. Null = real time, with the dispatcher thread.
+   */
+  TestClock clock;
   /** Traffic shaping for the next {@link #startRelay}; null = the built-in rules. */
   dev.signet.shaping.Shaping shaping;
 
@@ -79,9 +86,51 @@ final class QueueRig implements AutoCloseable {
   QueueRig startRelay(Scheduler.Reports reports) throws IOException {
     spool = Spool.open(spoolDir);
     sender = shaping == null ? new SmtpSender(config()) : new SmtpSender(config(), shaping);
-    scheduler = new Scheduler(config(), spool, sender::deliver, reports, Clock.systemUTC(), metrics);
-    scheduler.start();
+    scheduler = new Scheduler(config(), spool, sender::deliver, reports, clock == null ? Clock.systemUTC() : clock,
+        metrics == null ? QueueListener.NONE : metrics.queue());
+    if (clock == null) {
+      scheduler.start();
+    } else {
+      scheduler.startStepped();
+    }
     return this;
+  }
+
+  /** On virtual time: runs the jobs due at the clock's time now and returns when they have ended. */
+  List<Scheduler.Decision> runDue() throws InterruptedException {
+    return scheduler.runDue();
+  }
+
+  /**
+   * On virtual time: runs the jobs due now; if none is, moves the clock on to the earliest job and
+   * runs what is due then. Returns the decisions of the jobs run.
+   */
+  List<Scheduler.Decision> step() throws InterruptedException {
+    List<Scheduler.Decision> ran = runDue();
+    if (ran.isEmpty()) {
+      clock.advanceTo(scheduler.nextJob().orElseThrow(() -> new AssertionError("no job left to run")));
+      ran = runDue();
+    }
+    return ran;
+  }
+
+  /** On virtual time: {@link #step}s until {@code condition} holds (at most 50 steps); fails naming {@code what}. */
+  void stepUntil(String what, BooleanSupplier condition) throws InterruptedException {
+    for (int steps = 0; !condition.getAsBoolean(); steps++) {
+      if (steps == 50) {
+        throw new AssertionError("50 steps of virtual time and still not: " + what);
+      }
+      step();
+    }
+  }
+
+  /** On virtual time: nothing is left to happen: no job held, and none due even a day later. */
+  void assertIdle() throws InterruptedException {
+    clock.advance(Duration.ofDays(1));
+    List<Scheduler.Decision> ran = runDue();
+    if (!ran.isEmpty() || scheduler.jobs() != 0) {
+      throw new AssertionError("not idle: ran " + ran + ", " + scheduler.jobs() + " job(s) left");
+    }
   }
 
   /** Stops the scheduler, the sender and closes the spool, as a relay shutting down does. */
@@ -147,7 +196,7 @@ final class QueueRig implements AutoCloseable {
       }
       in.headers(java.util.Arrays.copyOf(message, split));
       Envelope envelope = Envelope.received(in.id(), sender, List.of(recipients), "127.0.0.1",
-          Optional.of("client.test"), Optional.empty(), Instant.now(), in.size(),
+          Optional.of("client.test"), Optional.empty(), (clock == null ? Clock.systemUTC() : clock).instant(), in.size(),
           List.of("d=example.com s=rsa2048 a=rsa-sha256"));
       spool.accept(in, envelope); // a running scheduler learns of it through Spool.onAccept
       return envelope;
@@ -173,8 +222,8 @@ final class QueueRig implements AutoCloseable {
 
   /** The envelope of {@code id} as on disk, or null once the message is gone. */
   Envelope onDisk(String id) {
-    try (Spool view = Spool.inspect(spoolDir)) {
-      return view.envelope(id);
+    try {
+      return SpoolView.of(spoolDir).envelope(id);
     } catch (java.nio.file.NoSuchFileException e) {
       return null;
     } catch (IOException e) {

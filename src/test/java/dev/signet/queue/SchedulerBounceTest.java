@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.Bouncer;
 import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestClock;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MimeMessage;
@@ -14,6 +15,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -117,6 +119,7 @@ class SchedulerBounceTest {
 
   @Test
   void mixedOutcomesAcrossDomainsGiveOneReportListingOnlyTheFailedRecipients() throws Exception {
+    rig.clock = new TestClock(Instant.now());
     ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("ok.test", 10, "127.0.0.2");
     ScriptedMx ok = rig.scripted("127.0.0.2");
@@ -129,9 +132,10 @@ class SchedulerBounceTest {
 
     Envelope sent = rig.send("app@example.com", "a@ok.test", "b@bad.test", "c@nullmx.test", "d@ok.test", "e@slow.test");
 
-    await("original removed", WAIT, () -> rig.onDisk(sent.id()) == null);
-    await("report delivered", WAIT, () -> senderMx.copies().size() >= 1 && rig.queued() == 0);
-    Thread.sleep(500);
+    assertEquals(4, rig.runDue().size(), "one job per domain");
+    rig.stepUntil("original removed", () -> rig.onDisk(sent.id()) == null); // e@slow.test on its retry
+    rig.stepUntil("report delivered", () -> rig.queued() == 0);
+    rig.assertIdle(); // no job left that could send a second report
     assertEquals(1, senderMx.copies().size(), "exactly one report");
     assertEquals(1, reportsBuilt.get());
     Report report = parse(senderMx.copies().get(0));
@@ -143,6 +147,7 @@ class SchedulerBounceTest {
 
   @Test
   void aFailedMessageWithTheNullSenderIsNotBounced() throws Exception {
+    rig.clock = new TestClock(Instant.now());
     ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.2");
     ScriptedMx mx = rig.scripted("127.0.0.2").script("nobody@dest.test", "550 5.1.1 no such user");
@@ -150,8 +155,9 @@ class SchedulerBounceTest {
 
     Envelope sent = rig.send("", "nobody@dest.test");
 
-    await("message removed", WAIT, () -> rig.onDisk(sent.id()) == null);
-    Thread.sleep(300);
+    assertEquals(1, rig.runDue().size());
+    assertEquals(null, rig.onDisk(sent.id()), "message removed");
+    rig.assertIdle(); // nothing queued that could still go out
     assertEquals(1, mx.rcptCommands(), "tried once");
     assertEquals(0, reportsBuilt.get(), "no report built");
     assertEquals(0, rig.queued(), "nothing queued");
@@ -160,27 +166,33 @@ class SchedulerBounceTest {
 
   @Test
   void aRecipientStillDeferredAtMaxAgeExpiresIntoAReport() throws Exception {
-    rig.maxAge = Duration.ofSeconds(1);
-    rig.retry = List.of(Duration.ofMillis(200));
+    rig.clock = new TestClock(Instant.now());
+    rig.maxAge = Duration.ofHours(1);
+    rig.retry = List.of(Duration.ofMinutes(20));
     ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.5"); // nothing listens
     rig.startRelay(reports);
 
     Envelope sent = rig.send("app@example.com", "late@dest.test");
+    Instant deadline = rig.clock.instant().plus(rig.maxAge);
 
-    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
-    assertEquals(null, rig.onDisk(sent.id()));
+    rig.stepUntil("original removed", () -> rig.onDisk(sent.id()) == null);
+    assertEquals(deadline, rig.clock.instant(), "the last attempt is at the max-age deadline, not after it");
+    rig.stepUntil("report delivered", () -> senderMx.copies().size() == 1);
+    rig.assertIdle();
     Report report = parse(senderMx.copies().get(0));
     assertEquals("failed", report.field(0, "Action"));
     assertEquals("4.4.7", report.field(0, "Status"), "RFC 3463: delivery time expired");
     String diagnostic = report.field(0, "Diagnostic-Code");
-    assertTrue(diagnostic.matches("X-Signet; expired after [2-9] attempts: 421 4\\.4\\.1 cannot connect.*"), diagnostic);
+    // from 0 every 20 minutes ±20%, the last one exactly at the 60-minute deadline: 4 or 5 attempts
+    assertTrue(diagnostic.matches("X-Signet; expired after [45] attempts: 421 4\\.4\\.1 cannot connect.*"), diagnostic);
   }
 
   @Test
   void aTlsPolicyFailureAtMaxAgeBouncesNamingThePolicy() throws Exception {
-    rig.maxAge = Duration.ofSeconds(1);
-    rig.retry = List.of(Duration.ofMillis(200));
+    rig.clock = new TestClock(Instant.now());
+    rig.maxAge = Duration.ofHours(1);
+    rig.retry = List.of(Duration.ofMinutes(20));
     rig.tlsPolicy = java.util.Map.of("dest.test", dev.signet.config.SignetConfig.TlsLevel.VERIFY);
     ScriptedMx senderMx = rig.scripted("127.0.0.6");
     ScriptedMx plaintextOnly = rig.scripted("127.0.0.5"); // no STARTTLS: the policy cannot be met
@@ -189,7 +201,7 @@ class SchedulerBounceTest {
 
     Envelope sent = rig.send("app@example.com", "late@dest.test");
 
-    await("report delivered", WAIT, () -> senderMx.copies().size() == 1);
+    rig.stepUntil("report delivered", () -> senderMx.copies().size() == 1);
     assertEquals(0, plaintextOnly.copies().size(), "never delivered in plaintext");
     String diagnostic = parse(senderMx.copies().get(0)).field(0, "Diagnostic-Code");
     assertTrue(diagnostic.contains("TLS policy verify for dest.test: TLS is required"), diagnostic);
@@ -198,8 +210,9 @@ class SchedulerBounceTest {
 
   @Test
   void aDelayWarningGoesOutOncePerMessage() throws Exception {
-    rig.delayWarning = java.util.Optional.of(Duration.ofMillis(300));
-    rig.retry = List.of(Duration.ofMillis(100));
+    rig.clock = new TestClock(Instant.now());
+    rig.delayWarning = java.util.Optional.of(Duration.ofMinutes(30));
+    rig.retry = List.of(Duration.ofMinutes(10));
     ScriptedMx senderMx = rig.scripted("127.0.0.6");
     rig.mx("dest.test", 10, "127.0.0.5"); // down for now
     rig.mx("other.test", 10, "127.0.0.5");
@@ -207,21 +220,23 @@ class SchedulerBounceTest {
 
     Envelope sent = rig.send("app@example.com", "a@dest.test", "b@other.test");
 
-    await("warning delivered", WAIT, () -> senderMx.copies().size() == 1);
+    rig.stepUntil("warning delivered", () -> senderMx.copies().size() == 1);
     Report warning = parse(senderMx.copies().get(0));
     assertEquals("delayed", warning.field(0, "Action"));
     assertEquals("4.4.1", warning.field(0, "Status"));
     assertTrue(warning.field(0, "Will-Retry-Until") != null);
     assertEquals(2, warning.recipients().size(), "both deferred recipients listed");
     int attempts = rig.onDisk(sent.id()).recipients().get(0).attempts();
-    await("three more deferrals", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= attempts + 3);
+    rig.stepUntil("three more deferrals", () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= attempts + 3);
+    assertEquals(1, rig.queued(), "only the message itself: no second warning queued");
     assertEquals(1, senderMx.copies().size(), "no second warning");
 
     ScriptedMx mx = rig.scripted("127.0.0.5");
-    await("delivered", WAIT, () -> rig.onDisk(sent.id()) == null);
+    rig.stepUntil("delivered", () -> rig.onDisk(sent.id()) == null);
+    rig.assertIdle();
     assertEquals(2, mx.copies().size());
     assertEquals(1, senderMx.copies().size(), "no report after delivery");
-    await("warned/ marker removed with the message", WAIT,
-        () -> !java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())));
+    assertTrue(!java.nio.file.Files.exists(rig.spoolDir.resolve("warned/" + sent.id())),
+        "warned/ marker removed with the message");
   }
 }

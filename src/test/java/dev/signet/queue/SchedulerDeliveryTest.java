@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.queue.Envelope.State;
 import dev.signet.testkit.ScriptedMx;
+import dev.signet.testkit.TestClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,30 +84,60 @@ class SchedulerDeliveryTest {
     assertSignedAndIntact(backup.copies());
   }
 
+  /** The one decision of a run of due jobs. */
+  private static Scheduler.Decision only(List<Scheduler.Decision> decisions) {
+    assertEquals(1, decisions.size(), () -> "jobs run: " + decisions);
+    return decisions.get(0);
+  }
+
+  /** After {@code decision}, the next attempt is at its time (±20% jitter of {@code backoff} from now). */
+  private void assertRetryIn(Duration backoff, Scheduler.Decision decision, String id) {
+    Instant next = decision.next().orElseThrow(() -> new AssertionError("no next attempt: " + decision));
+    Instant now = rig.clock.instant();
+    assertTrue(!next.isBefore(now.plus(backoff.multipliedBy(4).dividedBy(5)))
+        && !next.isAfter(now.plus(backoff.multipliedBy(6).dividedBy(5))), "next attempt " + next + ", now " + now);
+    assertEquals(decision.next(), rig.onDisk(id).recipients().get(0).nextAttempt(), "the time on disk is the time scheduled");
+  }
+
+  /** Nothing runs before {@code next}; at {@code next} the job runs. Returns its decision. */
+  private Scheduler.Decision runAt(Instant next) throws Exception {
+    rig.clock.advanceTo(next.minusMillis(1));
+    assertEquals(List.of(), rig.runDue(), "nothing is due a millisecond early");
+    rig.clock.advanceTo(next);
+    return only(rig.runDue());
+  }
+
   @Test
   void allMxDownDefersWithTheAttemptCountOnDiskThenDeliversWhenAnMxComesUp() throws Exception {
-    rig.retry = List.of(Duration.ofMillis(300));
+    rig.clock = new TestClock(Instant.now());
+    rig.retry = List.of(Duration.ofMinutes(5));
     rig.mx("dest.test", 10, "127.0.0.5");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
 
-    await("two deferrals on disk", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() >= 2);
+    Scheduler.Decision first = only(rig.runDue());
+    assertRetryIn(Duration.ofMinutes(5), first, sent.id());
+    Scheduler.Decision second = runAt(first.next().orElseThrow());
+    assertRetryIn(Duration.ofMinutes(5), second, sent.id());
     Envelope.Recipient deferred = rig.onDisk(sent.id()).recipients().get(0);
     assertEquals(State.PENDING, deferred.state());
-    assertTrue(deferred.nextAttempt().isPresent());
+    assertEquals(2, deferred.attempts());
     assertTrue(deferred.lastReply().startsWith("4"), deferred.lastReply());
     String file = Files.readString(rig.spoolDir.resolve("queue/" + sent.id() + ".env"));
-    assertTrue(file.matches("(?s).*\nrcpt PENDING [2-9] \\S+ rcpt@dest.test .*"), file);
+    assertTrue(file.matches("(?s).*\nrcpt PENDING 2 \\S+ rcpt@dest.test .*"), file);
 
     ScriptedMx mx = rig.scripted("127.0.0.5");
-    await("delivered after the MX came up", WAIT, () -> rig.onDisk(sent.id()) == null);
+    assertEquals(Optional.empty(), runAt(second.next().orElseThrow()).next(), "delivered: no next attempt");
+    assertEquals(null, rig.onDisk(sent.id()));
     assertEquals(1, mx.copies().size());
     assertSignedAndIntact(mx.copies());
+    rig.assertIdle();
   }
 
   @Test
   void aTemporaryRcptRefusalIsRetriedUntilAccepted() throws Exception {
+    rig.clock = new TestClock(Instant.now());
     rig.mx("dest.test", 10, "127.0.0.2");
     ScriptedMx mx = rig.scripted("127.0.0.2")
         .script("rcpt@dest.test", "451 4.7.1 greylisted, try again later", "452 4.2.2 mailbox full");
@@ -112,7 +145,13 @@ class SchedulerDeliveryTest {
 
     Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
 
-    await("delivered on the third attempt", WAIT, () -> rig.onDisk(sent.id()) == null);
+    Scheduler.Decision first = only(rig.runDue());
+    assertRetryIn(rig.retry.get(0), first, sent.id());
+    assertEquals(1, mx.rcptCommands());
+    Scheduler.Decision second = runAt(first.next().orElseThrow());
+    assertRetryIn(rig.retry.get(1), second, sent.id());
+    assertEquals(Optional.empty(), runAt(second.next().orElseThrow()).next(), "delivered on the third attempt");
+    assertEquals(null, rig.onDisk(sent.id()));
     assertEquals(3, mx.rcptCommands());
     assertEquals(1, mx.received().size());
     assertEquals(List.of("rcpt@dest.test"), mx.received().get(0).recipients());
@@ -121,41 +160,47 @@ class SchedulerDeliveryTest {
 
   @Test
   void theNextAttemptFollowsTheRetryScheduleWhoseLastIntervalRepeats() throws Exception {
-    rig.retry = List.of(Duration.ofMillis(100), Duration.ofSeconds(3600));
+    rig.clock = new TestClock(Instant.now());
+    rig.retry = List.of(Duration.ofMinutes(1), Duration.ofHours(1));
     rig.mx("dest.test", 10, "127.0.0.5"); // down
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "rcpt@dest.test");
 
-    await("second deferral", WAIT, () -> rig.onDisk(sent.id()).recipients().get(0).attempts() == 2);
-    Envelope.Recipient r = rig.onDisk(sent.id()).recipients().get(0);
-    Duration wait = Duration.between(java.time.Instant.now(), r.nextAttempt().orElseThrow());
-    // 3600 s ±20% jitter
-    assertTrue(wait.compareTo(Duration.ofMinutes(47)) > 0 && wait.compareTo(Duration.ofMinutes(73)) < 0,
-        "next attempt in " + wait);
-    Thread.sleep(500);
-    assertEquals(2, rig.onDisk(sent.id()).recipients().get(0).attempts(), "no attempt before the next time");
+    Scheduler.Decision first = only(rig.runDue());
+    assertRetryIn(Duration.ofMinutes(1), first, sent.id());
+    Scheduler.Decision second = runAt(first.next().orElseThrow()); // nothing a millisecond before it
+    assertEquals(2, rig.onDisk(sent.id()).recipients().get(0).attempts());
+    assertRetryIn(Duration.ofHours(1), second, sent.id());
+    Scheduler.Decision third = runAt(second.next().orElseThrow());
+    assertEquals(3, rig.onDisk(sent.id()).recipients().get(0).attempts());
+    assertRetryIn(Duration.ofHours(1), third, sent.id()); // the last interval repeats
   }
 
   @Test
   void aRestartMidQueueNeverSendsToADeliveredRecipientAgain() throws Exception {
-    rig.retry = List.of(Duration.ofMillis(200));
+    rig.clock = new TestClock(Instant.now());
+    rig.retry = List.of(Duration.ofMinutes(5));
     rig.mx("one.test", 10, "127.0.0.2");
     rig.mx("two.test", 10, "127.0.0.3"); // down for now
     ScriptedMx one = rig.scripted("127.0.0.2");
     rig.startRelay(noBounces);
 
     Envelope sent = rig.send("app@example.com", "a@one.test", "b@two.test");
-    await("a delivered, b deferred", WAIT, () -> {
-      Envelope e = rig.onDisk(sent.id());
-      return e.recipients().get(0).state() == State.DELIVERED && e.recipients().get(1).attempts() >= 1;
-    });
+    assertEquals(2, rig.runDue().size(), "one job per domain");
+    Envelope e = rig.onDisk(sent.id());
+    assertEquals(State.DELIVERED, e.recipients().get(0).state());
+    assertEquals(1, e.recipients().get(1).attempts());
     rig.stopRelay();
 
     ScriptedMx two = rig.scripted("127.0.0.3");
     rig.startRelay(noBounces);
-    await("b delivered after the restart", WAIT, () -> rig.onDisk(sent.id()) == null);
-    Thread.sleep(300);
+    assertEquals(List.of(), rig.runDue(), "b is not due before its next attempt");
+    rig.clock.advanceTo(e.recipients().get(1).nextAttempt().orElseThrow());
+    Scheduler.Decision b = only(rig.runDue());
+    assertEquals("two.test", b.domain(), "only b's domain is tried again");
+    assertEquals(null, rig.onDisk(sent.id()), "b delivered after the restart");
+    rig.assertIdle();
     assertEquals(1, one.copies().size(), "a@one.test received once");
     assertEquals(1, two.copies().size(), "b@two.test received once");
     assertSignedAndIntact(one.copies());
@@ -199,6 +244,7 @@ class SchedulerDeliveryTest {
 
   @Test
   void queueGaugesAndDeliveryCountersFollowTheQueue() throws Exception {
+    rig.clock = new TestClock(Instant.now());
     rig.metrics = new dev.signet.metrics.Metrics();
     rig.retry = List.of(Duration.ofHours(1));
     rig.mx("dest.test", 10, "127.0.0.5"); // down
@@ -209,16 +255,17 @@ class SchedulerDeliveryTest {
 
     rig.send("app@example.com", "a@dest.test");
     rig.send("app@example.com", "b@ok.test");
+    assertEquals(2, registry.get("signet.queue.messages").tag("state", "ready").gauge().value(), "both due");
 
-    // The delivered message's job may still be finishing (counted active) just after its files are removed.
-    await("one delivered and gone, one deferred to later", WAIT, () -> rig.queued() == 1
-        && registry.get("signet.queue.messages").tag("state", "deferred").gauge().value() == 1
-        && registry.get("signet.queue.messages").tag("state", "active").gauge().value() == 0);
+    assertEquals(2, rig.runDue().size());
+    rig.clock.advance(Duration.ofSeconds(90));
+    assertEquals(1, rig.queued(), "one delivered and gone, one deferred to later");
+    assertEquals(1, registry.get("signet.queue.messages").tag("state", "deferred").gauge().value());
+    assertEquals(90.0, registry.get("signet.queue.oldest.age").gauge().value(), "seconds since both arrived");
     assertEquals(1, registry.get("signet.deliveries").tag("result", "delivered").counter().count());
     assertEquals(1, registry.get("signet.deliveries").tag("result", "deferred").counter().count());
     assertEquals(0, registry.get("signet.queue.messages").tag("state", "active").gauge().value());
     assertEquals(0, registry.get("signet.queue.messages").tag("state", "ready").gauge().value());
-    assertTrue(registry.get("signet.queue.oldest.age").gauge().value() > 0);
     assertEquals(2, registry.get("signet.delivery").timer().count());
   }
 
@@ -243,6 +290,7 @@ class SchedulerDeliveryTest {
 
   @Test
   void concurrentDomainsOfOneMessageLoseNoOutcome() throws Exception {
+    rig.clock = new TestClock(Instant.now());
     rig.retry = List.of(Duration.ofMillis(200));
     String[] recipients = new String[8];
     for (int i = 0; i < recipients.length; i++) {
@@ -254,8 +302,9 @@ class SchedulerDeliveryTest {
 
     Envelope sent = rig.send("app@example.com", recipients);
 
-    await("all delivered and removed", WAIT, () -> rig.onDisk(sent.id()) == null);
-    Thread.sleep(600); // a lost update would leave a recipient pending: it would be sent again
+    assertEquals(8, rig.runDue().size(), "one job per domain, run side by side");
+    assertEquals(null, rig.onDisk(sent.id()), "all delivered and removed");
+    rig.assertIdle(); // a lost update would leave a recipient pending: it would be sent again
     assertEquals(8, mx.copies().size());
     assertEquals(8, mx.copies().stream().map(ScriptedMx.Copy::recipient).distinct().count());
   }

@@ -16,7 +16,15 @@ public final class TestClock extends Clock {
   }
 
   public void advance(Duration by) {
+    if (by.isNegative()) {
+      throw new IllegalArgumentException("time does not go back: " + by);
+    }
     now.updateAndGet(t -> t.plus(by));
+  }
+
+  /** Moves the time on to {@code t}; fails if that is before now. */
+  public void advanceTo(Instant t) {
+    advance(Duration.between(instant(), t));
   }
 
   @Override
