@@ -29,13 +29,15 @@ import java.util.stream.Stream;
  * disk, so an event counts as sent only after it was stored. A crash can leave a torn last line;
  * {@link #open} cuts it off (that append never returned).
  *
- * <p>The segment being written is preallocated: created full of zero bytes (written and fsynced, so
- * its blocks are allocated), and events overwrite the zeros. An fdatasync after such an overwrite
- * flushes data blocks only, because neither the file's size nor its block map changed, where an
- * fsync after an append must also commit the file system's journal (for the new size): about a
- * fifth of the time on the ext4 disks measured (bench/RESULTS.md). The end of the events is the
- * first zero byte (event lines never hold one: JSON escapes control characters); a closed segment
- * is cut to its events, so only the last segment has zeros at its end.
+ * <p>The segment being written is preallocated ahead of the events, a megabyte at a time: zero bytes
+ * written and fsynced (so their blocks are allocated), which events then overwrite. An fdatasync
+ * after such an overwrite flushes data blocks only, because neither the file's size nor its block
+ * map changed, where an fsync after an append must also commit the file system's journal (for the
+ * new size): about a fifth of the time on the ext4 disks measured (bench/RESULTS.md). The end of the
+ * events is the first zero byte (event lines never hold one: JSON escapes control characters); a
+ * closed segment is cut to its events, so only the last segment has zeros at its end. When the disk
+ * has no room for the next megabyte, events are appended as they come (a full disk must not stop the
+ * relay; the appends fail as any write would).
  */
 final class EventStore implements AutoCloseable {
   private static final long SEGMENT_BYTES = 16L << 20;
@@ -62,6 +64,11 @@ final class EventStore implements AutoCloseable {
   private long currentSegment;
   /** Bytes written to the current segment; {@link #durable} trails it until the fsync. */
   private long written;
+  /** Where the zeros written ahead in the current segment end (events fill them from {@link #written}). */
+  private long preallocated;
+  /** After the disk had no room: no zeros are written ahead until the events reach here. */
+  private long preallocateAgainAt;
+  private static final long PREALLOCATION_STEP = 1 << 20;
   private volatile Position durable;
   /** The position after the last byte written (not necessarily synced); set under {@link #lock}. */
   private volatile Position tail;
@@ -89,7 +96,8 @@ final class EventStore implements AutoCloseable {
     store.currentSegment = last;
     store.written = store.wholeLines(store.current);
     store.current.truncate(store.written);
-    store.preallocate(store.current, store.written);
+    store.preallocated = store.written;
+    store.preallocate(0);
     store.durable = new Position(last, store.written);
     store.tail = store.durable;
     syncDirectory(dir);
@@ -127,14 +135,28 @@ final class EventStore implements AutoCloseable {
     return lineEnd;
   }
 
-  /** Fills {@code channel} with zeros from {@code from} to the segment size and makes that durable. */
-  private void preallocate(FileChannel channel, long from) throws IOException {
-    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, Math.max(1, segmentBytes)));
-    for (long pos = from; pos < segmentBytes; ) {
-      zeros.clear().limit((int) Math.min(zeros.capacity(), segmentBytes - pos));
-      pos += channel.write(zeros, pos);
+  /**
+   * Writes zeros ahead of the events so that the next {@code needed} bytes from {@link #written} (and
+   * up to a step more, within the segment) overwrite allocated blocks, and makes them durable. On a
+   * disk without room, gives back what it wrote and leaves the appends to grow the file.
+   */
+  private void preallocate(long needed) throws IOException {
+    long want = Math.min(segmentBytes, Math.max(written + needed, preallocated + PREALLOCATION_STEP));
+    if (want <= preallocated || written < preallocateAgainAt) {
+      return;
     }
-    channel.force(true);
+    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 16, want - preallocated));
+    try {
+      for (long pos = preallocated; pos < want; ) {
+        zeros.clear().limit((int) Math.min(zeros.capacity(), want - pos));
+        pos += current.write(zeros, pos);
+      }
+      current.force(true);
+      preallocated = want;
+    } catch (IOException e) {
+      current.truncate(Math.max(written, preallocated)); // no room: free what this wrote
+      preallocateAgainAt = written + PREALLOCATION_STEP;
+    }
   }
 
   /** Stores {@code events} durably: on return they survive a crash. */
@@ -154,6 +176,9 @@ final class EventStore implements AutoCloseable {
     try {
       if (written >= segmentBytes) {
         rotate();
+      }
+      if (written + bytes.remaining() > preallocated) {
+        preallocate(bytes.remaining());
       }
       channel = current;
       while (bytes.hasRemaining()) {
@@ -203,7 +228,9 @@ final class EventStore implements AutoCloseable {
     tail = new Position(currentSegment, 0);
     current = PrivateFiles.open(segment(currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
-    preallocate(current, 0);
+    preallocated = 0;
+    preallocateAgainAt = 0;
+    preallocate(0);
     syncDirectory(dir);
   }
 
