@@ -161,15 +161,18 @@ final class QueueCommand extends CommandGroup {
         .map(t -> t.isAfter(now) ? "in " + age(Duration.between(now, t)) : "now").orElse("-");
   }
 
-  /** "  held-by=google until=2026-12-06T11:30:00Z (suspended (rule ...))" while shaping holds a recipient back. */
+  /**
+   * "  held back by shaping: provider google suspended (rule ...) until ..." while shaping holds a
+   * recipient back: the hold's own reply as recorded, picked by its fields (a local 451 4.4.5) and a
+   * next attempt still ahead, never read back from its text.
+   */
   static String held(Envelope e, Instant now) {
-    return e.recipients().stream().filter(r -> r.state() == State.PENDING)
-        .flatMap(r -> r.reply().stream()).map(reply -> dev.signet.shaping.Hold.parse(reply.text()))
-        .flatMap(java.util.Optional::stream)
-        .filter(h -> h.until().isAfter(now)).findFirst()
-        .map(h -> "  held-by=" + h.provider() + " until=" + h.until().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-            + " (" + h.reason() + ")")
-        .orElse("");
+    return e.recipients().stream()
+        .filter(r -> r.state() == State.PENDING && r.nextAttempt().map(t -> t.isAfter(now)).orElse(false))
+        .flatMap(r -> r.reply().stream())
+        .filter(reply -> reply.remoteMta().isEmpty() && reply.code() == dev.signet.shaping.Hold.CODE
+            && dev.signet.shaping.Hold.STATUS.equals(reply.status()))
+        .findFirst().map(reply -> "  " + reply.text()).orElse("");
   }
 
   /** 12s, 4m02s, 2h13m, 5d03h: two units at most. */

@@ -1,10 +1,6 @@
 package dev.signet.shaping;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Shaping keeps a delivery back: its group is suspended, out of rate tokens or out of connections.
@@ -20,23 +16,11 @@ public record Hold(String provider, Instant until, String reason) {
   public static final String STATUS = "4.4.5";
   public static final int CODE = 451;
 
-  private static final Pattern TEXT = Pattern.compile("held back by shaping: provider (\\S+) (.+) until (\\S+)");
-
-  /** The text recorded as the recipients' last reply; {@link #parse} reads it back for {@code signet queue}. */
+  /**
+   * The text recorded as the recipients' last reply (a local reply, {@link #CODE} {@link #STATUS}); {@code signet
+   * queue list} shows it as it is.
+   */
   public String text() {
     return "held back by shaping: provider " + provider + " " + reason + " until " + until;
-  }
-
-  /** The hold a recipient's last reply describes, if it is one. */
-  public static Optional<Hold> parse(String lastReply) {
-    Matcher m = TEXT.matcher(lastReply);
-    if (!m.find()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(new Hold(m.group(1), Instant.parse(m.group(3)), m.group(2)));
-    } catch (DateTimeParseException e) {
-      return Optional.empty();
-    }
   }
 }

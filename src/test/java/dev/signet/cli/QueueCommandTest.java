@@ -102,7 +102,8 @@ class QueueCommandTest {
     Run run = queue("list");
     assertEquals(0, run.exit(), run.err());
     assertTrue(run.out().contains(held.id()) && run.out().contains(
-        "  held-by=google until=" + until + " (suspended (rule google-unsolicited-rate))"), run.out());
+        "  held back by shaping: provider google suspended (rule google-unsolicited-rate) until " + hold.until()),
+        run.out());
   }
 
   @Nested

@@ -168,10 +168,4 @@ class ShapingTest {
     assertTrue(shaping.suspended("yahoo"));
   }
 
-  @Test
-  void aHoldReadsBackFromTheRecipientsLastReply() {
-    Hold hold = new Hold("google", Instant.parse("2026-12-06T10:30:00Z"), "suspended (rule google-unsolicited-rate)");
-    assertEquals(Optional.of(hold), Hold.parse("451 " + Hold.STATUS + " " + hold.text()));
-    assertEquals(Optional.empty(), Hold.parse("451 4.3.0 try again later"));
-  }
 }
