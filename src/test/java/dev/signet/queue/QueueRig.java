@@ -257,4 +257,21 @@ final class QueueRig implements AutoCloseable {
       dns.close();
     }
   }
+
+  /** Reports for tests that expect no bounce: one built anyway is counted and fails its attempt. */
+  static final class NoBounces implements Scheduler.Reports {
+    private final java.util.concurrent.atomic.AtomicInteger built = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public byte[] failureReport(Envelope message, List<Envelope.Recipient> failed,
+        dev.signet.delivery.MessageSource original) throws IOException {
+      built.incrementAndGet();
+      throw new IOException("unexpected bounce for " + failed);
+    }
+
+    /** Bounces built so far. */
+    int built() {
+      return built.get();
+    }
+  }
 }

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +29,7 @@ class SchedulerDeliveryTest {
   @TempDir Path root;
   private QueueRig rig;
   /** No test here expects a bounce; one built anyway is counted and fails the test. */
-  private final AtomicInteger bounces = new AtomicInteger();
-  private final Scheduler.Reports noBounces = (message, failed, file) -> {
-    bounces.incrementAndGet();
-    throw new java.io.IOException("unexpected bounce for " + failed);
-  };
+  private final QueueRig.NoBounces noBounces = new QueueRig.NoBounces();
 
   @BeforeEach
   void start() throws Exception {
@@ -44,7 +39,7 @@ class SchedulerDeliveryTest {
   @AfterEach
   void stop() throws Exception {
     rig.close();
-    assertEquals(0, bounces.get(), "bounces built");
+    assertEquals(0, noBounces.built(), "bounces built");
   }
 
   private void assertSignedAndIntact(List<ScriptedMx.Copy> messages) throws Exception {
