@@ -16,6 +16,7 @@
 #                        appends its own keys to signet.yaml.
 #   start_relay [OPT..]  runs `java OPT.. -jar $jar serve --config signet.yaml` (output: serve.log), sets
 #                        $relay, and waits up to a minute for /healthz; prints serve.log and exits if not
+#   start_relay_with CMD..  the same with CMD.. in place of `java OPT.. -jar $jar` (e.g. `./signet`)
 #   stop_relay           stops it and waits for it
 #   ok / fail TEXT       count and print a result;   summary NAME   prints the counts, fails if any failed
 #   on_exit CMD          one more cleanup step (run before the work directory is removed)
@@ -80,8 +81,11 @@ YAML
   fi
 }
 
-start_relay() {
-  "$java" "$@" -jar "$jar" serve --config signet.yaml > serve.log 2>&1 &
+start_relay() { start_relay_with "$java" "$@" -jar "$jar"; }
+
+# start_relay_with CMD..: the same, with CMD.. in place of `java OPT.. -jar $jar` (e.g. the launcher)
+start_relay_with() {
+  "$@" serve --config signet.yaml > serve.log 2>&1 &
   relay=$!; pids+=("$relay")
   for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$metrics/healthz" >/dev/null 2>&1 && return 0
