@@ -12,6 +12,7 @@ import dev.signet.message.MessageException;
 import dev.signet.message.SevenBit;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
+import dev.signet.queue.AcceptedEvents;
 import dev.signet.queue.BounceReports;
 import dev.signet.queue.Scheduler;
 import dev.signet.queue.Spool;
@@ -81,6 +82,7 @@ final class Outbound implements AutoCloseable {
     try {
       SmtpSender.checkSourceAddresses(c.delivery());
       events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
+      AcceptedEvents.restore(spool, events); // before any delivery event, which would come after them
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
       // and signed again with the same keys (see SevenBit).
       SevenBit sevenBit = new SevenBit(c, signer, keys::current, Clock.systemUTC());

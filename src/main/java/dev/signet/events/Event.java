@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -80,6 +81,21 @@ public record Event(
   public Event withTls(String tls) {
     return new Event(id, type, time, queueId, messageId, sender, recipient, attempt, status, reply, mx,
         bounceClass, tls);
+  }
+
+  /**
+   * The {@code queue_id} of an event's JSON as {@link #toJson} wrote it (the fields before it, id,
+   * type and time, never hold its name); empty if it is null.
+   */
+  public static Optional<String> queueId(String json) {
+    String name = "\"queue_id\":\"";
+    int at = json.indexOf(name);
+    if (at < 0) {
+      return Optional.empty();
+    }
+    int from = at + name.length();
+    int to = json.indexOf('"', from);
+    return to < 0 ? Optional.empty() : Optional.of(json.substring(from, to));
   }
 
   /** The JSON object, one line (RFC 8259); {@code time} is RFC 3339 in UTC. */

@@ -20,12 +20,16 @@ import java.util.TreeSet;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The durable event log under {@code <spool>/events/} (docs/ARCHITECTURE.md "The spool directory"):
  * segment files of lines {@code <epoch millis> <type> <json>}, appended and fsynced before
  * {@link #append} returns (group commit: one fsync covers every append that finished meanwhile),
- * and one cursor file per reader (a webhook) saying how far it got. A reader only sees what is on
+ * and one cursor file per reader (a webhook) saying how far it got. {@link #appendSoon} does not
+ * wait: its events are fsynced by the next {@link #append}'s fsync, or by the store's own thread
+ * within {@link #SOON}, whichever comes first (the accepted events, which the spool can re-create). A reader only sees what is on
  * disk, so an event counts as sent only after it was stored. A crash can leave a torn last line;
  * {@link #open} cuts it off (that append never returned).
  *
@@ -40,6 +44,7 @@ import java.util.stream.Stream;
  * relay; the appends fail as any write would).
  */
 final class EventStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EventStore.class);
   private static final long SEGMENT_BYTES = 16L << 20;
   private final long segmentBytes;
   private static final String SUFFIX = ".log";
@@ -70,6 +75,13 @@ final class EventStore implements AutoCloseable {
   private long preallocateAgainAt;
   private static final long PREALLOCATION_STEP = 1 << 20;
   private volatile Position durable;
+  /** The longest an {@link #appendSoon} waits for its fsync. */
+  static final Duration SOON = Duration.ofMillis(50);
+  private final Object soonLock = new Object();
+  /** The end of the latest {@link #appendSoon} the sync thread has not taken yet; under {@link #soonLock}. */
+  private Position soon;
+  private Thread syncer;
+  private volatile boolean closed;
   /** The position after the last byte written (not necessarily synced); set under {@link #lock}. */
   private volatile Position tail;
 
@@ -164,6 +176,76 @@ final class EventStore implements AutoCloseable {
     if (events.isEmpty()) {
       return;
     }
+    Written w = write(events);
+    sync(w.channel(), w.end());
+  }
+
+  /**
+   * Stores {@code events} without waiting for their fsync: on return they are written (readers see
+   * them once durable), and durable within {@link #SOON}, sooner if another append fsyncs first. A
+   * crash before then loses them; use it only for events the caller can re-create after a crash.
+   */
+  void appendSoon(List<Event> events) throws IOException {
+    if (events.isEmpty()) {
+      return;
+    }
+    Position end = write(events).end();
+    synchronized (soonLock) {
+      if (soon == null || soon.compareTo(end) < 0) {
+        soon = end;
+      }
+      if (syncer == null) {
+        syncer = Thread.ofPlatform().daemon().name("signet-events-sync").start(this::syncSoon);
+      }
+      soonLock.notifyAll();
+    }
+  }
+
+  /** The thread behind {@link #appendSoon}: waits for a pending end, gives others {@link #SOON} to fsync it, then does. */
+  private void syncSoon() {
+    while (true) {
+      Position want;
+      synchronized (soonLock) {
+        while (soon == null && !closed) {
+          try {
+            soonLock.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (soon == null) {
+          return; // closed, and nothing waits: close() fsynced the rest
+        }
+        want = soon;
+        soon = null;
+      }
+      try {
+        Thread.sleep(SOON);
+        if (durable.compareTo(want) < 0) {
+          FileChannel channel;
+          lock.lock();
+          try {
+            channel = current;
+          } finally {
+            lock.unlock();
+          }
+          sync(channel, want);
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException e) {
+        if (!closed) {
+          // The next append's fsync covers these events too; until then they are not durable.
+          log.error("event store: fsync failed: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  private record Written(FileChannel channel, Position end) {}
+
+  /** Writes {@code events} after the last ones (rotating or preallocating first if needed). */
+  private Written write(List<Event> events) throws IOException {
     StringBuilder text = new StringBuilder(events.size() * 320);
     for (Event e : events) {
       text.append(e.time().toEpochMilli()).append(' ').append(e.type().label()).append(' ')
@@ -189,7 +271,7 @@ final class EventStore implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    sync(channel, end);
+    return new Written(channel, end);
   }
 
   /** Group commit: whoever gets here first fsyncs for everyone who wrote before it. */
@@ -429,6 +511,10 @@ final class EventStore implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    synchronized (soonLock) {
+      closed = true;
+      soonLock.notifyAll();
+    }
     lock.lock();
     try {
       if (current.isOpen()) {

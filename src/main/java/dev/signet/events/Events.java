@@ -120,6 +120,43 @@ public final class Events implements AutoCloseable {
       return;
     }
     store.append(events);
+    published(events);
+  }
+
+  /**
+   * As {@link #record}, but returns before the events are fsynced: they are durable within {@link
+   * EventStore#SOON} (sooner when another record's fsync covers them). For the accepted events only,
+   * which the spool re-creates at the next start if a crash lost them (see {@code AcceptedEvents}).
+   */
+  public void recordSoon(List<Event> events) throws IOException {
+    if (events.isEmpty()) {
+      return;
+    }
+    store.appendSoon(events);
+    published(events);
+  }
+
+  /**
+   * The queue ids of the events of {@code types} stored from {@code since} on (by each event's own
+   * time), read from disk: what a restart checks against the queue.
+   */
+  public java.util.Set<String> queueIds(Instant since, java.util.Set<Event.Type> types) throws IOException {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    since = since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    EventStore.Position at = store.startAt(since);
+    for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty(); page = store.read(at, 1000)) {
+      for (EventStore.Stored s : page) {
+        if (types.contains(s.type()) && !s.time().isBefore(since)) {
+          Event.queueId(s.json()).ifPresent(out::add);
+        }
+      }
+      at = page.get(page.size() - 1).next();
+    }
+    return out;
+  }
+
+  /** Logs and counts events just stored, and lets the webhooks know. */
+  private void published(List<Event> events) {
     for (Event e : events) {
       eventLog.info(e.toJson());
       typeCounter(e.type()).increment();

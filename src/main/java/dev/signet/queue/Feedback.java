@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class Feedback {
   private static final Logger log = LoggerFactory.getLogger(Feedback.class);
   private static final int MAX_HEADER_BYTES = 64 * 1024;
+  /** A CRLF not followed by folding white space: the end of a header field. */
+  private static final Pattern FIELD_END = Pattern.compile("\r\n(?![ \t])");
 
   private final Events events;
 
@@ -60,10 +63,10 @@ final class Feedback {
     String text = new String(head, StandardCharsets.ISO_8859_1);
     int end = text.indexOf("\r\n\r\n");
     text = end < 0 ? text : text.substring(0, end + 2);
-    for (String field : text.split("\r\n(?![ \t])")) {
+    for (String field : FIELD_END.split(text)) {
       int colon = field.indexOf(':');
       if (colon > 0 && field.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("message-id")) {
-        return new String(field.substring(colon + 1).replaceAll("\r\n", "").trim()
+        return new String(field.substring(colon + 1).replace("\r\n", "").trim()
             .getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
       }
     }

@@ -144,6 +144,15 @@ public final class Spool implements AutoCloseable {
    * @param envelope the envelope to store; its id is {@code message.id()}
    */
   public void accept(Incoming message, Envelope envelope) throws IOException {
+    accept(message, envelope, e -> {});
+  }
+
+  /**
+   * As {@link #accept(Incoming, Envelope)}; {@code durable} gets the envelope once the message is on
+   * disk and before the scheduler can see it (so what it records, the accepted events, comes before
+   * anything the delivery records). It must be quick and not throw: it runs before the client's 250.
+   */
+  public void accept(Incoming message, Envelope envelope, Consumer<Envelope> durable) throws IOException {
     if (!message.complete()) {
       throw new IllegalStateException("message " + message.id() + " has no header block yet");
     }
@@ -166,6 +175,7 @@ public final class Spool implements AutoCloseable {
       throw e;
     }
     try {
+      durable.accept(envelope);
       onAccept.accept(envelope);
     } catch (RuntimeException e) {
       // The message is safe on disk; it is scheduled at the next start at the latest.

@@ -109,8 +109,8 @@ final class MessageReceiver implements MessageHandlerFactory {
         Envelope envelope = suppression.failSuppressed(Envelope.received(in.id(), tx.sender(), tx.recipients(),
             client, session.getHelo(), user.map(User::name), now, in.size(),
             prepared.signatures().stream().map(SignatureTags::toString).toList()));
-        spool.accept(in, envelope);
-        suppression.accepted(envelope, prepared.messageId());
+        String messageId = prepared.messageId();
+        spool.accept(in, envelope, durable -> suppression.accepted(durable, messageId));
         reply = "250 2.0.0 Ok: queued as " + in.id();
       }
     } catch (MessageException e) {

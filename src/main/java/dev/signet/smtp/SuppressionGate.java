@@ -5,6 +5,7 @@ import dev.signet.delivery.Reply;
 import dev.signet.events.Event;
 import dev.signet.events.Events;
 import dev.signet.events.Suppressions;
+import dev.signet.queue.AcceptedEvents;
 import dev.signet.queue.Envelope;
 import java.io.IOException;
 import java.time.Clock;
@@ -66,19 +67,19 @@ final class SuppressionGate {
     return envelope.withRecipients(out);
   }
 
-  /** After the message is in the spool (before its 250): accepted, or suppressed, per recipient. */
+  /**
+   * Once the message is on disk (before its 250): accepted, or suppressed, per recipient. Not waited
+   * for: see {@link AcceptedEvents}, which also restores them after a crash.
+   */
   void accepted(Envelope envelope, String messageId) {
     if (events == null) {
       return;
     }
-    List<Event> out = new ArrayList<>();
-    for (Envelope.Recipient r : envelope.recipients()) {
-      boolean failed = r.state() == Envelope.State.FAILED;
-      Event e = Event.of(failed ? Event.Type.SUPPRESSED : Event.Type.ACCEPTED, envelope.received(),
-          envelope.id(), messageId, envelope.sender(), r.address(), r.attempts());
-      out.add(failed ? e.withResult("5.1.1", r.reply().orElseThrow().text(), null, null) : e);
+    try {
+      events.recordSoon(AcceptedEvents.of(envelope, messageId));
+    } catch (IOException | RuntimeException e) {
+      log.error("events: {} event(s) could not be stored: {}", envelope.recipients().size(), e.toString());
     }
-    record(out);
   }
 
   private void record(List<Event> out) {

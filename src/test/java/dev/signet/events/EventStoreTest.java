@@ -40,6 +40,42 @@ class EventStoreTest {
   }
 
   @Test
+  void anAppendSoonIsDurableWithTheNextAppendOrWithinItsDelay() throws Exception {
+    try (EventStore store = EventStore.open(dir)) {
+      EventStore.Position start = store.start();
+      store.appendSoon(List.of(event("soon1@dest.test")));
+      store.append(List.of(event("now@dest.test")));
+      // The append's fsync covered the earlier write: both are readable the moment it returns.
+      assertEquals(List.of("soon1@dest.test", "now@dest.test"), recipients(store.read(start, 10)));
+
+      EventStore.Position before = store.end();
+      store.appendSoon(List.of(event("soon2@dest.test")));
+      // Nothing else appends: the store's own thread fsyncs it after EventStore.SOON.
+      assertTrue(store.awaitAppend(before, java.time.Duration.ofSeconds(10)), "appendSoon never became durable");
+      assertEquals(List.of("soon2@dest.test"), recipients(store.read(before, 10)));
+    }
+    try (EventStore store = EventStore.open(dir)) {
+      assertEquals(List.of("soon1@dest.test", "now@dest.test", "soon2@dest.test"),
+          recipients(store.read(store.start(), 10)));
+    }
+  }
+
+  private static List<String> recipients(List<EventStore.Stored> stored) throws Exception {
+    List<String> out = new java.util.ArrayList<>();
+    for (EventStore.Stored s : stored) {
+      out.add(new ObjectMapper().readTree(s.json()).get("recipient").asText());
+    }
+    return out;
+  }
+
+  @Test
+  void theQueueIdIsReadBackFromTheJson() {
+    assertEquals(java.util.Optional.of("0Q1"), Event.queueId(event("a@dest.test").toJson()));
+    Event none = Event.of(Event.Type.SUPPRESSED, Instant.EPOCH, null, null, "app@example.com", "b@dest.test", 0);
+    assertEquals(java.util.Optional.empty(), Event.queueId(none.toJson()));
+  }
+
+  @Test
   void appendedEventsAreReadBackInOrderFromACursor() throws Exception {
     try (EventStore store = EventStore.open(dir)) {
       EventStore.Position start = store.end();
