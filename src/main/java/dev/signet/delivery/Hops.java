@@ -20,7 +20,7 @@ final class Hops {
   static int count(MessageSource source) throws IOException {
     int count = 0;
     byte[] prefix = "received:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    try (InputStream in = new BufferedInputStream(source.open(), 64 * 1024)) {
+    try (InputStream in = new BufferedInputStream(source.open(), 8192)) {
       int column = 0;
       boolean matching = true;
       boolean emptyLine = true;

@@ -18,7 +18,7 @@ record MessageFile(MessageSource source, long size, boolean eightBit, boolean ut
     boolean utf8Headers = false;
     boolean inHeaders = true;
     int last4 = 0; // the last four octets, to find the CRLF CRLF ending the header section
-    byte[] buffer = new byte[64 * 1024];
+    byte[] buffer = new byte[MessageSource.bufferFor(source.length())];
     try (InputStream in = source.open()) {
       for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
         for (int i = 0; i < n; i++) {

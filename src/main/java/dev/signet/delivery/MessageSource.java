@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -22,6 +23,19 @@ public record MessageSource(Path file, long offset) {
   /** The whole of {@code file}. */
   public static MessageSource of(Path file) {
     return new MessageSource(file, 0);
+  }
+
+  /** How many bytes the message has (the file's size less the offset). */
+  public long length() throws IOException {
+    return Math.max(0, Files.size(file) - offset);
+  }
+
+  /**
+   * A read buffer for a message of {@code length} bytes: the whole message up to 64 KB, so a small
+   * message is read in one call without zeroing a 64 KB array for it (at least 4 KB).
+   */
+  public static int bufferFor(long length) {
+    return (int) Math.max(4096, Math.min(64 * 1024, length));
   }
 
   /** The message bytes, from the first to the last. */

@@ -42,7 +42,7 @@ final class RawMessage extends SMTPMessage {
       throw new LocalReadException(e);
     }
     try (in) {
-      byte[] buffer = new byte[64 * 1024];
+      byte[] buffer = new byte[MessageSource.bufferFor(file.size())];
       for (int n = read(in, buffer); n >= 0; n = read(in, buffer)) {
         out.write(buffer, 0, n); // an IOException here is the connection's
       }

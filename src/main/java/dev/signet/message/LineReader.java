@@ -22,7 +22,7 @@ final class LineReader {
   private final InputStream in;
   private final boolean normalize;
   private final long maxSize;
-  private final byte[] chunk = new byte[64 * 1024];
+  private final byte[] chunk = new byte[16 * 1024];
   private int pos;
   private int limit;
   private boolean eof;

@@ -238,7 +238,7 @@ public final class Submission {
    */
   private static long copyBody(LineReader lines, OutputStream hash, OutputStream sink)
       throws IOException, MessageException {
-    byte[] buffer = new byte[64 * 1024];
+    byte[] buffer = new byte[16 * 1024];
     int used = 0;
     long total = 0;
     while (lines.next()) {
