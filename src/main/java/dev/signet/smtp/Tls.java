@@ -21,6 +21,7 @@ import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMException;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -68,12 +69,17 @@ final class Tls {
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
       if (o instanceof PrivateKeyInfo info) { // BEGIN PRIVATE KEY (PKCS#8)
         key = converter.getPrivateKey(info);
-      } else if (o instanceof PEMKeyPair pair) { // BEGIN RSA/EC PRIVATE KEY
-        key = converter.getKeyPair(pair).getPrivate();
+      } else if (o instanceof PEMKeyPair pair) {
+        // BEGIN RSA/EC PRIVATE KEY. Only the private part is needed: an EC key written without its
+        // public part (openssl ec -no_public; RFC 5915 makes it optional) has none to convert.
+        key = converter.getPrivateKey(pair.getPrivateKeyInfo());
       } else {
         throw new IOException(keyFile + ": expected an unencrypted PEM private key, found "
             + (o == null ? "nothing" : o.getClass().getSimpleName()));
       }
+    } catch (PEMException e) {
+      // BouncyCastle's own message names neither the file nor the cause in plain words
+      throw new IOException(keyFile + ": not a readable PEM private key (" + e.getMessage() + ")", e);
     }
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
