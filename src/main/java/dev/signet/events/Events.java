@@ -10,10 +10,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,18 +144,14 @@ public final class Events implements AutoCloseable {
    * The queue ids of the events of {@code types} stored from {@code since} on (by each event's own
    * time), read from disk: what a restart checks against the queue.
    */
-  public java.util.Set<String> queueIds(Instant since, java.util.Set<Event.Type> types) throws IOException {
-    java.util.Set<String> out = new java.util.HashSet<>();
-    since = since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    EventStore.Position at = store.startAt(since);
-    for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty(); page = store.read(at, 1000)) {
-      for (EventStore.Stored s : page) {
-        if (types.contains(s.type()) && !s.time().isBefore(since)) {
-          Event.queueId(s.json()).ifPresent(out::add);
-        }
+  public Set<String> queueIds(Instant since, Set<Event.Type> types) throws IOException {
+    Set<String> out = new HashSet<>();
+    readSince(since, s -> {
+      if (types.contains(s.type())) {
+        Event.queueId(s.json()).ifPresent(out::add);
       }
-      at = page.get(page.size() - 1).next();
-    }
+      return true;
+    });
     return out;
   }
 
@@ -172,18 +172,30 @@ public final class Events implements AutoCloseable {
   /** The stored events from {@code since} on (oldest first), at most {@code max}: for the admin API. */
   public List<String> recent(Instant since, int max) throws IOException {
     List<String> out = new ArrayList<>();
-    since = since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS); // events are stored to the millisecond
-    EventStore.Position at = store.startAt(since);
-    for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty() && out.size() < max;
-        page = store.read(at, 1000)) {
+    if (max > 0) {
+      readSince(since, s -> {
+        out.add(s.json());
+        return out.size() < max;
+      });
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  /**
+   * Hands {@code each} the stored events from {@code since} on (by each event's own time, to the
+   * millisecond, as they are stored), oldest first, until it returns false or the durable end.
+   */
+  private void readSince(Instant since, Predicate<EventStore.Stored> each) throws IOException {
+    Instant from = since.truncatedTo(ChronoUnit.MILLIS);
+    EventStore.Position at = store.startAt(from);
+    for (List<EventStore.Stored> page = store.read(at, 1000); !page.isEmpty(); page = store.read(at, 1000)) {
       for (EventStore.Stored s : page) {
-        if (!s.time().isBefore(since) && out.size() < max) {
-          out.add(s.json());
+        if (!s.time().isBefore(from) && !each.test(s)) {
+          return;
         }
       }
       at = page.get(page.size() - 1).next();
     }
-    return Collections.unmodifiableList(out);
   }
 
   private Counter typeCounter(Event.Type type) {
