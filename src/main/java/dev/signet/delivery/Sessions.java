@@ -1,5 +1,6 @@
 package dev.signet.delivery;
 
+import dev.signet.net.IoDeadlines;
 import dev.signet.shaping.Destination;
 import dev.signet.shaping.Lease;
 import dev.signet.shaping.Shaping;
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * a {@link Lease} on one of the group's connections is taken (closing an idle session of the group to
  * make room) and a new session opened, once more in plaintext when opportunistic STARTTLS fails in the
  * handshake. After its transaction a session is kept in the {@link ConnectionPool}, lease and all, or
- * closed. Owns the {@code signet-smtp-timer} thread (idle sweeps, write timeouts) and the registry
- * that lets a stopping relay cut every session.
+ * closed. Owns the {@code signet-smtp-timer} thread (idle sweeps; write timeouts with implicit TLS),
+ * the {@code signet-smtp-deadlines} thread (read and write limits, {@link IoDeadlines}) and the
+ * registry that lets a stopping relay cut every session.
  */
 final class Sessions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SmtpSender.class);
@@ -28,7 +30,8 @@ final class Sessions implements AutoCloseable {
   private final Shaping shaping;
   private final ScheduledExecutorService timer;
   private final ConnectionPool pool = new ConnectionPool();
-  private final SocketCapture.Registry sockets = new SocketCapture.Registry();
+  private final IoDeadlines deadlines = new IoDeadlines("signet-smtp-deadlines");
+  private final SocketCapture.Registry sockets = new SocketCapture.Registry(deadlines);
 
   Sessions(String hostname, SenderSettings settings, Shaping shaping) {
     this.hostname = hostname;
@@ -131,7 +134,8 @@ final class Sessions implements AutoCloseable {
 
   @Override
   public void close() {
-    pool.closeAll(); // first: QUIT writes still need the timer (mail.smtp.writetimeout)
+    pool.closeAll(); // first: QUIT writes still need the timer (mail.smtp.writetimeout) and the deadlines
     timer.shutdownNow();
+    deadlines.close();
   }
 }

@@ -133,9 +133,6 @@ final class SmtpConnection implements AutoCloseable {
     Properties p = new Properties();
     p.put("mail.smtp.localhost", hostname); // RFC 5321 §4.1.1.1: EHLO with our fully-qualified domain name
     p.put("mail.smtp.connectiontimeout", millis(settings.connect()));
-    p.put("mail.smtp.timeout", millis(settings.greeting()));
-    p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
-    p.put("mail.smtp.executor.writetimeout", writeTimer);
     p.put("mail.smtp.ssl.enable", String.valueOf(implicit));
     p.put("mail.smtp.starttls.enable", String.valueOf(!implicit && route.tls() != Route.Tls.NONE));
     // Never send credentials in the clear: with AUTH configured, STARTTLS becomes mandatory.
@@ -143,8 +140,13 @@ final class SmtpConnection implements AutoCloseable {
         String.valueOf(!implicit && (route.tls() == Route.Tls.REQUIRED || route.authenticates())));
     // An MX is verified against its MX name (we connect to its address) by PeerTrust, in the handshake.
     p.put("mail.smtp.ssl.checkserveridentity", String.valueOf(route.verify() && route.smarthost()));
-    if (!implicit) {
-      p.put("mail.smtp.socketFactory", capture.plain());
+    if (implicit) {
+      // Angus makes the TCP socket itself, unwatched: it gets Angus's read and write timeouts.
+      p.put("mail.smtp.timeout", millis(settings.greeting()));
+      p.put("mail.smtp.writetimeout", millis(settings.dataBlock()));
+      p.put("mail.smtp.executor.writetimeout", writeTimer);
+    } else {
+      p.put("mail.smtp.socketFactory", capture.plain(settings.greeting(), settings.dataBlock()));
     }
     p.put("mail.smtp.socketFactory.fallback", "false");
     // delivery.source-addresses: Angus binds the socket to this local address before connecting.

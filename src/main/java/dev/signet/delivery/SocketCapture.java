@@ -1,6 +1,9 @@
 package dev.signet.delivery;
 
+import dev.signet.net.IoDeadlines;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -16,6 +19,11 @@ import javax.net.ssl.SSLSocketFactory;
  * the plain factory for the unconnected socket, and the TLS factory to layer TLS over it (STARTTLS or
  * implicit TLS); either way the TCP socket passes through here. Holding it also lets a stopping
  * relay cut the session from another thread ({@link Registry#abortAll}).
+ *
+ * <p>The socket the plain factory makes is watched by {@link IoDeadlines}: its streams note when a
+ * read or write starts, and the read and write limits are kept by the watch thread instead of a
+ * socket read timeout and Angus's timer task per write (two thread wake-ups per read on a virtual
+ * thread). With implicit TLS Angus makes the TCP socket itself; that one keeps the socket read timeout.
  */
 final class SocketCapture {
 
@@ -26,7 +34,13 @@ final class SocketCapture {
    */
   static final class Registry {
     private final Set<SocketCapture> open = ConcurrentHashMap.newKeySet();
+    private final IoDeadlines deadlines;
     private volatile boolean aborted;
+
+    /** @param deadlines what keeps the read and write limits of the sockets made by {@link #plain} */
+    Registry(IoDeadlines deadlines) {
+      this.deadlines = deadlines;
+    }
 
     /** A capture for one new session; once {@link #abortAll} ran, one whose socket is closed at birth. */
     SocketCapture capture() {
@@ -58,6 +72,7 @@ final class SocketCapture {
   private volatile boolean tls;
   private volatile String localAddress = "";
   private volatile javax.net.ssl.SSLSocket tlsSocket;
+  private volatile IoDeadlines.Watched watched; // the plain factory's socket's
 
   private SocketCapture(Registry registry) {
     this.registry = registry;
@@ -94,20 +109,48 @@ final class SocketCapture {
   /** The session is over (closed by its owner): nothing left to abort. */
   void forget() {
     registry.open.remove(this);
+    IoDeadlines.Watched w = watched;
+    if (w != null) {
+      w.close();
+    }
   }
 
-  /** For {@code mail.smtp.socketFactory}: hands out the (unconnected) TCP socket. */
-  SocketFactory plain() {
+  /**
+   * For {@code mail.smtp.socketFactory}: hands out the (unconnected) TCP socket, watched: a read may
+   * wait {@code read} (until {@link #readTimeout} changes it), a write {@code write}.
+   */
+  SocketFactory plain(Duration read, Duration write) {
     return new SocketFactory() {
       @Override
       public Socket createSocket() throws IOException {
-        return keep(new Socket() {
+        Socket made = new Socket() {
+          private InputStream in;
+          private OutputStream out;
+
           @Override
           public void connect(java.net.SocketAddress endpoint, int timeout) throws IOException {
             super.connect(endpoint, timeout);
             localAddress = getLocalAddress().getHostAddress(); // kept: a closed socket forgets it
           }
-        });
+
+          @Override
+          public synchronized InputStream getInputStream() throws IOException {
+            if (in == null) {
+              in = watched.input(super.getInputStream());
+            }
+            return in;
+          }
+
+          @Override
+          public synchronized OutputStream getOutputStream() throws IOException {
+            if (out == null) {
+              out = watched.output(super.getOutputStream());
+            }
+            return out;
+          }
+        };
+        watched = registry.deadlines.watch(made).readLimit(read).writeLimit(write);
+        return keep(made);
       }
 
       @Override
@@ -166,6 +209,11 @@ final class SocketCapture {
       s = socket;
     }
     if (s == null) {
+      return;
+    }
+    IoDeadlines.Watched w = watched;
+    if (w != null) {
+      w.readLimit(timeout);
       return;
     }
     try {

@@ -2,15 +2,11 @@ package dev.signet.smtp;
 
 import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
-import java.io.IOException;
+import dev.signet.net.IoDeadlines;
 import java.net.InetAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -22,6 +18,10 @@ import org.subethamail.smtp.server.SessionHandler;
  * Admits sessions within {@code limits.connections} in total (over all listeners) and ends any
  * session that outlives {@code limits.session-timeout} (a client trickling bytes never trips the idle
  * timeout).
+ *
+ * <p>Both timeouts are kept by {@link IoDeadlines} (thread {@code smtp-io-deadlines}) on the sockets
+ * {@link WatchedServerSocket} accepted: no socket read timeout and no timer task per session, which
+ * on virtual threads cost two thread wake-ups per read.
  *
  * <p>Clients in {@code clients.networks} are the relay's own applications: like Postfix's
  * {@code mynetworks}, they are exempt from {@code limits.connections-per-ip} (a connection pool opens
@@ -48,9 +48,9 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
   private final ConcurrentHashMap<InetAddress, Integer> perAddressOpen = new ConcurrentHashMap<>();
   /** Sessions counted now, and whether each is a stranger's. Removed exactly once, by {@link #release}. */
   private final ConcurrentHashMap<Session, Boolean> counted = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Session, ScheduledFuture<?>> deadlines = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-      r -> Thread.ofPlatform().daemon().name("smtp-session-timeout").unstarted(r));
+  /** The watch of each admitted session's socket, and whether its streams go through it; removed at the session's end. */
+  private final ConcurrentHashMap<Session, Watch> watched = new ConcurrentHashMap<>();
+  private final IoDeadlines deadlines = new IoDeadlines("smtp-io-deadlines");
 
   private final Metrics metrics;
   private volatile boolean draining;
@@ -66,6 +66,13 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
         ? limits.unauthenticatedIdleTimeout() : idleTimeout;
     this.sessionTimeout = limits.sessionTimeout();
     this.trusted = trusted;
+  }
+
+  private record Watch(IoDeadlines.Watched socket, boolean streams) {}
+
+  /** What watches the sessions' sockets: for {@link WatchedServerSocket}. */
+  IoDeadlines deadlines() {
+    return deadlines;
   }
 
   int open() {
@@ -113,8 +120,14 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
     }
     counted.put(session, stranger);
     metrics.sessionOpened();
+    // A socket not from WatchedServerSocket (none in the relay) is watched for its deadline only,
+    // with the socket's own read timeout as the idle timeout.
+    Watch w = WatchedServerSocket.watched(session.getSocket()).map(x -> new Watch(x, true))
+        .orElseGet(() -> new Watch(deadlines.watch(session.getSocket()), false));
+    watched.put(session, w);
     idleTimeout(session);
-    deadlines.put(session, timer.schedule(() -> expire(session), sessionTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    w.socket.deadline(sessionTimeout, () -> log.warn("closed session from {} after limits.session-timeout ({})",
+        session.getRemoteAddress().getAddress().getHostAddress(), sessionTimeout));
     return SessionAcceptance.success();
   }
 
@@ -126,22 +139,16 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
    */
   void idleTimeout(Session session) {
     boolean known = trusted.test(ClientPolicy.client(session)) || ClientPolicy.user(session).isPresent();
-    try {
-      session.getSocket().setSoTimeout((int) Math.min(Integer.MAX_VALUE,
-          (known ? idleTimeout : strangerIdleTimeout).toMillis()));
-    } catch (SocketException e) {
-      log.debug("cannot set the idle timeout of a closed socket: {}", e.toString());
-    }
-  }
-
-  private void expire(Session session) {
-    log.warn("closing session from {} after limits.session-timeout ({})",
-        session.getRemoteAddress().getAddress().getHostAddress(), sessionTimeout);
-    try {
-      // Closing the socket wakes the session thread out of its read; it then ends the session.
-      session.closeSocket();
-    } catch (IOException e) {
-      log.debug("closing timed-out session", e);
+    Duration timeout = known ? idleTimeout : strangerIdleTimeout;
+    Watch w = watched.get(session);
+    if (w != null && w.streams) {
+      w.socket.readLimit(timeout);
+    } else {
+      try {
+        session.getSocket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+      } catch (SocketException e) {
+        log.debug("cannot set the idle timeout of a closed socket: {}", e.toString());
+      }
     }
   }
 
@@ -161,9 +168,9 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
 
   @Override
   public void onSessionEnd(Session session) {
-    ScheduledFuture<?> deadline = deadlines.remove(session);
-    if (deadline != null) {
-      deadline.cancel(false);
+    Watch w = watched.remove(session);
+    if (w != null) {
+      w.socket.close();
     }
     release(session);
   }
@@ -175,11 +182,11 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
 
   /** The sessions open now. */
   java.util.Set<Session> sessions() {
-    return java.util.Set.copyOf(deadlines.keySet());
+    return java.util.Set.copyOf(watched.keySet());
   }
 
   @Override
   public void close() {
-    timer.shutdownNow();
+    deadlines.close();
   }
 }

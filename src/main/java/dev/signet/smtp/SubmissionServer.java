@@ -121,19 +121,18 @@ public final class SubmissionServer implements AutoCloseable {
         // still counts there until its thread has ended, so a client that reconnects at once would
         // otherwise meet the plain 421 (seen as a flaky ConnectionLimitsTest).
         .maxConnections((int) Math.min(Integer.MAX_VALUE, 2L * limits.connections() + 1))
-        .connectionTimeoutMs((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()))
+        // No socket read timeout: ConnectionLimiter keeps the idle timeout on the watched socket.
+        .connectionTimeoutMs(0)
         .maxRecipients(limits.recipients())
         .maxMessageSize((int) Math.min(Integer.MAX_VALUE, limits.messageSize()))
         .insertReceivedHeaders(false) // the message pipeline writes the Received field
         .executorService(Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("smtp-" + at.port() + "-", 0).factory()));
     if (tls.isPresent()) {
-      Tls t = tls.get();
-      builder.enableTLS(!implicitTls).startTlsSocketFactory(t::wrap);
-      if (implicitTls) {
-        builder.serverSocketFactory(t::serverSocket);
-      }
+      builder.enableTLS(!implicitTls).startTlsSocketFactory(tls.get()::wrap);
     }
+    Tls layered = implicitTls ? tls.orElseThrow() : null;
+    builder.serverSocketFactory(() -> new WatchedServerSocket(limiter.deadlines(), layered));
     SMTPServer server = builder.build();
     var commands = server.getCommandHandler();
     commands.addCommand(new EnvelopeCommands.Ehlo(config.hostname(), limits.messageSize(), policy));

@@ -3,7 +3,6 @@ package dev.signet.smtp;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -113,14 +111,6 @@ final class Tls {
         .createSocket(plain, remote.getHostString(), remote.getPort(), true);
     socket.setUseClientMode(false);
     socket.setEnabledProtocols(protocols);
-    return socket;
-  }
-
-  /** Implicit TLS: an unbound server socket whose connections start with the handshake. */
-  ServerSocket serverSocket() throws IOException {
-    SSLServerSocket socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
-    socket.setEnabledProtocols(protocols);
-    socket.setUseClientMode(false);
     return socket;
   }
 }

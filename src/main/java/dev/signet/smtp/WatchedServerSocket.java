@@ -1,0 +1,94 @@
+package dev.signet.smtp;
+
+import dev.signet.net.IoDeadlines;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+
+/**
+ * The submission listeners' server socket: every accepted connection is watched by
+ * {@link IoDeadlines} (the idle and session timeouts, see {@link ConnectionLimiter}) instead of
+ * having a socket read timeout. For implicit TLS the accepted socket is handed out with TLS layered
+ * over it (the handshake runs on the session's thread, at its first read), so the TLS layer reads
+ * through the watched stream too, as it does after STARTTLS.
+ */
+final class WatchedServerSocket extends ServerSocket {
+  /** The watch of each socket handed out (plain, or TLS over plain); weak, so a socket never taken up is no leak. */
+  private static final Map<Socket, IoDeadlines.Watched> HANDED_OUT = Collections.synchronizedMap(new WeakHashMap<>());
+
+  private final IoDeadlines deadlines;
+  private final Tls implicitTls;
+
+  /** @param implicitTls the TLS to layer over every connection, or null for plain SMTP (STARTTLS later) */
+  WatchedServerSocket(IoDeadlines deadlines, Tls implicitTls) throws IOException {
+    this.deadlines = deadlines;
+    this.implicitTls = implicitTls;
+  }
+
+  @Override
+  public Socket accept() throws IOException {
+    if (isClosed()) {
+      throw new SocketException("Socket is closed");
+    }
+    WatchedSocket plain = new WatchedSocket();
+    implAccept(plain);
+    plain.watched = deadlines.watch(plain);
+    Socket handedOut = plain;
+    if (implicitTls != null) {
+      try {
+        handedOut = implicitTls.wrap(plain);
+      } catch (IOException | RuntimeException e) {
+        plain.close();
+        throw e;
+      }
+    }
+    HANDED_OUT.put(handedOut, plain.watched);
+    return handedOut;
+  }
+
+  /** The watch of a socket this class accepted (the session's first socket), if it is one. */
+  static Optional<IoDeadlines.Watched> watched(Socket accepted) {
+    return Optional.ofNullable(HANDED_OUT.remove(accepted));
+  }
+
+  /** A plain TCP socket whose streams go through its watch. */
+  private static final class WatchedSocket extends Socket {
+    private IoDeadlines.Watched watched;
+    private InputStream in;
+    private OutputStream out;
+
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+      if (in == null) {
+        in = watched.input(super.getInputStream());
+      }
+      return in;
+    }
+
+    @Override
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (out == null) {
+        out = watched.output(super.getOutputStream());
+      }
+      return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        super.close();
+      } finally {
+        if (watched != null) {
+          watched.close();
+        }
+      }
+    }
+  }
+}
