@@ -12,7 +12,8 @@
 #   cold    the first --cold messages after start (JIT compilation happens here for Signet; Postfix has none);
 #   steady  then MESSAGES more (the relay has handled --cold messages: steady state).
 # With one session, the steady phase is followed by --latency more messages from bench/accept_latency.py, which
-# reports p50/p99 of the time from the end of DATA to the 250 (0 = skip).
+# reports p50/p99 of the time from the end of DATA to the 250 (0 = skip). For Signet each phase also records the JIT
+# compiler's work in it (`jstat -compiler`): a steady phase with the compiler still busy is not steady yet.
 # Variants: postfix (Postfix alone, no signing), postfix-opendkim (Postfix + OpenDKIM milter, RSA-2048
 # relaxed/relaxed), signet (`./signet serve` as a user runs it, RSA-2048 relaxed/relaxed; bench/signet-relay.sh),
 # signet-nocache (the same with SIGNET_STARTUP_CACHE=off: what the launcher's start-up cache is worth).
@@ -68,6 +69,18 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "# machine: nproc=$(nproc) cpu=\"$cpu\" postfix=$(postconf -d -h mail_version 2>/dev/null) opendkim=\"$(opendkim -V 2>&1 | head -1)\" java=\"$("${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" -version 2>&1 | head -1)\""
 } | tee "$out"
 
+# Signet's JIT work in a phase: compilations and compiler seconds from `jstat -compiler` before and after it
+# (a steady phase in which the compiler is still busy is not steady yet). Empty for Postfix.
+jstat_bin="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/jstat"
+jit() {
+  [[ $1 == signet* && -x $jstat_bin ]] || return 0
+  "$jstat_bin" -compiler "$2" 2>/dev/null | awk 'NR == 2 {print $1, $4}'
+}
+jit_delta() {
+  [[ -n $1 && -n $2 ]] || return 0
+  awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); printf " jit_compiles=%d jit_s=%.2f", y[1] - x[1], y[2] - x[2]}'
+}
+
 IFS=, read -r -a variant_list <<< "$variants"
 if [[ ,$variants, == *,signet,* ]]; then
   echo "peer-bench.sh: training run (unmeasured): the relay's start-up cache, saved when it stops" >&2
@@ -104,9 +117,10 @@ for ((run = 1; run <= runs; run++)); do
       esac
       for phase in cold steady; do
         n=$([[ $phase == cold ]] && echo "$cold" || echo "$messages")
+        jit_before=$(jit "$variant" "$pids")
         line=$("$here/load.sh" --relay "$relay_addr" --sink-port "$SINK_PORT" --messages "$n" --sessions "$sessions" \
           --size "$size" --timeout "$timeout_s" --pids "$pids" || true)
-        echo "variant=$variant shape=$shape run=$run phase=$phase ${line:-result=no-output}" | tee -a "$out"
+        echo "variant=$variant shape=$shape run=$run phase=$phase ${line:-result=no-output}$(jit_delta "$jit_before" "$(jit "$variant" "$pids")")" | tee -a "$out"
       done
       if ((sessions == 1 && latency > 0)); then
         # The sink of load.sh is gone: this phase measures acceptance only, with a sink that takes the deliveries.
@@ -157,5 +171,15 @@ for shape in shapes:
         vs = "-" if v == "postfix" or base_rate != base_rate else f"{rate / base_rate:.2f}x, {cpu_ms / base_cpu:.2f}x"
         print(f"| {name(shape)} | {v} | {cold_rate:.0f} | {rate:.0f} | {cold_rate / rate:.2f} | {cpu_ms:.2f} | {lat} | {vs} |"
               + ("" if nc == ns else f" (ok runs: cold {nc}, steady {ns})"))
+jit = [(v, shape) for shape in shapes for v in variants if med(v, shape, "steady", "jit_compiles")[1]]
+if jit:
+    print()
+    print("JIT compiler work per phase (medians; `jstat -compiler`: compilations, compiler-thread seconds):")
+    print()
+    print("| shape | variant | cold: compilations, s | steady: compilations, s |")
+    print("|---|---|---:|---:|")
+    for v, shape in jit:
+        c = [med(v, shape, phase, k)[0] for phase in ("cold", "steady") for k in ("jit_compiles", "jit_s")]
+        print(f"| {name(shape)} | {v} | {c[0]:.0f}, {c[1]:.1f} | {c[2]:.0f}, {c[3]:.1f} |")
 EOF
 echo "results: $out"
