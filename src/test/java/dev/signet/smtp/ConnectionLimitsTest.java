@@ -108,6 +108,33 @@ class ConnectionLimitsTest {
     }
   }
 
+  /**
+   * The implicit-TLS port: TLS is layered over the watched socket, so a client that connects and never
+   * starts its handshake is cut off by the same short idle timeout (the handshake read waits on it).
+   */
+  @Test
+  void aSilentClientOnTheImplicitTlsPortIsDisconnectedAfterTheShortIdleTimeout() throws Exception {
+    String[] all = java.util.stream.Stream.concat(
+        java.util.stream.Stream.of("clients.networks: [192.0.2.0/24]", "limits.unauthenticated-idle-timeout: 300ms"),
+        java.util.Arrays.stream(TestRelay.tls(dir))).toArray(String[]::new);
+    try (TestRelay relay = TestRelay.start(dir, all);
+         java.net.Socket silent = new java.net.Socket("127.0.0.1", relay.smtpsPort())) {
+      silent.setSoTimeout(20_000);
+      long start = System.nanoTime();
+      // The relay waits for our ClientHello; at the timeout it ends the TLS layer (an alert record, 21)
+      // and closes. Nothing else comes: no SMTP reply can be sent before a handshake.
+      byte[] got;
+      try {
+        got = silent.getInputStream().readAllBytes();
+      } catch (java.net.SocketException reset) {
+        got = new byte[0];
+      }
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(got.length == 0 || got[0] == 21, "only a TLS alert before the close: " + got.length + " bytes");
+      assertTrue(ms >= 250 && ms < 10_000, "closed after " + ms + " ms; the short idle timeout is 300 ms");
+    }
+  }
+
   /** Clients from the networks and authenticated strangers keep limits.idle-timeout; STARTTLS changes nothing. */
   @Test
   void theShortIdleTimeoutEndsWithAuthAndSurvivesStartTls() throws Exception {
