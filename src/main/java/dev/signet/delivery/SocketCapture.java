@@ -2,8 +2,6 @@ package dev.signet.delivery;
 
 import dev.signet.net.IoDeadlines;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -123,33 +121,14 @@ final class SocketCapture {
     return new SocketFactory() {
       @Override
       public Socket createSocket() throws IOException {
-        Socket made = new Socket() {
-          private InputStream in;
-          private OutputStream out;
-
+        IoDeadlines.WatchedSocket made = new IoDeadlines.WatchedSocket(registry.deadlines) {
           @Override
           public void connect(java.net.SocketAddress endpoint, int timeout) throws IOException {
             super.connect(endpoint, timeout);
             localAddress = getLocalAddress().getHostAddress(); // kept: a closed socket forgets it
           }
-
-          @Override
-          public synchronized InputStream getInputStream() throws IOException {
-            if (in == null) {
-              in = watched.input(super.getInputStream());
-            }
-            return in;
-          }
-
-          @Override
-          public synchronized OutputStream getOutputStream() throws IOException {
-            if (out == null) {
-              out = watched.output(super.getOutputStream());
-            }
-            return out;
-          }
         };
-        watched = registry.deadlines.watch(made).readLimit(read).writeLimit(write);
+        watched = made.watched().readLimit(read).writeLimit(write);
         return keep(made);
       }
 

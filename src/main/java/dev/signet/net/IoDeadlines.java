@@ -64,6 +64,51 @@ public final class IoDeadlines implements AutoCloseable {
     return w;
   }
 
+  /**
+   * A plain TCP socket, not yet connected, whose streams go through its {@link Watched} and which
+   * leaves the watch when closed. Registered at construction (the watch thread sees an unconnected,
+   * open socket with no read or write under way: nothing to do). Subclass it to add to the socket.
+   */
+  public static class WatchedSocket extends Socket {
+    private final Watched watched;
+    private InputStream in;
+    private OutputStream out;
+
+    public WatchedSocket(IoDeadlines deadlines) {
+      watched = deadlines.watch(this);
+    }
+
+    /** This socket's limits. */
+    public Watched watched() {
+      return watched;
+    }
+
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+      if (in == null) {
+        in = watched.input(super.getInputStream());
+      }
+      return in;
+    }
+
+    @Override
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (out == null) {
+        out = watched.output(super.getOutputStream());
+      }
+      return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        super.close();
+      } finally {
+        watched.close();
+      }
+    }
+  }
+
   /** Sockets watched now (for tests: a closed socket leaves within a tick). */
   public int size() {
     return watched.size();
@@ -127,7 +172,6 @@ public final class IoDeadlines implements AutoCloseable {
     public Watched deadline(Duration after, Runnable action) {
       atDeadline = action;
       deadline = System.nanoTime() + Math.max(1, nanos(after));
-      shortest(nanos(after));
       return this;
     }
 

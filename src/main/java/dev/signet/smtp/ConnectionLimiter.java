@@ -4,7 +4,6 @@ import dev.signet.config.SignetConfig;
 import dev.signet.metrics.Metrics;
 import dev.signet.net.IoDeadlines;
 import java.net.InetAddress;
-import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,8 +47,8 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
   private final ConcurrentHashMap<InetAddress, Integer> perAddressOpen = new ConcurrentHashMap<>();
   /** Sessions counted now, and whether each is a stranger's. Removed exactly once, by {@link #release}. */
   private final ConcurrentHashMap<Session, Boolean> counted = new ConcurrentHashMap<>();
-  /** The watch of each admitted session's socket, and whether its streams go through it; removed at the session's end. */
-  private final ConcurrentHashMap<Session, Watch> watched = new ConcurrentHashMap<>();
+  /** The watch of each admitted session's socket; removed at the session's end. */
+  private final ConcurrentHashMap<Session, IoDeadlines.Watched> watched = new ConcurrentHashMap<>();
   private final IoDeadlines deadlines = new IoDeadlines("smtp-io-deadlines");
 
   private final Metrics metrics;
@@ -67,8 +66,6 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
     this.sessionTimeout = limits.sessionTimeout();
     this.trusted = trusted;
   }
-
-  private record Watch(IoDeadlines.Watched socket, boolean streams) {}
 
   /** What watches the sessions' sockets: for {@link WatchedServerSocket}. */
   IoDeadlines deadlines() {
@@ -120,13 +117,12 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
     }
     counted.put(session, stranger);
     metrics.sessionOpened();
-    // A socket not from WatchedServerSocket (none in the relay) is watched for its deadline only,
-    // with the socket's own read timeout as the idle timeout.
-    Watch w = WatchedServerSocket.watched(session.getSocket()).map(x -> new Watch(x, true))
-        .orElseGet(() -> new Watch(deadlines.watch(session.getSocket()), false));
+    // Every listener's server socket is a WatchedServerSocket, and this is the session's first socket.
+    IoDeadlines.Watched w = WatchedServerSocket.watched(session.getSocket())
+        .orElseThrow(() -> new IllegalStateException("a session socket WatchedServerSocket did not accept"));
     watched.put(session, w);
     idleTimeout(session);
-    w.socket.deadline(sessionTimeout, () -> log.warn("closed session from {} after limits.session-timeout ({})",
+    w.deadline(sessionTimeout, () -> log.warn("closed session from {} after limits.session-timeout ({})",
         session.getRemoteAddress().getAddress().getHostAddress(), sessionTimeout));
     return SessionAcceptance.success();
   }
@@ -140,15 +136,9 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
   void idleTimeout(Session session) {
     boolean known = trusted.test(ClientPolicy.client(session)) || ClientPolicy.user(session).isPresent();
     Duration timeout = known ? idleTimeout : strangerIdleTimeout;
-    Watch w = watched.get(session);
-    if (w != null && w.streams) {
-      w.socket.readLimit(timeout);
-    } else {
-      try {
-        session.getSocket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-      } catch (SocketException e) {
-        log.debug("cannot set the idle timeout of a closed socket: {}", e.toString());
-      }
+    IoDeadlines.Watched w = watched.get(session);
+    if (w != null) {
+      w.readLimit(timeout);
     }
   }
 
@@ -168,9 +158,9 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
 
   @Override
   public void onSessionEnd(Session session) {
-    Watch w = watched.remove(session);
+    IoDeadlines.Watched w = watched.remove(session);
     if (w != null) {
-      w.socket.close();
+      w.close();
     }
     release(session);
   }

@@ -2,8 +2,6 @@ package dev.signet.smtp;
 
 import dev.signet.net.IoDeadlines;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -37,9 +35,13 @@ final class WatchedServerSocket extends ServerSocket {
     if (isClosed()) {
       throw new SocketException("Socket is closed");
     }
-    WatchedSocket plain = new WatchedSocket();
-    implAccept(plain);
-    plain.watched = deadlines.watch(plain);
+    IoDeadlines.WatchedSocket plain = new IoDeadlines.WatchedSocket(deadlines);
+    try {
+      implAccept(plain);
+    } catch (IOException | RuntimeException e) {
+      plain.close(); // leaves the watch
+      throw e;
+    }
     Socket handedOut = plain;
     if (implicitTls != null) {
       try {
@@ -49,46 +51,12 @@ final class WatchedServerSocket extends ServerSocket {
         throw e;
       }
     }
-    HANDED_OUT.put(handedOut, plain.watched);
+    HANDED_OUT.put(handedOut, plain.watched());
     return handedOut;
   }
 
   /** The watch of a socket this class accepted (the session's first socket), if it is one. */
   static Optional<IoDeadlines.Watched> watched(Socket accepted) {
     return Optional.ofNullable(HANDED_OUT.remove(accepted));
-  }
-
-  /** A plain TCP socket whose streams go through its watch. */
-  private static final class WatchedSocket extends Socket {
-    private IoDeadlines.Watched watched;
-    private InputStream in;
-    private OutputStream out;
-
-    @Override
-    public synchronized InputStream getInputStream() throws IOException {
-      if (in == null) {
-        in = watched.input(super.getInputStream());
-      }
-      return in;
-    }
-
-    @Override
-    public synchronized OutputStream getOutputStream() throws IOException {
-      if (out == null) {
-        out = watched.output(super.getOutputStream());
-      }
-      return out;
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        super.close();
-      } finally {
-        if (watched != null) {
-          watched.close();
-        }
-      }
-    }
   }
 }
