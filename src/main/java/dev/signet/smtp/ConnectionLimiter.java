@@ -130,8 +130,8 @@ final class ConnectionLimiter implements SessionHandler, AutoCloseable {
   /**
    * Sets the session's idle timeout for who the client is now: {@code limits.idle-timeout} for
    * clients.networks and authenticated users, {@code limits.unauthenticated-idle-timeout} for
-   * strangers before AUTH. Called at the greeting, after AUTH and after STARTTLS (which replaces the
-   * socket, and with it the timeout).
+   * strangers before AUTH. Called at the greeting and after AUTH. STARTTLS keeps it: the limit is on
+   * the watched TCP socket, which the TLS layer reads through.
    */
   void idleTimeout(Session session) {
     boolean known = trusted.test(ClientPolicy.client(session)) || ClientPolicy.user(session).isPresent();

@@ -141,9 +141,6 @@ public final class SubmissionServer implements AutoCloseable {
         config.delivery().addressLiterals() == SignetConfig.AddressLiterals.ALLOW, suppression));
     commands.addCommand(new AuthCommand(policy, throttle, metrics, limiter::idleTimeout));
     commands.addCommand(new TransportCommands.Quit(limiter));
-    if (tls.isPresent()) {
-      commands.addCommand(new TransportCommands.StartTls(limiter));
-    }
     commands.addCommand(new DataCommands.Data(receiver));
     commands.addCommand(new DataCommands.Chunk(receiver));
     server.start();

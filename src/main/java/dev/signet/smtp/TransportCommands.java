@@ -1,13 +1,13 @@
 package dev.signet.smtp;
 
 import java.io.IOException;
-import org.subethamail.smtp.internal.command.StartTLSCommand;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
- * QUIT and STARTTLS, around SubEthaSMTP's own: both change what {@link ConnectionLimiter} counts or
- * allows for the session.
+ * QUIT, around SubEthaSMTP's own: it changes what {@link ConnectionLimiter} counts for the session.
+ * (STARTTLS is SubEthaSMTP's own: the idle timeout lives on the watched TCP socket under the TLS
+ * layer, so the new socket changes nothing for it.)
  */
 final class TransportCommands {
   private TransportCommands() {}
@@ -29,23 +29,6 @@ final class TransportCommands {
       limiter.release(sess);
       sess.sendResponse("221 2.0.0 Bye");
       sess.quit();
-    }
-  }
-
-  /** SubEthaSMTP's STARTTLS, whose new socket has the server-wide idle timeout: set the session's again. */
-  static final class StartTls extends BaseCommand {
-    private final StartTLSCommand delegate = new StartTLSCommand();
-    private final ConnectionLimiter limiter;
-
-    StartTls(ConnectionLimiter limiter) {
-      super("STARTTLS", "The starttls command.");
-      this.limiter = limiter;
-    }
-
-    @Override
-    public void execute(String command, Session sess) throws IOException {
-      delegate.execute(command, sess);
-      limiter.idleTimeout(sess);
     }
   }
 }
