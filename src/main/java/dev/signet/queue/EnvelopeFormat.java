@@ -137,6 +137,13 @@ final class EnvelopeFormat {
    *
    * @throws IOException if {@code in} ends first, or no envelope could be that long
    */
+  /** The stream ended before the envelope's 'end' line. */
+  static final class CutShort extends IOException {
+    CutShort() {
+      super("incomplete: no 'end' line");
+    }
+  }
+
   static byte[] readPrefix(InputStream in) throws IOException {
     byte[] buffer = new byte[8192];
     int length = 0;
@@ -144,7 +151,7 @@ final class EnvelopeFormat {
     while (true) {
       int n = in.read(buffer, length, buffer.length - length);
       if (n < 0) {
-        throw new IOException("incomplete: no 'end' line");
+        throw new CutShort();
       }
       length += n;
       for (int i = searched; i + 5 <= length; i++) {

@@ -17,8 +17,9 @@ import java.nio.file.StandardOpenOption;
  * {@link #MEMORY_LIMIT}, then spilled to {@code tmp/<id>.body}), then the header block, which is
  * only known once the body has been hashed and signed. {@link Spool#accept} then has {@link #write}
  * put the final file {@code tmp/<id>.msg} = envelope + header block + body on disk, fsynced once,
- * and moves it into the queue. Nothing here is visible in the queue before that. {@link #close}
- * discards whatever was not accepted.
+ * and moved into the queue (before the fsync where {@link SizeOrdering} allows, else after). Nothing
+ * here is visible in the queue before all of it is written. {@link #close} discards whatever was not
+ * accepted.
  */
 public final class Incoming implements AutoCloseable {
   static final int MEMORY_LIMIT = 1 << 20;
@@ -104,10 +105,11 @@ public final class Incoming implements AutoCloseable {
   }
 
   /**
-   * Writes {@code tmp/<id>.msg}: {@code envelope}, the header block, then the body, and fsyncs it.
-   * Called once, by {@link Spool#accept}.
+   * Writes {@code tmp/<id>.msg}: {@code envelope}, the header block, then the body, and fsyncs it;
+   * {@code beforeSync} (if not null) runs after the last write and before the fsync. Called once, by
+   * {@link Spool#accept}.
    */
-  void write(byte[] envelope) throws IOException {
+  void write(byte[] envelope, Committer.Change beforeSync) throws IOException {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
@@ -121,6 +123,9 @@ public final class Incoming implements AutoCloseable {
         // writeTo avoids copying the buffer; the channel stream writes fully.
         memory.writeTo(Channels.newOutputStream(out));
         memory.reset();
+      }
+      if (beforeSync != null) {
+        beforeSync.apply();
       }
       out.force(true);
     }

@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -28,11 +29,15 @@ import org.slf4j.LoggerFactory;
  * corrupt/  files recovery could not make sense of, kept for a human (never deleted silently)
  * lock      held by the process that owns the spool
  * </pre>
- * {@link #accept} returns only after the .msg is fsynced and renamed into queue/ and queue/ is
- * fsynced: one file and one file fsync per message, so a crash at any instant loses no acknowledged
- * message and shows no partial one. The envelope records the message's size, so the message bytes
- * are the last {@code size} bytes of the .msg. {@link #remove} deletes the .msg first and then any
- * .env, so an .env alone is the remnant of an interrupted removal. {@link #open} takes the lock and
+ * {@link #accept} returns only after the .msg is in queue/ and both it and queue/ are fsynced: one
+ * file and one file fsync per message, so a crash at any instant loses no acknowledged message. A
+ * message accepted while no other is being written, on a file system that keeps a file's size behind
+ * its data ({@link SizeOrdering}), is renamed in before its fsync, so that one journal commit covers
+ * the file and its name; a crash before that fsync can then leave a .msg cut short in queue/, never
+ * acknowledged, which recovery deletes. Otherwise the .msg is fsynced in tmp/ first and the committer
+ * renames it in (concurrent messages share those commits). The envelope records the message's size,
+ * so the message bytes are the last {@code size} bytes of the .msg. {@link #remove} deletes the .msg
+ * first and then any .env, so an .env alone is the remnant of an interrupted removal. {@link #open} takes the lock and
  * runs {@link SpoolRecovery} before anything else; reading goes through a {@link SpoolView}, which
  * {@code signet queue} also uses without the lock. Mail is private: every file and directory here is
  * made through {@link PrivateFiles} (0600, 0700), and opening the spool makes an older version's open
@@ -55,16 +60,20 @@ public final class Spool implements AutoCloseable {
   private final QueueId ids;
   private final SpoolView view;
   private final Committer committer;
+  private final SizeOrdering ordering;
   private final SpoolRecovery.Result recovery;
   private final AtomicLong rewrites = new AtomicLong();
+  // Messages between their first write and the end of their fsync in accept().
+  private final AtomicInteger accepting = new AtomicInteger();
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
-  private Spool(Path dir, boolean groupCommit, Clock clock) throws IOException {
+  private Spool(Path dir, boolean groupCommit, Clock clock, SizeOrdering ordering) throws IOException {
     this.tmp = dir.resolve("tmp");
     this.queue = dir.resolve("queue");
     for (Path d : List.of(dir, tmp, queue, dir.resolve("corrupt"))) {
       PrivateFiles.directory(d);
     }
+    this.ordering = ordering != null ? ordering : SizeOrdering.of(queue);
     this.lockChannel = PrivateFiles.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock held;
     try {
@@ -83,7 +92,7 @@ public final class Spool implements AutoCloseable {
     this.ids = new QueueId(clock);
     this.view = new SpoolView(queue);
     try {
-      this.recovery = SpoolRecovery.run(dir);
+      this.recovery = SpoolRecovery.run(dir, this.ordering);
     } catch (IOException e) {
       releaseLock();
       throw e;
@@ -93,12 +102,17 @@ public final class Spool implements AutoCloseable {
 
   /** Opens (creating if needed) and recovers the spool at {@code dir}, with group commit. */
   public static Spool open(Path dir) throws IOException {
-    return new Spool(dir, true, Clock.systemUTC());
+    return new Spool(dir, true, Clock.systemUTC(), null);
   }
 
   /** {@code groupCommit=false}: every accept fsyncs the directory itself (for measurement). */
   static Spool open(Path dir, boolean groupCommit) throws IOException {
-    return new Spool(dir, groupCommit, Clock.systemUTC());
+    return new Spool(dir, groupCommit, Clock.systemUTC(), null);
+  }
+
+  /** For tests: with a given answer to {@link SizeOrdering} instead of the file system's. */
+  static Spool open(Path dir, SizeOrdering ordering) throws IOException {
+    return new Spool(dir, true, Clock.systemUTC(), ordering);
   }
 
   /** The spool's directory. */
@@ -165,9 +179,23 @@ public final class Spool implements AutoCloseable {
     String id = message.id();
     Path msg = queue.resolve(id + ".msg");
     try {
-      message.write(EnvelopeFormat.format(envelope));
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
-      committer.commit(List.of(() -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE)));
+      Committer.Change rename = () -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE);
+      // Alone (no other message being written or fsynced): renamed in before the fsync, so that one
+      // journal commit covers the file and its name, then the directory fsync POSIX asks for, here.
+      // With others: fsynced in tmp/, where their fsyncs share journal commits, and the committer
+      // renames the batch in under one more.
+      boolean alone = accepting.incrementAndGet() == 1 && ordering.holds();
+      try {
+        message.write(EnvelopeFormat.format(envelope), alone ? rename : null);
+      } finally {
+        accepting.decrementAndGet();
+      }
+      if (alone) {
+        committer.commitHere();
+      } else {
+        committer.commit(List.of(rename));
+      }
       message.markAccepted();
     } catch (IOException | RuntimeException e) {
       // Not acknowledged: take it out of the queue again.
@@ -282,6 +310,11 @@ public final class Spool implements AutoCloseable {
     } finally {
       lockChannel.close();
     }
+  }
+
+  /** How accepted messages reach the disk here: see {@link SizeOrdering}. */
+  SizeOrdering ordering() {
+    return ordering;
   }
 
   /** For tests and the benchmark: directory fsyncs so far and how many commits they covered. */

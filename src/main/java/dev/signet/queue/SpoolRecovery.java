@@ -7,6 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -18,14 +19,17 @@ import org.slf4j.LoggerFactory;
  * acknowledged, so it is emptied; in queue/ every .msg must have a readable envelope (its .env, else
  * its own), an .env without .msg is the remnant of an interrupted removal and is deleted, a pair from
  * an older spool ({@code <id>.eml} + {@code <id>.env}) is converted to a .msg, and anything else goes
- * to corrupt/ with a log line (never deleted silently). What it changed is fsynced before the spool
- * opens.
+ * to corrupt/ with a log line (never deleted silently). A .msg shorter than its envelope says was cut
+ * short by a crash before its fsync where {@link SizeOrdering} holds (the spool renames a message in
+ * before its fsync there): never acknowledged, so it is deleted, as tmp/ is emptied; elsewhere, or
+ * when it already has an .env (it was accepted), it goes to corrupt/. What it changed is fsynced
+ * before the spool opens.
  */
 final class SpoolRecovery {
   private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
 
   /** What recovery found: leftovers removed from tmp/, files quarantined, messages queued. */
-  public record Result(int tmpRemoved, List<String> quarantined, int queued) {
+  public record Result(int tmpRemoved, List<String> quarantined, int queued, int cutShort) {
     public Result {
       quarantined = List.copyOf(quarantined);
     }
@@ -35,9 +39,11 @@ final class SpoolRecovery {
   private final Path queue;
   private final Path corrupt;
   private final SpoolView view;
+  private final SizeOrdering ordering;
   private final List<String> quarantined = new ArrayList<>();
 
-  private SpoolRecovery(Path dir) {
+  private SpoolRecovery(Path dir, SizeOrdering ordering) {
+    this.ordering = ordering;
     this.tmp = dir.resolve("tmp");
     this.queue = dir.resolve("queue");
     this.corrupt = dir.resolve("corrupt");
@@ -45,8 +51,8 @@ final class SpoolRecovery {
   }
 
   /** Recovers the spool at {@code dir}, whose tmp/, queue/ and corrupt/ exist and whose lock is held. */
-  static Result run(Path dir) throws IOException {
-    return new SpoolRecovery(dir).recover();
+  static Result run(Path dir, SizeOrdering ordering) throws IOException {
+    return new SpoolRecovery(dir, ordering).recover();
   }
 
   private Result recover() throws IOException {
@@ -96,27 +102,67 @@ final class SpoolRecovery {
         }
       }
     }
-    // Every message now has its .msg; check that each envelope reads.
+    // Every message now has its .msg; check that each is whole and each envelope reads.
     int queued = 0;
+    int cutShort = 0;
     for (String id : SpoolView.ids(queue, ".msg")) {
+      Path msg = queue.resolve(id + ".msg");
+      Path env = queue.resolve(id + ".env");
       try {
-        view.envelope(id);
+        long[] lengths = lengths(msg, id);
+        if (lengths[0] < lengths[1]) {
+          cutShort += cutShort(id, msg, env, lengths[0] + " bytes where its envelope says " + lengths[1]) ? 1 : 0;
+          continue;
+        }
+        if (Files.exists(env)) {
+          view.envelope(id);
+        }
         queued++;
+      } catch (EnvelopeFormat.CutShort e) {
+        cutShort += cutShort(id, msg, env, "it ends inside its envelope") ? 1 : 0;
       } catch (IOException e) {
-        quarantine(queue.resolve(id + ".env"), "unreadable envelope: " + e.getMessage());
-        quarantine(queue.resolve(id + ".msg"), "unreadable envelope: " + e.getMessage());
+        quarantine(env, "unreadable envelope: " + e.getMessage());
+        quarantine(msg, "unreadable envelope: " + e.getMessage());
       }
     }
-    if (removed > 0 || finished > 0 || converted > 0 || !quarantined.isEmpty()) {
+    if (removed > 0 || finished > 0 || converted > 0 || cutShort > 0 || !quarantined.isEmpty()) {
       Committer.fsyncDirectory(queue);
       Committer.fsyncDirectory(corrupt);
       Committer.fsyncDirectory(tmp);
     }
-    Result result = new Result(removed, quarantined, queued);
-    log.info("spool: recovered {}: {} queued ({} converted from .eml + .env), {} unfinished files removed from tmp/, "
-        + "{} leftovers of interrupted removals and conversions deleted, {} moved to corrupt/",
-        queue.getParent(), queued, converted, removed, finished, quarantined.size());
+    Result result = new Result(removed, quarantined, queued, cutShort);
+    log.info("spool: recovered {} ({}, {}): {} queued ({} converted from .eml + .env), {} unfinished files removed "
+        + "from tmp/, {} messages cut short by a crash before their 250 deleted, {} leftovers of interrupted removals "
+        + "and conversions deleted, {} moved to corrupt/",
+        queue.getParent(), ordering.fileSystem(), ordering.holds() ? "one journal commit per message"
+            : "fsync before rename", queued, converted, removed, cutShort, finished, quarantined.size());
     return result;
+  }
+
+  /** The .msg's length, and the length its accepted envelope (at its start) says it has. */
+  private static long[] lengths(Path msg, String id) throws IOException {
+    try (FileChannel in = FileChannel.open(msg, StandardOpenOption.READ)) {
+      byte[] prefix = EnvelopeFormat.readPrefix(java.nio.channels.Channels.newInputStream(in));
+      Envelope accepted = EnvelopeFormat.parse(prefix, id);
+      return new long[] {in.size(), prefix.length + accepted.size()};
+    }
+  }
+
+  /**
+   * A .msg shorter than its envelope says. Where the spool renames messages in before their fsync
+   * and the message has no .env (nothing was recorded for it after its 250), a crash cut it short
+   * before its fsync returned, so its client never got a 250 and still has it: deleted, true.
+   * Otherwise it was damaged after acceptance: to corrupt/, false.
+   */
+  private boolean cutShort(String id, Path msg, Path env, String why) throws IOException {
+    if (ordering.holds() && !Files.exists(env)) {
+      Files.delete(msg);
+      log.warn("spool: {}.msg: cut short by a crash before its fsync ({}); never acknowledged, deleted", id, why);
+      return true;
+    }
+    quarantine(env, "its .msg is cut short");
+    quarantine(msg, "cut short: " + why);
+    return false;
   }
 
   /**

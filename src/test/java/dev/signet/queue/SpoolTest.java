@@ -162,7 +162,7 @@ class SpoolTest {
       Files.writeString(dir.resolve("tmp").resolve(half.id() + ".env"), "signet-envelope 1\nid ");
     }
     try (Spool spool = Spool.open(dir)) {
-      assertEquals(new SpoolRecovery.Result(2, List.of(), 1), spool.recovery());
+      assertEquals(new SpoolRecovery.Result(2, List.of(), 1, 0), spool.recovery());
       assertEquals(List.of(), names("tmp"));
       assertEquals(List.of(id), spool.list().stream().map(Envelope::id).toList());
     }
@@ -208,6 +208,91 @@ class SpoolTest {
           lonely + ".eml", "stray.txt"));
       expected.sort(null);
       assertEquals(expected, names("corrupt"));
+    }
+  }
+
+  private static final SizeOrdering KEPT = new SizeOrdering(true, "ext4 (test)");
+  private static final SizeOrdering NOT_KEPT = new SizeOrdering(false, "ext4, data=writeback (test)");
+
+  /** Cuts {@code id}'s .msg: in its body, inside its envelope, and to nothing; updates a fourth first. */
+  private List<String> crashCutFourMessages(SizeOrdering ordering) throws IOException {
+    List<String> ids = new ArrayList<>();
+    try (Spool spool = Spool.open(dir, ordering)) {
+      for (int i = 0; i < 5; i++) {
+        ids.add(spool(spool, ("body " + i + "\r\n").repeat(50).getBytes(StandardCharsets.US_ASCII), "b@example.org"));
+      }
+      spool.update(spool.envelope(ids.get(3))); // acknowledged: it has an .env
+      assertEquals(List.of(), names("tmp"), "written in tmp/, then renamed into queue/");
+    }
+    Path queue = dir.resolve("queue");
+    long prefix = EnvelopeFormat.format(new SpoolView(queue).envelope(ids.get(0))).length; // the same for all five
+    truncate(queue.resolve(ids.get(0) + ".msg"), prefix + 40); // inside the body
+    truncate(queue.resolve(ids.get(1) + ".msg"), prefix / 2); // inside the envelope
+    truncate(queue.resolve(ids.get(2) + ".msg"), 0); // nothing written back at all
+    truncate(queue.resolve(ids.get(3) + ".msg"), prefix + 40); // accepted and updated, then damaged
+    return ids;
+  }
+
+  private static void truncate(Path file, long length) throws IOException {
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      channel.truncate(length);
+    }
+  }
+
+  @Test
+  void recoveryDeletesMessagesCutShortByACrashBeforeTheirFsyncWhereTheFileSystemKeepsSizeBehindData()
+      throws IOException {
+    List<String> ids = crashCutFourMessages(KEPT);
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertEquals(3, spool.recovery().cutShort());
+      assertEquals(1, spool.recovery().queued());
+      assertEquals(List.of(ids.get(4)), spool.list().stream().map(Envelope::id).toList());
+      assertEquals(List.of(ids.get(4) + ".msg"), names("queue"));
+      List<String> expected = new ArrayList<>(List.of(ids.get(3) + ".env", ids.get(3) + ".msg"));
+      expected.sort(null);
+      assertEquals(expected, names("corrupt"), "a message with an .env was acknowledged: kept for a human");
+    }
+  }
+
+  @Test
+  void elsewhereAMessageCutShortIsDamageAndGoesToCorrupt() throws IOException {
+    List<String> ids = crashCutFourMessages(NOT_KEPT);
+    try (Spool spool = Spool.open(dir, NOT_KEPT)) {
+      assertEquals(0, spool.recovery().cutShort());
+      assertEquals(1, spool.recovery().queued());
+      assertEquals(List.of(ids.get(4) + ".msg"), names("queue"));
+      List<String> expected = new ArrayList<>(List.of(ids.get(0) + ".msg", ids.get(1) + ".msg", ids.get(2) + ".msg",
+          ids.get(3) + ".env", ids.get(3) + ".msg"));
+      expected.sort(null);
+      assertEquals(expected, names("corrupt"));
+    }
+  }
+
+  @Test
+  void bothOrdersQueueWholeMessagesWithOneDirectoryFsyncEach() throws IOException {
+    for (SizeOrdering ordering : List.of(KEPT, NOT_KEPT)) {
+      Path own = dir.resolve(ordering.holds() ? "kept" : "not-kept");
+      byte[] small = "x\r\n".repeat(2000).getBytes(StandardCharsets.US_ASCII);
+      byte[] spilled = "y\r\n".repeat(Incoming.MEMORY_LIMIT / 3 + 10).getBytes(StandardCharsets.US_ASCII);
+      List<String> ids = new ArrayList<>();
+      try (Spool spool = Spool.open(own, ordering)) {
+        assertEquals(ordering, spool.ordering());
+        for (byte[] body : List.of(small, spilled)) {
+          String id = spool(spool, body, "b@example.org");
+          ids.add(id);
+          assertArrayEquals(concat(HEADERS, body), read(spool, id));
+          try (Stream<Path> left = Files.list(own.resolve("tmp"))) {
+            assertEquals(0, left.count(), "nothing left in tmp/");
+          }
+        }
+        assertEquals(2, spool.commitStats()[1], "one directory commit per message");
+      }
+      try (Spool spool = Spool.open(own, ordering)) {
+        assertEquals(2, spool.recovery().queued());
+        assertEquals(0, spool.recovery().cutShort());
+        assertEquals(ids, spool.list().stream().map(Envelope::id).toList());
+      }
     }
   }
 
@@ -316,9 +401,19 @@ class SpoolTest {
 
   @Test
   void concurrentAcceptsShareDirectoryFsyncs() throws Exception {
+    concurrentAccepts(dir.resolve("kept"), KEPT);
+  }
+
+  @Test
+  void concurrentAcceptsShareDirectoryFsyncsWhereSizeMayRunAheadOfData() throws Exception {
+    concurrentAccepts(dir.resolve("not-kept"), NOT_KEPT);
+  }
+
+  /** Both orders at once where they may mix: every message whole, nothing left in tmp/, fsyncs shared. */
+  private void concurrentAccepts(Path dir, SizeOrdering ordering) throws Exception {
     int threads = 16;
     int each = 20;
-    try (Spool spool = Spool.open(dir)) {
+    try (Spool spool = Spool.open(dir, ordering)) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       List<Future<List<String>>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
@@ -342,6 +437,17 @@ class SpoolTest {
       long[] stats = spool.commitStats();
       assertEquals(threads * each, stats[1]);
       assertTrue(stats[0] < stats[1], "directory fsyncs " + stats[0] + " for " + stats[1] + " commits");
+      for (String id : all) {
+        String text = new String(read(spool, id), StandardCharsets.US_ASCII);
+        assertTrue(text.startsWith(new String(HEADERS, StandardCharsets.US_ASCII) + "message "), id + ": " + text);
+      }
+      try (Stream<Path> left = Files.list(dir.resolve("tmp"))) {
+        assertEquals(0, left.count(), "nothing left in tmp/");
+      }
+    }
+    try (Spool spool = Spool.open(dir, ordering)) {
+      assertEquals(threads * each, spool.recovery().queued());
+      assertEquals(0, spool.recovery().cutShort());
     }
   }
 
