@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * {@link #accept} returns only after the .msg is in queue/ and both it and queue/ are fsynced: one
  * file and one file fsync per message, so a crash at any instant loses no acknowledged message. A
- * message accepted while no other is being written, on a file system that keeps a file's size behind
- * its data ({@link SizeOrdering}), is renamed in before its fsync, so that one journal commit covers
+ * message accepted while one client session is open and no other message is being written, on a file
+ * system that keeps a file's size behind its data ({@link SizeOrdering}), is renamed in before its fsync, so that one journal commit covers
  * the file and its name; a crash before that fsync can then leave a .msg cut short in queue/, never
  * acknowledged, which recovery deletes. Otherwise the .msg is fsynced in tmp/ first and the committer
  * renames it in (concurrent messages share those commits). The envelope records the message's size,
@@ -65,6 +66,8 @@ public final class Spool implements AutoCloseable {
   private final AtomicLong rewrites = new AtomicLong();
   // Messages between their first write and the end of their fsync in accept().
   private final AtomicInteger accepting = new AtomicInteger();
+  private final AtomicLong loneAccepts = new AtomicLong();
+  private volatile IntSupplier sessions = () -> 1;
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
   private Spool(Path dir, boolean groupCommit, Clock clock, SizeOrdering ordering) throws IOException {
@@ -181,11 +184,11 @@ public final class Spool implements AutoCloseable {
     try {
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
       Committer.Change rename = () -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE);
-      // Alone (no other message being written or fsynced): renamed in before the fsync, so that one
-      // journal commit covers the file and its name, then the directory fsync POSIX asks for, here.
-      // With others: fsynced in tmp/, where their fsyncs share journal commits, and the committer
-      // renames the batch in under one more.
-      boolean alone = accepting.incrementAndGet() == 1 && ordering.holds();
+      // Alone (one client session, no other message being written or fsynced): renamed in before the
+      // fsync, so that one journal commit covers the file and its name, then the directory fsync POSIX
+      // asks for, here. Otherwise: fsynced in tmp/, where concurrent fsyncs share journal commits, and
+      // the committer renames the batch in under one more.
+      boolean alone = accepting.getAndIncrement() == 0 && ordering.holds() && sessions.getAsInt() <= 1;
       try {
         message.write(EnvelopeFormat.format(envelope), alone ? rename : null);
       } finally {
@@ -193,6 +196,7 @@ public final class Spool implements AutoCloseable {
       }
       if (alone) {
         committer.commitHere();
+        loneAccepts.incrementAndGet();
       } else {
         committer.commit(List.of(rename));
       }
@@ -209,6 +213,17 @@ public final class Spool implements AutoCloseable {
       // The message is safe on disk; it is scheduled at the next start at the latest.
       log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
     }
+  }
+
+  /**
+   * How many client sessions are open now (the SMTP server's count; without one, 1). {@link #accept}
+   * renames a message in before its fsync only when at most one is: a lone session waits for each
+   * message's commits in turn, so there a commit fewer is a sooner 250, while with several sessions
+   * fsyncs in tmp/ that share commits and the committer's batched renames measured faster
+   * (bench/RESULTS.md section 0).
+   */
+  public void sessions(IntSupplier open) {
+    this.sessions = java.util.Objects.requireNonNull(open);
   }
 
   /**
@@ -315,6 +330,11 @@ public final class Spool implements AutoCloseable {
   /** How accepted messages reach the disk here: see {@link SizeOrdering}. */
   SizeOrdering ordering() {
     return ordering;
+  }
+
+  /** For tests: messages accepted alone, renamed in before their fsync. */
+  long loneAccepts() {
+    return loneAccepts.get();
   }
 
   /** For tests and the benchmark: directory fsyncs so far and how many commits they covered. */

@@ -78,6 +78,7 @@ public final class SubmissionServer implements AutoCloseable {
     this.policy = new ClientPolicy(config.clients().networks(), users, tls.isPresent(), local);
     SignetConfig.Limits limits = config.limits();
     this.limiter = new ConnectionLimiter(limits, policy::trusted, metrics);
+    spool.sessions(limiter::open);
     this.suppression = new SuppressionGate(events, clock);
     this.receiver = new MessageReceiver(submission, spool, limits.messageSize(), metrics, clock, suppression);
   }

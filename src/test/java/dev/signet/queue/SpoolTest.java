@@ -287,6 +287,7 @@ class SpoolTest {
           }
         }
         assertEquals(2, spool.commitStats()[1], "one directory commit per message");
+        assertEquals(ordering.holds() ? 2 : 0, spool.loneAccepts(), "renamed in before the fsync where it holds");
       }
       try (Spool spool = Spool.open(own, ordering)) {
         assertEquals(2, spool.recovery().queued());
@@ -397,6 +398,21 @@ class SpoolTest {
       assertTrue(e.getMessage().contains("in use"), e.getMessage());
     }
     Spool.open(dir).close(); // released on close
+  }
+
+  @Test
+  void withSeveralClientSessionsOpenEveryMessageIsFsyncedInTmpAndRenamedInByTheCommitter() throws IOException {
+    int[] open = {2};
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      spool.sessions(() -> open[0]);
+      String first = spool(spool, "1\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      assertEquals(0, spool.loneAccepts());
+      open[0] = 1;
+      String second = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
+      assertEquals(1, spool.loneAccepts());
+      assertEquals(List.of(first, second), spool.list().stream().map(Envelope::id).toList());
+      assertEquals(2, spool.commitStats()[1]);
+    }
   }
 
   @Test
