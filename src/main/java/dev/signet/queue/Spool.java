@@ -184,20 +184,10 @@ public final class Spool implements AutoCloseable {
     try {
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
       Committer.Change rename = () -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE);
-      // Alone (one client session, no other message being written or fsynced): renamed in before the
-      // fsync, so that one journal commit covers the file and its name, then the directory fsync POSIX
-      // asks for, here. Otherwise: fsynced in tmp/, where concurrent fsyncs share journal commits, and
-      // the committer renames the batch in under one more.
-      boolean alone = accepting.getAndIncrement() == 0 && ordering.holds() && sessions.getAsInt() <= 1;
-      try {
-        message.write(EnvelopeFormat.format(envelope), alone ? rename : null);
-      } finally {
-        accepting.decrementAndGet();
-      }
-      if (alone) {
-        committer.commitHere();
-        loneAccepts.incrementAndGet();
-      } else {
+      if (!ordering.holds() || sessions.getAsInt() > 1 || !writeAlone(message, envelope, rename)) {
+        // Fsynced in tmp/, where concurrent fsyncs share journal commits; the committer renames the
+        // batch in under one more.
+        message.write(EnvelopeFormat.format(envelope), null);
         committer.commit(List.of(rename));
       }
       message.markAccepted();
@@ -213,6 +203,25 @@ public final class Spool implements AutoCloseable {
       // The message is safe on disk; it is scheduled at the next start at the latest.
       log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
     }
+  }
+
+  /**
+   * If no other message is being written or fsynced: writes {@code message}, renames it in before its
+   * fsync, so that one journal commit covers the file and its name, then fsyncs the directory as POSIX
+   * asks, here; true. Otherwise false, with nothing written.
+   */
+  private boolean writeAlone(Incoming message, Envelope envelope, Committer.Change rename) throws IOException {
+    try {
+      if (accepting.getAndIncrement() != 0) {
+        return false;
+      }
+      message.write(EnvelopeFormat.format(envelope), rename);
+    } finally {
+      accepting.decrementAndGet();
+    }
+    committer.commitHere();
+    loneAccepts.incrementAndGet();
+    return true;
   }
 
   /**
