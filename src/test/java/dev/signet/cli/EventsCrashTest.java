@@ -96,11 +96,11 @@ class EventsCrashTest {
   @Test
   void everyEventArrivesAfterTheRelayIsKilledWhileTheWebhookIsDown() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
-    int mxPort = OpsRig.freePort();
     int hookPort = OpsRig.freePort(); // nothing listens there until after the kill
-    try (TestDnsServer dns = TestDnsServer.start(); ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", mxPort)) {
+    // The MX binds any free port itself: a port found free first can be taken before the bind.
+    try (TestDnsServer dns = TestDnsServer.start(); ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", 0)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
-      Path config = OpsRig.config(dir, dns, mxPort, "delivery.retry: [1h]",
+      Path config = OpsRig.config(dir, dns, mx.port(), "delivery.retry: [1h]",
           "events.webhooks: [{url: 'http://127.0.0.1:" + hookPort + "/hook', secret: '" + EventsTest.SECRET + "'}]");
       Running first = serve(config);
       List<String> ids = new ArrayList<>();
