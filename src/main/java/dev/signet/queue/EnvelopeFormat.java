@@ -131,12 +131,6 @@ final class EnvelopeFormat {
     return out.toString();
   }
 
-  /**
-   * The envelope at the start of {@code in}: the bytes up to and including the first "\nend\n"
-   * (what {@link #parse} takes). Reads a little past it.
-   *
-   * @throws IOException if {@code in} ends first, or no envelope could be that long
-   */
   /** The stream ended before the envelope's 'end' line. */
   static final class CutShort extends IOException {
     CutShort() {
@@ -144,6 +138,13 @@ final class EnvelopeFormat {
     }
   }
 
+  /**
+   * The envelope at the start of {@code in}: the bytes up to and including the first "\nend\n"
+   * (what {@link #parse} takes). Reads a little past it.
+   *
+   * @throws CutShort if {@code in} ends first
+   * @throws IOException if no envelope could be that long
+   */
   static byte[] readPrefix(InputStream in) throws IOException {
     byte[] buffer = new byte[8192];
     int length = 0;

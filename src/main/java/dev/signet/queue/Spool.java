@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
  * {@link #accept} returns only after the .msg is in queue/ and both it and queue/ are fsynced: one
  * file and one file fsync per message, so a crash at any instant loses no acknowledged message. A
  * message accepted while one client session is open and no other message is being written, on a file
- * system that keeps a file's size behind its data ({@link SizeOrdering}), is renamed in before its fsync, so that one journal commit covers
- * the file and its name; a crash before that fsync can then leave a .msg cut short in queue/, never
- * acknowledged, which recovery deletes. Otherwise the .msg is fsynced in tmp/ first and the committer
- * renames it in (concurrent messages share those commits). The envelope records the message's size,
- * so the message bytes are the last {@code size} bytes of the .msg. {@link #remove} deletes the .msg
- * first and then any .env, so an .env alone is the remnant of an interrupted removal. {@link #open} takes the lock and
- * runs {@link SpoolRecovery} before anything else; reading goes through a {@link SpoolView}, which
+ * system that keeps a file's size behind its data ({@link SizeOrdering}), is renamed in before its
+ * fsync, so that one journal commit covers the file and its name; a crash before that fsync can then
+ * leave a .msg cut short in queue/, never acknowledged, which recovery deletes. Otherwise the .msg is
+ * fsynced in tmp/ first and the committer renames it in (concurrent messages share those commits).
+ * The envelope records the message's size, so the message bytes are the last {@code size} bytes of
+ * the .msg. {@link #remove} deletes the .msg first and then any .env, so an .env alone is the remnant
+ * of an interrupted removal. {@link #open} takes the lock and runs {@link SpoolRecovery} before
+ * anything else; reading goes through a {@link SpoolView}, which
  * {@code signet queue} also uses without the lock. Mail is private: every file and directory here is
  * made through {@link PrivateFiles} (0600, 0700), and opening the spool makes an older version's open
  * directories 0700. Thread-safe.
