@@ -10,6 +10,7 @@ import dev.signet.dkim.Signer;
 import dev.signet.events.Events;
 import dev.signet.message.MessageException;
 import dev.signet.message.SevenBit;
+import dev.signet.message.Signatures;
 import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.AcceptedEvents;
@@ -81,6 +82,7 @@ final class Outbound implements AutoCloseable {
     TlsReports tlsReports = null;
     try {
       SmtpSender.checkSourceAddresses(c.delivery());
+      finishSignatures(spool, signer, keys.current()); // before anything can deliver them
       events = Events.start(c, c.spool().dir(), metrics.registry(), Clock.systemUTC());
       AcceptedEvents.restore(spool, events); // before any delivery event, which would come after them
       // RFC 6152 §3: for destinations where no host offers 8BITMIME, 8-bit mail goes out re-encoded
@@ -98,6 +100,23 @@ final class Outbound implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       new Outbound(keys, signer, spool, events, null, shaping, sender, tlsReports).close();
       throw e;
+    }
+  }
+
+  /**
+   * Fills in the signatures of queued messages that a crash kept off the disk (the spool fsyncs a
+   * message written alone while its signatures are computed, see {@link Spool#unfinished}): signed
+   * again with the same keys, byte for byte as they were. One that cannot be goes to corrupt/.
+   */
+  private static void finishSignatures(Spool spool, Signer signer, KeyRing ring) throws IOException {
+    for (String id : spool.unfinished()) {
+      spool.finish(id, block -> {
+        try {
+          Signatures.fillStored(block, signer, ring);
+        } catch (MessageException e) {
+          throw new IOException(e.getMessage(), e);
+        }
+      });
     }
   }
 

@@ -63,6 +63,26 @@ record HeaderSelection(List<String> names, List<HeaderField> fields) {
     return new HeaderSelection(List.copyOf(names), List.copyOf(fields));
   }
 
+  /**
+   * The fields an h= list selects, as a verifier selects them (RFC 6376 §5.4.2): each entry takes the
+   * bottom-most instance of its name not yet taken; an entry with none left selects nothing. For a
+   * list {@link #select} made from the same fields, the same fields in the same order.
+   */
+  static List<HeaderField> byNames(List<HeaderField> headers, List<String> names) {
+    boolean[] taken = new boolean[headers.size()];
+    List<HeaderField> fields = new ArrayList<>();
+    for (String name : names) {
+      for (int i = headers.size() - 1; i >= 0; i--) {
+        if (!taken[i] && headers.get(i).name().trim().equalsIgnoreCase(name.trim())) {
+          taken[i] = true;
+          fields.add(headers.get(i));
+          break;
+        }
+      }
+    }
+    return fields;
+  }
+
   /** True if a From field is among the signed ones. */
   boolean signsFrom() {
     for (HeaderField f : fields) {

@@ -19,4 +19,17 @@ public interface MessageSink {
    * Called exactly once, after the body stream has been written and closed.
    */
   void headers(byte[] headerBlock) throws IOException;
+
+  /**
+   * For a signed message, instead of {@link #headers(byte[])}: the header block with its
+   * DKIM-Signature fields (at its start, {@link Signatures#length} bytes) laid out but their b= values
+   * not yet computed, and {@code signatures}, whose {@link Signatures#fill} computes them and writes
+   * them over the placeholders. The sink must have them filled before the message counts as
+   * accepted, and may first write the rest (the spool fsyncs the message meanwhile). This default
+   * fills them now and passes the block to {@link #headers(byte[])}.
+   */
+  default void headers(byte[] headerBlock, Signatures signatures) throws IOException, MessageException {
+    signatures.fill(headerBlock);
+    headers(headerBlock);
+  }
 }

@@ -23,7 +23,8 @@ import java.util.Optional;
  * The normalize-and-sign pipeline shared by the SMTP server and {@code signet sign}: checks the data
  * (line endings, NUL, line length, header syntax, exactly one From), adds Date and Message-ID when
  * missing (RFC 6409 §8; before signing, so they are signed), streams the body through the DKIM body
- * hash into the sink, signs with the author domain's keys and hands the sink the header block.
+ * hash into the sink, lays out the author domain's signatures and hands the sink the header block
+ * with them, and what computes them ({@link Signatures}).
  * One instance serves a whole relay; it holds no per-message state and is safe to share.
  */
 public final class Submission {
@@ -147,29 +148,35 @@ public final class Submission {
     }
     bodyHash.close();
 
-    List<String> signatures = List.of();
+    Signer.Pending pending = null;
     if (!keys.isEmpty()) {
       try {
-        signatures = signer.sign(fields, bodyHash, keys);
+        pending = signer.prepare(fields, bodyHash, keys);
       } catch (DkimException e) {
         throw new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
       }
     }
 
     ByteArrayOutputStream block = new ByteArrayOutputStream(4096);
-    for (String signature : signatures) {
-      block.writeBytes(signature.getBytes(StandardCharsets.US_ASCII));
+    List<String> placeholders = pending == null ? List.of() : pending.placeholders();
+    for (String field : placeholders) {
+      block.writeBytes(field.getBytes(StandardCharsets.US_ASCII));
     }
+    int signaturesLength = block.size();
     trace.ifPresent(t -> block.writeBytes(added.receivedField(t).raw()));
     for (HeaderField field : fields) {
       block.writeBytes(field.raw());
     }
     block.writeBytes(CRLF);
     byte[] headerBlock = block.toByteArray();
-    sink.headers(headerBlock);
+    if (pending == null) {
+      sink.headers(headerBlock);
+    } else {
+      sink.headers(headerBlock, new Signatures(pending, signaturesLength));
+    }
 
     List<SignatureTags> described = keys.stream().map(SignatureTags::of).toList();
-    return new Prepared(authorDomain, mailboxDomains, messageId, signatures.isEmpty() ? List.of() : described,
+    return new Prepared(authorDomain, mailboxDomains, messageId, pending == null ? List.of() : described,
         headerBlock.length + bodySize);
   }
 

@@ -22,6 +22,16 @@ import java.nio.file.StandardOpenOption;
  * accepted.
  */
 public final class Incoming implements AutoCloseable {
+  /**
+   * Fills in, in place, bytes the header block holds placeholders for (the DKIM signatures, see
+   * {@link #headers(byte[], int, Filler)}). A message whose header block holds a NUL byte in the
+   * queue is one whose filled-in bytes a crash kept off the disk ({@link Spool#unfinished}).
+   */
+  @FunctionalInterface
+  public interface Filler {
+    void fill(byte[] headerBlock) throws IOException;
+  }
+
   static final int MEMORY_LIMIT = 1 << 20;
 
   private final String id;
@@ -35,6 +45,8 @@ public final class Incoming implements AutoCloseable {
   private boolean bodyClosed;
   private long bodySize;
   private byte[] headerBlock;
+  private int unfilled;
+  private Filler filler;
   private long size = -1;
   private boolean accepted;
 
@@ -94,42 +106,99 @@ public final class Incoming implements AutoCloseable {
    * stream was written and closed.
    */
   public void headers(byte[] headerBlock) {
+    headers(headerBlock, 0, null);
+  }
+
+  /**
+   * As {@link #headers(byte[])}, for a block whose first {@code unfilled} bytes hold placeholders
+   * (NUL where the DKIM b= values go) that {@code filler} fills in. {@link Spool#accept} has it
+   * fill them before the message counts as accepted: either before anything is written, or, for a
+   * message written alone, while the file's fsync runs; the filled-in bytes are then written over
+   * the placeholders after that fsync began, without one of their own (a crash can keep them off the
+   * disk; start-up fills them in again, see {@link Spool#unfinished}).
+   */
+  public void headers(byte[] headerBlock, int unfilled, Filler filler) {
     if (size >= 0) {
       throw new IllegalStateException("headers() may be called once");
     }
     if (bodyOpened && !bodyClosed) {
       throw new IllegalStateException("close the body stream before writing the headers");
     }
+    if (unfilled < 0 || unfilled > headerBlock.length) {
+      throw new IllegalArgumentException("unfilled " + unfilled + " of a " + headerBlock.length + "-byte block");
+    }
     this.headerBlock = headerBlock; // kept until write(); the caller does not change it
+    this.unfilled = unfilled;
+    this.filler = filler;
     size = headerBlock.length + bodySize;
   }
 
   /**
-   * Writes {@code tmp/<id>.msg}: {@code envelope}, the header block, then the body, and fsyncs it;
-   * {@code beforeSync} (if not null) runs after the last write and before the fsync. Called once, by
-   * {@link Spool#accept}.
+   * Writes {@code tmp/<id>.msg}: {@code envelope}, the header block (its placeholders filled in
+   * first), then the body, and fsyncs it; {@code beforeSync} (if not null) runs after the last write
+   * and before the fsync. Called once, by {@link Spool#accept}.
    */
   void write(byte[] envelope, Committer.Change beforeSync) throws IOException {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
+    if (filler != null) {
+      filler.fill(headerBlock);
+    }
     try (FileChannel out = PrivateFiles.create(messageFile)) {
-      writeFully(out, ByteBuffer.wrap(envelope));
-      writeFully(out, ByteBuffer.wrap(headerBlock));
-      if (spilled) {
-        copyFully(spillFile, bodySize, out);
-        Files.delete(spillFile);
-      } else {
-        // writeTo avoids copying the buffer; the channel stream writes fully.
-        memory.writeTo(Channels.newOutputStream(out));
-        memory.reset();
-      }
+      writeAll(out, envelope);
       if (beforeSync != null) {
         beforeSync.apply();
       }
       out.force(true);
     }
     headerBlock = null;
+  }
+
+  /**
+   * The order for a message written alone: writes {@code tmp/<id>.msg} with the placeholders, runs
+   * {@code moveIn} (the rename into queue/), has {@code committer} fsync the file and the directory
+   * on its sync thread while this one fills in the placeholders, writes the filled-in bytes over
+   * them, and returns once that fsync returned. Called once, by {@link Spool#accept}.
+   */
+  void writeAlone(byte[] envelope, Committer.Change moveIn, Committer committer) throws IOException {
+    if (size < 0) {
+      throw new IllegalStateException("headers() not written yet");
+    }
+    try (FileChannel out = PrivateFiles.create(messageFile)) {
+      writeAll(out, envelope);
+      moveIn.apply();
+      if (filler == null) {
+        out.force(true);
+        committer.commitHere();
+      } else {
+        java.util.concurrent.Future<?> synced = committer.syncAlone(out);
+        try {
+          filler.fill(headerBlock);
+          ByteBuffer filled = ByteBuffer.wrap(headerBlock, 0, unfilled);
+          long at = envelope.length;
+          while (filled.hasRemaining()) {
+            at += out.write(filled, at);
+          }
+        } finally {
+          Committer.await(synced); // the channel stays open until its fsync returned
+        }
+      }
+    }
+    headerBlock = null;
+  }
+
+  private void writeAll(FileChannel out, byte[] envelope) throws IOException {
+    writeFully(out, ByteBuffer.wrap(envelope));
+    writeFully(out, ByteBuffer.wrap(headerBlock));
+    if (spilled) {
+      copyFully(spillFile, bodySize, out);
+      Files.delete(spillFile);
+    } else {
+      // writeTo avoids copying the buffer; the channel stream writes fully.
+      memory.writeTo(Channels.newOutputStream(out));
+      memory.reset();
+    }
   }
 
   /** Appends the first {@code size} bytes of {@code source} to {@code out}. */

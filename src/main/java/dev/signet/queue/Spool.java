@@ -68,6 +68,7 @@ public final class Spool implements AutoCloseable {
   // Messages between their first write and the end of their fsync in accept().
   private final AtomicInteger accepting = new AtomicInteger();
   private final AtomicLong loneAccepts = new AtomicLong();
+  private final java.util.Set<String> unfinished = new java.util.LinkedHashSet<>();
   private volatile IntSupplier sessions = () -> 1;
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
@@ -97,6 +98,7 @@ public final class Spool implements AutoCloseable {
     this.view = new SpoolView(queue);
     try {
       this.recovery = SpoolRecovery.run(dir, this.ordering);
+      this.unfinished.addAll(recovery.unfinished());
     } catch (IOException e) {
       releaseLock();
       throw e;
@@ -193,8 +195,14 @@ public final class Spool implements AutoCloseable {
       }
       message.markAccepted();
     } catch (IOException | RuntimeException e) {
-      // Not acknowledged: take it out of the queue again.
-      deleteQuietly(msg, e);
+      // Not acknowledged: take it out of the queue again, durably (a lone message was fsynced there).
+      if (deleteQuietly(msg, e)) {
+        try {
+          committer.commitHere();
+        } catch (IOException f) {
+          e.addSuppressed(f);
+        }
+      }
       throw e;
     }
     try {
@@ -216,11 +224,10 @@ public final class Spool implements AutoCloseable {
       if (accepting.getAndIncrement() != 0) {
         return false;
       }
-      message.write(EnvelopeFormat.format(envelope), rename);
+      message.writeAlone(EnvelopeFormat.format(envelope), rename, committer);
     } finally {
       accepting.decrementAndGet();
     }
-    committer.commitHere();
     loneAccepts.incrementAndGet();
     return true;
   }
@@ -242,6 +249,67 @@ public final class Spool implements AutoCloseable {
    */
   public void onAccept(Consumer<Envelope> listener) {
     this.onAccept = java.util.Objects.requireNonNull(listener);
+  }
+
+  /**
+   * Queued messages whose header block holds placeholders (NUL) that were filled in after their
+   * fsync but, a crash shows, never reached the disk (see {@link Incoming#headers(byte[], int,
+   * Incoming.Filler)}), as found when the spool was opened and not yet {@link #finish finished}.
+   * They must be finished before anything delivers them.
+   */
+  public synchronized List<String> unfinished() {
+    return List.copyOf(unfinished);
+  }
+
+  /**
+   * Fills in what a crash left unfilled in queued message {@code id}: {@code filler} gets its header
+   * block and fills the placeholders in place; the block is written back and fsynced. If the filler
+   * fails, the message (and its .env) goes to corrupt/ with the reason logged, for a human: it is
+   * never delivered with placeholders, and never deleted.
+   *
+   * @return true if the message was finished, false if it went to corrupt/
+   */
+  public boolean finish(String id, Incoming.Filler filler) throws IOException {
+    Path msg = queue.resolve(SpoolView.checkedId(id) + ".msg");
+    IOException failure;
+    try (FileChannel file = FileChannel.open(msg, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long start = EnvelopeFormat.readPrefix(java.nio.channels.Channels.newInputStream(file)).length;
+      byte[] block = SpoolRecovery.headerBlock(file, start);
+      try {
+        filler.fill(block);
+        if (SpoolRecovery.indexOfNul(block) >= 0) {
+          throw new IOException("placeholders left after filling in");
+        }
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(block);
+        long at = start;
+        while (bytes.hasRemaining()) {
+          at += file.write(bytes, at);
+        }
+        file.force(true);
+        synchronized (this) {
+          unfinished.remove(id);
+        }
+        log.info("spool: {}: filled in the signatures a crash kept off the disk", id);
+        return true;
+      } catch (IOException | RuntimeException e) {
+        failure = new IOException(e.getMessage(), e);
+      }
+    }
+    synchronized (this) {
+      unfinished.remove(id);
+    }
+    Path corrupt = dir().resolve("corrupt");
+    for (Path file : List.of(msg, queue.resolve(id + ".env"))) {
+      if (Files.exists(file)) {
+        Files.move(file, corrupt.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+    Committer.fsyncDirectory(corrupt);
+    Committer.fsyncDirectory(queue);
+    log.error("spool: {}: its signatures were not written before a crash and cannot be filled in ({}); moved to {}"
+        + " for a human: fix the cause (e.g. restore the key) and move it back into {} while the relay is stopped",
+        id, failure.getMessage(), corrupt, queue);
+    return false;
   }
 
   /** Every queued message's envelope, oldest first. A corrupt envelope is logged and skipped. */
@@ -359,11 +427,12 @@ public final class Spool implements AutoCloseable {
     }
   }
 
-  private static void deleteQuietly(Path file, Exception primary) {
+  private static boolean deleteQuietly(Path file, Exception primary) {
     try {
-      Files.deleteIfExists(file);
+      return Files.deleteIfExists(file);
     } catch (IOException e) {
       primary.addSuppressed(e);
+      return false;
     }
   }
 }

@@ -29,9 +29,10 @@ final class SpoolRecovery {
   private static final Logger log = LoggerFactory.getLogger(SpoolRecovery.class);
 
   /** What recovery found: leftovers removed from tmp/, files quarantined, messages queued. */
-  public record Result(int tmpRemoved, List<String> quarantined, int queued, int cutShort) {
+  public record Result(int tmpRemoved, List<String> quarantined, int queued, int cutShort, List<String> unfinished) {
     public Result {
       quarantined = List.copyOf(quarantined);
+      unfinished = List.copyOf(unfinished);
     }
   }
 
@@ -105,17 +106,22 @@ final class SpoolRecovery {
     // Every message now has its .msg; check that each is whole and each envelope reads.
     int queued = 0;
     int cutShort = 0;
+    List<String> unfinished = new ArrayList<>();
     for (String id : SpoolView.ids(queue, ".msg")) {
       Path msg = queue.resolve(id + ".msg");
       Path env = queue.resolve(id + ".env");
       try {
-        long[] lengths = lengths(msg, id);
-        if (lengths[0] < lengths[1]) {
-          cutShort += cutShort(id, msg, env, lengths[0] + " bytes where its envelope says " + lengths[1]) ? 1 : 0;
+        Whole whole = whole(msg, id);
+        if (whole.length() < whole.expected()) {
+          cutShort += cutShort(id, msg, env, whole.length() + " bytes where its envelope says " + whole.expected())
+              ? 1 : 0;
           continue;
         }
         if (Files.exists(env)) {
           view.envelope(id);
+        }
+        if (whole.unfilled()) {
+          unfinished.add(id);
         }
         queued++;
       } catch (EnvelopeFormat.CutShort e) {
@@ -130,22 +136,72 @@ final class SpoolRecovery {
       Committer.fsyncDirectory(corrupt);
       Committer.fsyncDirectory(tmp);
     }
-    Result result = new Result(removed, quarantined, queued, cutShort);
+    Result result = new Result(removed, quarantined, queued, cutShort, unfinished);
     log.info("spool: recovered {} ({}, {}): {} queued ({} converted from .eml + .env), {} unfinished files removed "
         + "from tmp/, {} messages cut short by a crash before their 250 deleted, {} leftovers of interrupted removals "
-        + "and conversions deleted, {} moved to corrupt/",
+        + "and conversions deleted, {} moved to corrupt/, {} with signatures to fill in",
         queue.getParent(), ordering.fileSystem(), ordering.holds() ? "one journal commit per message"
-            : "fsync before rename", queued, converted, removed, cutShort, finished, quarantined.size());
+            : "fsync before rename", queued, converted, removed, cutShort, finished, quarantined.size(), unfinished.size());
     return result;
   }
 
-  /** The .msg's length, and the length its accepted envelope (at its start) says it has. */
-  private static long[] lengths(Path msg, String id) throws IOException {
+  /**
+   * A .msg's length, the length its accepted envelope (at its start) says it has, and whether its
+   * header block holds a placeholder (NUL) that a crash kept the filled-in bytes from replacing.
+   */
+  private record Whole(long length, long expected, boolean unfilled) {}
+
+  private static Whole whole(Path msg, String id) throws IOException {
     try (FileChannel in = FileChannel.open(msg, StandardOpenOption.READ)) {
       byte[] prefix = EnvelopeFormat.readPrefix(java.nio.channels.Channels.newInputStream(in));
       Envelope accepted = EnvelopeFormat.parse(prefix, id);
-      return new long[] {in.size(), prefix.length + accepted.size()};
+      long expected = prefix.length + accepted.size();
+      boolean unfilled = in.size() >= expected && indexOfNul(headerBlock(in, prefix.length)) >= 0;
+      return new Whole(in.size(), expected, unfilled);
     }
+  }
+
+  /** The most header block bytes read: the message stage's limit (1 MB) with room for the fields it adds. */
+  private static final int MAX_HEADER_BLOCK = 2 << 20;
+
+  /**
+   * The header block of the message that starts at {@code start} of {@code file}: up to and
+   * including the empty line that ends it, or to the end of the file.
+   */
+  static byte[] headerBlock(FileChannel file, long start) throws IOException {
+    java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream(4096);
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8192);
+    long at = start;
+    while (block.size() < MAX_HEADER_BLOCK) {
+      buffer.clear();
+      int n = file.read(buffer, at);
+      if (n <= 0) {
+        return block.toByteArray();
+      }
+      int from = Math.max(0, block.size() - 3);
+      block.write(buffer.array(), 0, n);
+      at += n;
+      byte[] bytes = block.toByteArray();
+      if (bytes.length >= 2 && bytes[0] == '\r' && bytes[1] == '\n') {
+        return java.util.Arrays.copyOf(bytes, 2); // no header fields
+      }
+      for (int i = from; i + 3 < bytes.length; i++) {
+        if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n') {
+          return java.util.Arrays.copyOf(bytes, i + 4);
+        }
+      }
+    }
+    throw new IOException("no end of the header block in the first " + MAX_HEADER_BLOCK + " bytes of the message");
+  }
+
+  /** The index of the first NUL byte in {@code bytes}, or -1. */
+  static int indexOfNul(byte[] bytes) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == 0) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.signet.dkim.SignatureTags;
 import dev.signet.message.MessageException;
 import dev.signet.message.MessageSink;
 import dev.signet.message.Prepared;
+import dev.signet.message.Signatures;
 import dev.signet.message.Submission;
 import dev.signet.message.Trace;
 import dev.signet.metrics.Metrics;
@@ -121,6 +122,8 @@ final class MessageReceiver implements MessageHandlerFactory {
       reply = "552 5.3.4 Message size exceeds fixed limit of " + maxSize + " bytes";
     } catch (SequenceBroken e) {
       reply = e.getMessage();
+    } catch (Unsigned e) {
+      reply = e.refusal.smtpReply(); // the data was drained before accept; nothing is queued
     } catch (IOException e) {
       if (data.clientFailed()) {
         log.warn("message from {} abandoned: connection failed during data: {}", client, e.toString());
@@ -145,7 +148,29 @@ final class MessageReceiver implements MessageHandlerFactory {
       public void headers(byte[] headerBlock) throws IOException {
         in.headers(headerBlock);
       }
+
+      @Override
+      public void headers(byte[] headerBlock, Signatures signatures) {
+        // Filled in by Spool.accept, while the message's fsync runs where it is written alone.
+        in.headers(headerBlock, signatures.length(), block -> {
+          try {
+            signatures.fill(block);
+          } catch (MessageException e) {
+            throw new Unsigned(e);
+          }
+        });
+      }
     };
+  }
+
+  /** The signatures could not be made (the client gets {@code refusal}'s reply); through Spool.accept. */
+  private static final class Unsigned extends IOException {
+    final MessageException refusal;
+
+    Unsigned(MessageException refusal) {
+      super(refusal.getMessage(), refusal);
+      this.refusal = refusal;
+    }
   }
 
   /** The one log line per message (Postfix style: greppable key=value, queue id in the MDC too). */

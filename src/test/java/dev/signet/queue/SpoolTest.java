@@ -2,6 +2,7 @@ package dev.signet.queue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -162,7 +163,7 @@ class SpoolTest {
       Files.writeString(dir.resolve("tmp").resolve(half.id() + ".env"), "signet-envelope 1\nid ");
     }
     try (Spool spool = Spool.open(dir)) {
-      assertEquals(new SpoolRecovery.Result(2, List.of(), 1, 0), spool.recovery());
+      assertEquals(new SpoolRecovery.Result(2, List.of(), 1, 0, List.of()), spool.recovery());
       assertEquals(List.of(), names("tmp"));
       assertEquals(List.of(id), spool.list().stream().map(Envelope::id).toList());
     }
@@ -294,6 +295,130 @@ class SpoolTest {
         assertEquals(0, spool.recovery().cutShort());
         assertEquals(ids, spool.list().stream().map(Envelope::id).toList());
       }
+    }
+  }
+
+  private static final byte[] UNFILLED = "X-Sig: \0\0\0\0\r\nFrom: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FILLED = "X-Sig: abcd\r\nFrom: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int SIGNATURES = "X-Sig: abcd\r\n".length();
+
+  private static final Incoming.Filler FILL = block -> System.arraycopy(FILLED, 0, block, 0, SIGNATURES);
+
+  /** Receives and accepts one message whose header block {@code filler} fills in; returns its id. */
+  static String spoolUnfilled(Spool spool, byte[] body, Incoming.Filler filler) throws IOException {
+    try (Incoming in = spool.receive()) {
+      try (OutputStream out = in.body()) {
+        out.write(body);
+      }
+      in.headers(UNFILLED.clone(), SIGNATURES, filler);
+      spool.accept(in, envelope(in.id(), in.size(), "b@example.org"));
+      return in.id();
+    }
+  }
+
+  @Test
+  void placeholdersAreFilledInBeforeTheMessageIsAcceptedInBothOrders() throws IOException {
+    for (SizeOrdering ordering : List.of(KEPT, NOT_KEPT)) {
+      for (int sessions : List.of(1, 2)) {
+        Path own = dir.resolve(ordering.holds() + "-" + sessions);
+        byte[] body = "x\r\n".repeat(500).getBytes(StandardCharsets.US_ASCII);
+        try (Spool spool = Spool.open(own, ordering)) {
+          spool.sessions(() -> sessions);
+          String id = spoolUnfilled(spool, body, FILL);
+          assertArrayEquals(concat(FILLED, body), read(spool, id));
+          assertEquals(ordering.holds() && sessions == 1 ? 1 : 0, spool.loneAccepts());
+          assertEquals(1, spool.commitStats()[1], "one directory commit");
+        }
+        try (Spool spool = Spool.open(own, ordering)) {
+          assertEquals(List.of(), spool.recovery().unfinished(), "written back before the 250: nothing to finish");
+          assertEquals(1, spool.recovery().queued());
+        }
+      }
+    }
+  }
+
+  @Test
+  void aFillerThatFailsLeavesNothingQueuedInBothOrders() throws IOException {
+    for (SizeOrdering ordering : List.of(KEPT, NOT_KEPT)) {
+      Path own = dir.resolve(ordering.holds() ? "kept" : "not-kept");
+      try (Spool spool = Spool.open(own, ordering)) {
+        IOException refused = new IOException("self-check failed");
+        IOException e = assertThrows(IOException.class, () -> spoolUnfilled(spool, "b\r\n".getBytes(
+            StandardCharsets.US_ASCII), block -> {
+              throw refused;
+            }));
+        assertSame(refused, e);
+        assertEquals(List.of(), spool.list());
+        try (Stream<Path> left = Files.list(own.resolve("queue"))) {
+          assertEquals(0, left.count(), "nothing in queue/");
+        }
+        try (Stream<Path> left = Files.list(own.resolve("tmp"))) {
+          assertEquals(0, left.count(), "nothing in tmp/");
+        }
+      }
+    }
+  }
+
+  /** Puts the placeholders back into a queued message, as a crash before their write-back reached the disk leaves it. */
+  private void crashBeforeWriteBack(String id) throws IOException {
+    Path msg = dir.resolve("queue").resolve(id + ".msg");
+    long prefix = EnvelopeFormat.format(new SpoolView(dir.resolve("queue")).envelope(id)).length;
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(msg,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      channel.write(java.nio.ByteBuffer.wrap(UNFILLED, 0, SIGNATURES), prefix);
+    }
+  }
+
+  @Test
+  void aMessageWhoseFilledInBytesACrashKeptOffTheDiskIsFinishedAtStart() throws IOException {
+    byte[] body = "body\r\n".repeat(100).getBytes(StandardCharsets.US_ASCII);
+    String id;
+    String whole;
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      id = spoolUnfilled(spool, body, FILL);
+      whole = spool(spool, body, "c@example.org");
+    }
+    crashBeforeWriteBack(id);
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertEquals(List.of(id), spool.recovery().unfinished());
+      assertEquals(List.of(id), spool.unfinished());
+      assertEquals(2, spool.recovery().queued());
+      assertTrue(spool.finish(id, block -> {
+        assertArrayEquals(UNFILLED, block, "the filler gets the header block");
+        FILL.fill(block);
+      }));
+      assertEquals(List.of(), spool.unfinished());
+      assertArrayEquals(concat(FILLED, body), read(spool, id));
+      assertArrayEquals(concat(HEADERS, body), read(spool, whole));
+    }
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertEquals(List.of(), spool.recovery().unfinished(), "finished durably");
+      assertEquals(List.of(id, whole), spool.list().stream().map(Envelope::id).toList());
+    }
+  }
+
+  @Test
+  void aMessageThatCannotBeFinishedGoesToCorruptNotOut() throws IOException {
+    String id;
+    String left;
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      id = spoolUnfilled(spool, "b\r\n".getBytes(StandardCharsets.US_ASCII), FILL);
+      left = spoolUnfilled(spool, "c\r\n".getBytes(StandardCharsets.US_ASCII), FILL);
+      spool.update(spool.envelope(id)); // it has an .env, which goes with it
+    }
+    crashBeforeWriteBack(id);
+    crashBeforeWriteBack(left);
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertEquals(List.of(id, left), spool.unfinished());
+      assertFalse(spool.finish(id, block -> {
+        throw new IOException("no key d=example.com s=rsa2026");
+      }));
+      assertFalse(spool.finish(left, block -> {}), "a filler that leaves placeholders did not finish it");
+      assertEquals(List.of(), spool.unfinished());
+      assertEquals(List.of(), spool.list());
+      List<String> expected = new ArrayList<>(List.of(id + ".env", id + ".msg", left + ".msg"));
+      expected.sort(null);
+      assertEquals(expected, names("corrupt"));
     }
   }
 
