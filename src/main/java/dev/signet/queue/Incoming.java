@@ -15,11 +15,11 @@ import java.nio.file.StandardOpenOption;
 /**
  * A message being received, not yet in the queue: the body is written first (kept in memory up to
  * {@link #MEMORY_LIMIT}, then spilled to {@code tmp/<id>.body}), then the header block, which is
- * only known once the body has been hashed and signed. {@link Spool#accept} then has {@link #write}
- * put the final file {@code tmp/<id>.msg} = envelope + header block + body on disk, fsynced once,
- * and moved into the queue (before the fsync where {@link SizeOrdering} allows, else after). Nothing
- * here is visible in the queue before all of it is written. {@link #close} discards whatever was not
- * accepted.
+ * only known once the body has been hashed, its signatures perhaps still placeholders to fill in.
+ * {@link Spool#accept} then has {@link #write} or {@link #writeAlone} put the final file
+ * {@code tmp/<id>.msg} = envelope + header block + body on disk, fsynced once, and moved into the
+ * queue (before the fsync where {@link SizeOrdering} allows, else after). Nothing here is visible in
+ * the queue before all of it is written. {@link #close} discards whatever was not accepted.
  */
 public final class Incoming implements AutoCloseable {
   /**

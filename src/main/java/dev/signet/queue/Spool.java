@@ -34,9 +34,12 @@ import org.slf4j.LoggerFactory;
  * file and one file fsync per message, so a crash at any instant loses no acknowledged message. A
  * message accepted while one client session is open and no other message is being written, on a file
  * system that keeps a file's size behind its data ({@link SizeOrdering}), is renamed in before its
- * fsync, so that one journal commit covers the file and its name; a crash before that fsync can then
- * leave a .msg cut short in queue/, never acknowledged, which recovery deletes. Otherwise the .msg is
- * fsynced in tmp/ first and the committer renames it in (concurrent messages share those commits).
+ * fsync, so that one journal commit covers the file and its name, and its signatures are computed while
+ * that fsync runs and written over their placeholders after it began ({@link Incoming#writeAlone}); a
+ * crash before that fsync can then leave a .msg cut short in queue/, never acknowledged, which recovery
+ * deletes, and one after it a .msg whose placeholders are still on disk, which {@link #finish} mends.
+ * Otherwise the .msg is fsynced in tmp/ first and the committer renames it in (concurrent messages
+ * share those commits).
  * The envelope records the message's size, so the message bytes are the last {@code size} bytes of
  * the .msg. {@link #remove} deletes the .msg first and then any .env, so an .env alone is the remnant
  * of an interrupted removal. {@link #open} takes the lock and runs {@link SpoolRecovery} before
@@ -216,8 +219,9 @@ public final class Spool implements AutoCloseable {
 
   /**
    * If no other message is being written or fsynced: writes {@code message}, renames it in before its
-   * fsync, so that one journal commit covers the file and its name, then fsyncs the directory as POSIX
-   * asks, here; true. Otherwise false, with nothing written.
+   * fsync, so that one journal commit covers the file and its name, and fsyncs it and the directory (as
+   * POSIX asks) on the committer's sync thread while this one fills in its signatures; true. Otherwise
+   * false, with nothing written.
    */
   private boolean writeAlone(Incoming message, Envelope envelope, Committer.Change rename) throws IOException {
     try {
