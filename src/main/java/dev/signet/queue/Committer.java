@@ -105,11 +105,15 @@ final class Committer implements AutoCloseable {
    * left to commit; it runs there too, so the writer waits for one handoff instead of two fsyncs.
    */
   java.util.concurrent.Future<?> syncAlone(FileChannel file) {
-    return syncs.submit(() -> {
-      file.force(true);
-      commitHere();
-      return null;
-    });
+    try {
+      return syncs.submit(() -> {
+        file.force(true);
+        commitHere();
+        return null;
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new IOException("spool is closed"));
+    }
   }
 
   /** Waits for a {@link #syncAlone}; its failure is rethrown. */

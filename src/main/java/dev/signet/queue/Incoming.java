@@ -180,9 +180,15 @@ public final class Incoming implements AutoCloseable {
           while (filled.hasRemaining()) {
             at += out.write(filled, at);
           }
-        } finally {
-          Committer.await(synced); // the channel stays open until its fsync returned
+        } catch (IOException | RuntimeException e) {
+          try {
+            Committer.await(synced); // the channel stays open until its fsync returned
+          } catch (IOException f) {
+            e.addSuppressed(f);
+          }
+          throw e;
         }
+        Committer.await(synced);
       }
     }
     headerBlock = null;
