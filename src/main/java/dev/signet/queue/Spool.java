@@ -241,7 +241,7 @@ public final class Spool implements AutoCloseable {
    * renames a message in before its fsync only when at most one is: a lone session waits for each
    * message's commits in turn, so there a commit fewer is a sooner 250, while with several sessions
    * fsyncs in tmp/ that share commits and the committer's batched renames measured faster
-   * (bench/RESULTS.md section 0).
+   * (bench/RESULTS.md section 0d).
    */
   public void sessions(IntSupplier open) {
     this.sessions = java.util.Objects.requireNonNull(open);
