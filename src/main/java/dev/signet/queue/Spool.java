@@ -269,13 +269,14 @@ public final class Spool implements AutoCloseable {
    * Fills in what a crash left unfilled in queued message {@code id}: {@code filler} gets its header
    * block and fills the placeholders in place; the block is written back and fsynced. If the filler
    * fails, the message (and its .env) goes to corrupt/ with the reason logged, for a human: it is
-   * never delivered with placeholders, and never deleted.
+   * never delivered with placeholders, and never deleted. A failure to read or write the file is thrown
+   * (the message stays unfinished in queue/).
    *
    * @return true if the message was finished, false if it went to corrupt/
    */
   public boolean finish(String id, Incoming.Filler filler) throws IOException {
     Path msg = queue.resolve(SpoolView.checkedId(id) + ".msg");
-    IOException failure;
+    IOException failure = null;
     try (FileChannel file = FileChannel.open(msg, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long start = EnvelopeFormat.readPrefix(java.nio.channels.Channels.newInputStream(file)).length;
       byte[] block = SpoolRecovery.headerBlock(file, start);
@@ -284,6 +285,11 @@ public final class Spool implements AutoCloseable {
         if (SpoolRecovery.indexOfNul(block) >= 0) {
           throw new IOException("placeholders left after filling in");
         }
+      } catch (IOException | RuntimeException e) {
+        failure = new IOException(e.getMessage(), e);
+      }
+      if (failure == null) {
+        // A failure to write is the disk's, not the message's: it stops the start, the message stays.
         java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(block);
         long at = start;
         while (bytes.hasRemaining()) {
@@ -295,8 +301,6 @@ public final class Spool implements AutoCloseable {
         }
         log.info("spool: {}: filled in the signatures a crash kept off the disk", id);
         return true;
-      } catch (IOException | RuntimeException e) {
-        failure = new IOException(e.getMessage(), e);
       }
     }
     synchronized (this) {

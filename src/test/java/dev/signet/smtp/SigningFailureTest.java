@@ -11,12 +11,7 @@ import dev.signet.message.Submission;
 import dev.signet.metrics.Metrics;
 import dev.signet.queue.Spool;
 import dev.signet.testkit.TestKeys;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
@@ -37,40 +32,14 @@ import org.junit.jupiter.api.io.TempDir;
 class SigningFailureTest {
   @TempDir Path dir;
 
-  /** One transaction on {@code s}; the reply to the data. */
-  private static String send(Socket s, BufferedReader in) throws Exception {
-    OutputStream out = s.getOutputStream();
+  /** One transaction; the reply to the data. */
+  private static String send(SmtpClient client) throws Exception {
     for (String command : List.of("MAIL FROM:<app@example.com>", "RCPT TO:<bob@example.org>", "DATA")) {
-      out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      String reply = Replies.last(in);
+      String reply = client.command(command);
       assertTrue(reply.startsWith(command.equals("DATA") ? "354" : "250"), command + ": " + reply);
     }
-    out.write("From: app@example.com\r\nSubject: s\r\n\r\nbody\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    return Replies.last(in);
-  }
-
-  /** Reads a possibly multi-line reply; returns its last line. */
-  private static final class Replies {
-    static String last(BufferedReader in) throws Exception {
-      String line;
-      while ((line = in.readLine()) != null) {
-        if (line.length() < 4 || line.charAt(3) != '-') {
-          return line;
-        }
-      }
-      return "";
-    }
-  }
-
-  private static BufferedReader greeted(Socket s) throws Exception {
-    s.setSoTimeout(20_000);
-    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-    assertTrue(Replies.last(in).startsWith("220"));
-    s.getOutputStream().write("EHLO client.test\r\n".getBytes(StandardCharsets.US_ASCII));
-    assertTrue(Replies.last(in).startsWith("250"));
-    return in;
+    client.write("From: app@example.com\r\nSubject: s\r\n\r\nbody\r\n.\r\n");
+    return client.read();
   }
 
   private List<String> files(String sub) throws Exception {
@@ -102,15 +71,15 @@ class SigningFailureTest {
       server.start();
       try {
         int port = server.addresses().get(0).getPort();
-        try (Socket alone = new Socket("127.0.0.1", port)) {
-          BufferedReader in = greeted(alone);
+        try (SmtpClient alone = new SmtpClient(port)) {
+          alone.hello();
           for (int i = 0; i < 2; i++) {
-            String reply = send(alone, in);
+            String reply = send(alone);
             assertTrue(reply.startsWith("451 4.7.5 "), reply);
           }
-          try (Socket other = new Socket("127.0.0.1", port)) {
-            greeted(other); // a second session open: the message is signed before it is written
-            String reply = send(alone, in);
+          try (SmtpClient other = new SmtpClient(port)) {
+            other.hello(); // a second session open: the message is signed before it is written
+            String reply = send(alone);
             assertTrue(reply.startsWith("451 4.7.5 "), reply);
           }
         }
