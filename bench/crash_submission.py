@@ -17,7 +17,7 @@ clients = crashkit.Clients(args.port, args.clients)
 verified = set()
 
 
-def check_spool():
+def check_spool(final=False):
     """The spool as the next start finds it. Returns problems (empty = good) and counts."""
     problems = []
     files = set(os.listdir(QUEUE))
@@ -29,6 +29,9 @@ def check_spool():
         if not f.endswith(".env"):
             problems.append("%s: unexpected file in queue/" % f)
     orphans = os.listdir(TMP) if os.path.isdir(TMP) else []  # unacknowledged: emptied at the next start
+    snapshot = clients.snapshot()
+    acknowledged = {qid for qid, _ in snapshot.values()}
+    unfinished = 0
     for qid in msgs:
         with open(os.path.join(QUEUE, qid + ".msg"), "rb") as f:
             env, eml = crashkit.split_spooled(qid, f.read())
@@ -38,15 +41,24 @@ def check_spool():
         if not crashkit.TRAILER.search(eml):
             problems.append("%s: message does not end with its trailer" % qid)
             continue
+        header = eml.split(b"\r\n\r\n", 1)[0]
+        if b"\0" in header:
+            # Written alone, its signatures computed while its fsync ran, and killed before they were
+            # written over their placeholders: never acknowledged (the 250 waits for them), and the next
+            # start signs it again (Spool.finish). Checked once a start has done that.
+            if qid in acknowledged or final:
+                problems.append("%s: DKIM placeholders in the header block (%s)" % (
+                    qid, "acknowledged" if qid in acknowledged else "not filled in by the last start"))
+            unfinished += 1
+            continue
         if qid not in verified:
             if not dkim.verify(eml, dnsfunc=dnsfunc):
                 problems.append("%s: DKIM signature does not verify" % qid)
             verified.add(qid)
-    snapshot = clients.snapshot()
     for t, (qid, _) in snapshot.items():
         if qid not in msgs:
             problems.append("acknowledged message %s (token %s) is not in the spool" % (qid, t))
-    return problems, len(msgs), len(orphans), len(snapshot)
+    return problems, len(msgs), len(orphans), len(snapshot), unfinished
 
 
 def main():
@@ -54,6 +66,7 @@ def main():
     started = time.time()
     clients.start()
     failures = []
+    unfinished_total = 0
     try:
         for round_ in range(1, args.kills + 1):
             relay.start()
@@ -64,9 +77,11 @@ def main():
                 time.sleep(0.01)
             time.sleep(random.uniform(0.0, 1.0))
             relay.kill()
-            problems, queued, orphans, acked_n = check_spool()
-            print("kill %2d: %5d acknowledged so far, %5d in queue/, %d unacknowledged leftovers in tmp/"
-                  % (round_, acked_n, queued, orphans), flush=True)
+            problems, queued, orphans, acked_n, unfinished = check_spool()
+            unfinished_total += unfinished
+            print("kill %2d: %5d acknowledged so far, %5d in queue/, %d unacknowledged leftovers in tmp/, "
+                  "%d unacknowledged with signatures to fill in" % (round_, acked_n, queued, orphans, unfinished),
+                  flush=True)
             failures += ["after kill %d: %s" % (round_, p) for p in problems]
         # a last clean run: recovery, then a graceful stop
         relay.start()
@@ -75,14 +90,15 @@ def main():
         relay.terminate(30)
     finally:
         relay.kill()
-    problems, queued, orphans, acked_n = check_spool()
+    problems, queued, orphans, acked_n, _ = check_spool(final=True)
     failures += ["final: %s" % p for p in problems]
     corrupt = len(os.listdir(CORRUPT)) if os.path.isdir(CORRUPT) else 0
     print("crash-submission: %d SIGKILLs in %.0f s, %d clients; %d messages sent, %d acknowledged (250), "
           "%d in the spool, %d DKIM-verified, %d acknowledged messages missing, %d leftovers moved to corrupt/ "
-          "by recovery (never acknowledged), client connection errors %d"
+          "by recovery (never acknowledged), %d unacknowledged left with signatures to fill in (signed again at the "
+          "next start, then verified), client connection errors %d"
           % (args.kills, time.time() - started, args.clients, clients.stats["sent"], acked_n, queued, len(verified),
-             sum(1 for f in failures if "not in the spool" in f), corrupt, clients.stats["errors"]))
+             sum(1 for f in failures if "not in the spool" in f), corrupt, unfinished_total, clients.stats["errors"]))
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures[:50]))
         sys.exit(1)
