@@ -16,6 +16,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,11 +126,37 @@ final class Fixtures {
       headers = block;
     }
 
+    /** The header block as first handed over: with placeholder b= values when there are signatures. */
+    private byte[] unfilled;
+
+    @Override
+    public void headers(byte[] block, Signatures signatures) throws IOException, MessageException {
+      unfilled = block.clone();
+      byte[] rest = Arrays.copyOfRange(block, signatures.length(), block.length);
+      MessageSink.super.headers(block, signatures); // fills them in, then headers(block)
+      if (!Arrays.equals(rest, 0, rest.length, block, signatures.length(), block.length)) {
+        throw new IllegalStateException("filling in the signatures changed more than the signatures");
+      }
+    }
+
     byte[] message() {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       out.writeBytes(headers);
       out.writeBytes(body.toByteArray());
       return out.toByteArray();
+    }
+
+    /** The header block as handed over, then as filled in; then the body. */
+    byte[] unfilled() {
+      return unfilled;
+    }
+
+    byte[] headers() {
+      return headers;
+    }
+
+    byte[] bodyBytes() {
+      return body.toByteArray();
     }
   }
 }

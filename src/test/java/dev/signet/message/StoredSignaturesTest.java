@@ -13,8 +13,6 @@ import dev.signet.dkim.Signer;
 import dev.signet.dkim.SigningKey;
 import dev.signet.testkit.TestKeys;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,31 +49,10 @@ class StoredSignaturesTest {
   }
 
   private static Written submit(String text) throws Exception {
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    byte[][] blocks = new byte[2][];
-    MessageSink sink = new MessageSink() {
-      @Override
-      public OutputStream body() {
-        return body;
-      }
-
-      @Override
-      public void headers(byte[] headerBlock) {
-        throw new AssertionError("a signed message comes with its signatures to fill in");
-      }
-
-      @Override
-      public void headers(byte[] headerBlock, Signatures signatures) throws MessageException {
-        blocks[0] = headerBlock.clone();
-        signatures.fill(headerBlock);
-        blocks[1] = headerBlock;
-        assertTrue(Arrays.equals(blocks[0], signatures.length(), blocks[0].length,
-            headerBlock, signatures.length(), headerBlock.length), "only the signatures change");
-      }
-    };
+    Fixtures.Collected sink = new Fixtures.Collected();
     new Submission(config, ring, signer).prepare(new ByteArrayInputStream(crlf(text)), Fixtures.trace(), sink,
         1_000_000);
-    return new Written(blocks[0], blocks[1], body.toByteArray());
+    return new Written(sink.unfilled(), sink.headers(), sink.bodyBytes());
   }
 
   private static final String MESSAGE = "From: a@example.com\nTo: b@example.org\nReceived: from upstream\n"
