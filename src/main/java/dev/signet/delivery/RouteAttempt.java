@@ -71,6 +71,13 @@ final class RouteAttempt {
       Destination destination, TlsPolicy policy, List<Reply> skipped, Set<Reply> refused, List<Route> without8bit) {
     boolean utf8 = OutboundTransaction.needsSmtpUtf8(request, file);
     int seen = skipped.size();
+    // A transaction this host decided (not one lost on the way to another host) is shown to the backoff
+    // rules before its connection gives back its place (Sessions.run).
+    java.util.function.Consumer<OutboundTransaction.Attempt> decided = a -> {
+      if (!a.tryElsewhere()) {
+        observe(destination, a.outcomes().stream().map(RecipientOutcome::reply).toList());
+      }
+    };
     try {
       for (Route route : routes) {
         if (sessions.aborted()) {
@@ -85,7 +92,7 @@ final class RouteAttempt {
         ConnectionPool.Kept kept = sessions.kept(destination, route, utf8);
         DeliveryTls tls = kept == null ? null : tlsOf(kept.connection());
         OutboundTransaction.Attempt attempt = kept == null ? null
-            : sessions.run(kept, request, file, utf8, destination);
+            : sessions.run(kept, request, file, utf8, destination, decided);
         if (attempt == null || (attempt.tryElsewhere() && attempt.lacking().isEmpty())) {
           // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
           // a fresh connection to the same host before moving on, if the group has one to spare.
@@ -108,7 +115,7 @@ final class RouteAttempt {
           policies.opened(request.domain(), policy, connection.route, connection.tlsSession(),
               connection.localAddress());
           tls = tlsOf(connection);
-          attempt = sessions.run(fresh.get(), request, file, utf8, destination);
+          attempt = sessions.run(fresh.get(), request, file, utf8, destination, decided);
         }
         if (attempt.tryElsewhere()) {
           log.info("delivery to={} host={} {}: {}", request.domain(), route,
@@ -120,7 +127,6 @@ final class RouteAttempt {
           }
           continue;
         }
-        observe(destination, attempt.outcomes().stream().map(RecipientOutcome::reply).toList());
         DeliveryTls used = tls;
         return Optional.of(new Tried(attempt.outcomes().stream().map(o -> o.withTls(used)).toList(),
             Optional.empty()));

@@ -110,14 +110,17 @@ final class Sessions implements AutoCloseable {
   }
 
   /**
-   * One transaction; afterwards the connection is kept for the next message (with its place in the
-   * group's connections) or closed (giving the place back).
+   * One transaction; {@code seen} gets its outcome first (the backoff rules see the server's replies
+   * while the connection still holds its place, so a suspension a 421 starts is in force before another
+   * delivery can take that place); then the connection is kept for the next message (with its place in
+   * the group's connections) or closed (giving the place back).
    */
   OutboundTransaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
-      boolean utf8, Destination destination) {
+      boolean utf8, Destination destination, java.util.function.Consumer<OutboundTransaction.Attempt> seen) {
     SmtpConnection connection = session.connection();
     OutboundTransaction.Attempt attempt = OutboundTransaction.run(connection, request, file);
     session.lease().sent();
+    seen.accept(attempt);
     if (attempt.reusable() && !utf8 && session.lease().reusable() && !shaping.excess(destination)) {
       connection.transactionDone();
       pool.give(destination.group(), connection, session.lease());

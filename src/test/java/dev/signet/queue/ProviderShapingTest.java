@@ -121,9 +121,9 @@ class ProviderShapingTest {
         "421 4.7.28 [127.0.0.1] Our system has detected an unusual rate of unsolicited mail originating from "
             + "your IP address. To protect our users from spam, mail sent from your IP address has been "
             + "temporarily rate limited. - gsmtp");
-    // All 7 queued before the relay starts: spooled while it ran, a message could find the one connection
-    // closed (nothing else queued for it) and open a new session, which the MX counts from 0 again, so
-    // the 421 came later than the arrivals below assume (about 1 run in 5).
+    // All 7 queued before the relay starts. Where the 421 falls still depends on the sessions: a job for
+    // another of the three domains can close the idle connection and open its own, which the MX counts from
+    // 0 again. So the check is per 421: nothing arrives within the suspension after it.
     List<Envelope> sent = new ArrayList<>();
     try (Spool before = Spool.open(rig.spoolDir)) {
       for (int i = 0; i < 7; i++) {
@@ -133,12 +133,16 @@ class ProviderShapingTest {
     rig.startRelay(noBounces);
 
     await("7 messages delivered", WAIT, () -> google.received().size() == 7 && rig.queued() == 0);
-    assertTrue(google.refusedMail() >= 2, "refused: " + google.refusedMail());
-    List<Long> t = google.arrivals();
-    for (int i : new int[] {3, 6}) {
-      double gap = (t.get(i) - t.get(i - 1)) / 1e9;
-      assertTrue(gap >= 2.0, "message " + (i + 1) + " came " + gap + " s after the 421 instead of after the suspension");
+    assertTrue(google.refusedMail() >= 1, "refused: " + google.refusedMail());
+    List<Long> arrivals = google.arrivals();
+    for (long refused : google.refusals()) {
+      for (int i = 0; i < arrivals.size(); i++) {
+        double after = (arrivals.get(i) - refused) / 1e9;
+        assertTrue(after < 0 || after >= 2.0,
+            "message " + (i + 1) + " came " + after + " s after a 421 instead of after the suspension");
+      }
     }
+    assertTrue(arrivals.get(6) - google.refusals().get(0) >= TimeUnit.SECONDS.toNanos(2), "the rest came afterwards");
     assertTrue(scraped("signet_shaping_throttled_total{provider=\"google\"}") > 0);
     assertEquals(0.0, scraped("signet_shaping_suspended{provider=\"google\"}"), "lifted by itself");
     assertEquals(0.0, scraped("signet_deliveries_total{provider=\"google\",result=\"bounced\"}"));

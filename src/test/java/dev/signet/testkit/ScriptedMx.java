@@ -87,6 +87,7 @@ public final class ScriptedMx implements AutoCloseable {
   private final AtomicInteger handshakes = new AtomicInteger();
   private final AtomicInteger rcptCommands = new AtomicInteger();
   private final AtomicInteger refusedMail = new AtomicInteger();
+  private final List<Long> refusals = new CopyOnWriteArrayList<>();
   private final AtomicInteger inData = new AtomicInteger();
   private final AtomicInteger maxInData = new AtomicInteger();
   private final AtomicInteger dataEnded = new AtomicInteger();
@@ -306,6 +307,11 @@ public final class ScriptedMx implements AutoCloseable {
     return refusedMail.get();
   }
 
+  /** System.nanoTime() at which each refused MAIL command was answered, in order. */
+  public List<Long> refusals() {
+    return List.copyOf(refusals);
+  }
+
   /** The most transactions that were between DATA and the reply to its end at the same time. */
   public int maxInData() {
     return maxInData.get();
@@ -481,6 +487,7 @@ public final class ScriptedMx implements AutoCloseable {
             from = address(line);
             recipients.clear();
           } else {
+            refusals.add(System.nanoTime());
             refusedMail.incrementAndGet();
           }
         }
