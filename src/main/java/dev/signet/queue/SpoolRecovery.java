@@ -141,7 +141,8 @@ final class SpoolRecovery {
         + "from tmp/, {} messages cut short by a crash before their 250 deleted, {} leftovers of interrupted removals "
         + "and conversions deleted, {} moved to corrupt/, {} with signatures to fill in",
         queue.getParent(), ordering.fileSystem(), ordering.holds() ? "one journal commit per message"
-            : "fsync before rename", queued, converted, removed, cutShort, finished, quarantined.size(), unfinished.size());
+            : "fsync before rename", queued, converted, removed, cutShort, finished, quarantined.size(),
+        unfinished.size());
     return result;
   }
 

@@ -108,7 +108,8 @@ class UnfinishedSignaturesTest {
           selector.toString().equals(rsa.selector()) && domain.toString().equals(rsa.domain())
               ? List.of(DnsRecord.of(rsa).value()) : List.of());
       List<SignatureRecord> valid = verifier.verify(new ByteArrayInputStream(wire));
-      assertFalse(valid == null || valid.isEmpty(), () -> "jDKIM rejects:\n" + new String(wire, StandardCharsets.UTF_8));
+      assertFalse(valid == null || valid.isEmpty(),
+          () -> "jDKIM rejects:\n" + new String(wire, StandardCharsets.UTF_8));
     }
   }
 

@@ -298,7 +298,8 @@ class SpoolTest {
     }
   }
 
-  private static final byte[] UNFILLED = "X-Sig: \0\0\0\0\r\nFrom: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] UNFILLED =
+      "X-Sig: \0\0\0\0\r\nFrom: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] FILLED = "X-Sig: abcd\r\nFrom: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final int SIGNATURES = "X-Sig: abcd\r\n".length();
 
@@ -359,7 +360,7 @@ class SpoolTest {
     }
   }
 
-  /** Puts the placeholders back into a queued message, as a crash before their write-back reached the disk leaves it. */
+  /** Puts the placeholders back into a queued message, as a crash before their write-back leaves it. */
   private void crashBeforeWriteBack(String id) throws IOException {
     Path msg = dir.resolve("queue").resolve(id + ".msg");
     long prefix = EnvelopeFormat.format(new SpoolView(dir.resolve("queue")).envelope(id)).length;
