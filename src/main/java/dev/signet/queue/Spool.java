@@ -308,9 +308,7 @@ public final class Spool implements AutoCloseable {
     }
     Path corrupt = dir().resolve("corrupt");
     for (Path file : List.of(msg, queue.resolve(id + ".env"))) {
-      if (Files.exists(file)) {
-        Files.move(file, corrupt.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-      }
+      SpoolRecovery.moveToCorrupt(file, corrupt);
     }
     Committer.fsyncDirectory(corrupt);
     Committer.fsyncDirectory(queue);

@@ -249,15 +249,26 @@ final class SpoolRecovery {
   }
 
   private void quarantine(Path file, String why) throws IOException {
+    if (moveToCorrupt(file, corrupt)) {
+      quarantined.add(file.getFileName().toString());
+      log.warn("spool: moved {} to {}: {}", file.getFileName(), corrupt, why);
+    }
+  }
+
+  /**
+   * Moves {@code file} into {@code corrupt} (the caller fsyncs both directories), under a new name if
+   * an earlier file there has its name: a rename would replace that one, and nothing kept for a human
+   * is deleted silently. False if {@code file} is not there (already moved with its partner).
+   */
+  static boolean moveToCorrupt(Path file, Path corrupt) throws IOException {
     if (!Files.exists(file)) {
-      return; // already moved with its partner
+      return false;
     }
     Path target = corrupt.resolve(file.getFileName());
     if (Files.exists(target)) {
       target = corrupt.resolve(file.getFileName() + "." + System.currentTimeMillis());
     }
     Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-    quarantined.add(file.getFileName().toString());
-    log.warn("spool: moved {} to {}: {}", file.getFileName(), corrupt, why);
+    return true;
   }
 }

@@ -424,6 +424,26 @@ class SpoolTest {
   }
 
   @Test
+  void aMessageThatCannotBeFinishedKeepsAnEarlierFileOfItsNameInCorrupt() throws IOException {
+    String id;
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      id = spoolUnfilled(spool, "b\r\n".getBytes(StandardCharsets.US_ASCII), FILL);
+    }
+    crashBeforeWriteBack(id);
+    Path earlier = dir.resolve("corrupt").resolve(id + ".msg");
+    Files.writeString(earlier, "kept for a human earlier");
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertFalse(spool.finish(id, block -> {
+        throw new IOException("no key");
+      }));
+    }
+    assertEquals("kept for a human earlier", Files.readString(earlier));
+    List<String> corrupt = names("corrupt");
+    assertEquals(2, corrupt.size(), corrupt.toString());
+    assertTrue(corrupt.get(1).startsWith(id + ".msg."), corrupt.toString());
+  }
+
+  @Test
   void anOlderSpoolsEmlAndEnvPairsAreConvertedWithTheirState() throws IOException {
     byte[] message = concat(HEADERS, "old\r\n".getBytes(StandardCharsets.US_ASCII));
     String id = new QueueId(java.time.Clock.systemUTC()).next();
