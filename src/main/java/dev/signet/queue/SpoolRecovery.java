@@ -170,29 +170,31 @@ final class SpoolRecovery {
    * including the empty line that ends it, or to the end of the file.
    */
   static byte[] headerBlock(FileChannel file, long start) throws IOException {
-    java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream(4096);
-    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8192);
-    long at = start;
-    while (block.size() < MAX_HEADER_BLOCK) {
-      buffer.clear();
-      int n = file.read(buffer, at);
-      if (n <= 0) {
-        return block.toByteArray();
+    byte[] bytes = new byte[8192];
+    int length = 0;
+    while (true) {
+      if (length == bytes.length) {
+        if (length >= MAX_HEADER_BLOCK) {
+          throw new IOException("no end of the header block in the first " + MAX_HEADER_BLOCK
+              + " bytes of the message");
+        }
+        bytes = java.util.Arrays.copyOf(bytes, Math.min(MAX_HEADER_BLOCK, length * 2));
       }
-      int from = Math.max(0, block.size() - 3);
-      block.write(buffer.array(), 0, n);
-      at += n;
-      byte[] bytes = block.toByteArray();
-      if (bytes.length >= 2 && bytes[0] == '\r' && bytes[1] == '\n') {
+      int n = file.read(java.nio.ByteBuffer.wrap(bytes, length, bytes.length - length), start + length);
+      if (n <= 0) {
+        return java.util.Arrays.copyOf(bytes, length);
+      }
+      int from = Math.max(0, length - 3); // the end may straddle the previous read
+      length += n;
+      if (length >= 2 && bytes[0] == '\r' && bytes[1] == '\n') {
         return java.util.Arrays.copyOf(bytes, 2); // no header fields
       }
-      for (int i = from; i + 3 < bytes.length; i++) {
+      for (int i = from; i + 3 < length; i++) {
         if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n') {
           return java.util.Arrays.copyOf(bytes, i + 4);
         }
       }
     }
-    throw new IOException("no end of the header block in the first " + MAX_HEADER_BLOCK + " bytes of the message");
   }
 
   /** The index of the first NUL byte in {@code bytes}, or -1. */

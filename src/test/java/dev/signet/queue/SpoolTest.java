@@ -444,6 +444,46 @@ class SpoolTest {
   }
 
   @Test
+  void recoveryReadsAHeaderBlockLongerThanOneReadToItsEnd() throws IOException {
+    StringBuilder fields = new StringBuilder("From: a@example.com\r\n");
+    for (int i = 0; fields.length() < 20_000; i++) {
+      fields.append("X-Field-").append(i).append(": ").append("v".repeat(60)).append("\r\n");
+    }
+    byte[] block = (fields + "Last: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] body = "body\r\n".getBytes(StandardCharsets.US_ASCII);
+    List<String> ids = new ArrayList<>();
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      for (int i = 0; i < 2; i++) {
+        try (Incoming in = spool.receive()) {
+          try (OutputStream out = in.body()) {
+            out.write(body);
+          }
+          in.headers(block.clone());
+          spool.accept(in, envelope(in.id(), in.size(), "b@example.org"));
+          ids.add(in.id());
+        }
+      }
+    }
+    // A NUL in the last field, past the first 8 KB read and next to the empty line that ends the block.
+    Path msg = dir.resolve("queue").resolve(ids.get(0) + ".msg");
+    long prefix = EnvelopeFormat.format(new SpoolView(dir.resolve("queue")).envelope(ids.get(0))).length;
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(msg,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      channel.write(java.nio.ByteBuffer.wrap(new byte[] {0}), prefix + block.length - 5);
+    }
+    try (Spool spool = Spool.open(dir, KEPT)) {
+      assertEquals(List.of(ids.get(0)), spool.unfinished(), "the other message's block has no NUL");
+      int[] seen = new int[1];
+      assertTrue(spool.finish(ids.get(0), b -> {
+        seen[0] = b.length;
+        b[b.length - 5] = 'x';
+      }));
+      assertEquals(block.length, seen[0], "the whole block, up to and with its empty line");
+      assertArrayEquals(concat(block, body), read(spool, ids.get(0)));
+    }
+  }
+
+  @Test
   void anOlderSpoolsEmlAndEnvPairsAreConvertedWithTheirState() throws IOException {
     byte[] message = concat(HEADERS, "old\r\n".getBytes(StandardCharsets.US_ASCII));
     String id = new QueueId(java.time.Clock.systemUTC()).next();
