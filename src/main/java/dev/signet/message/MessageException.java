@@ -1,5 +1,6 @@
 package dev.signet.message;
 
+import dev.signet.dkim.DkimException;
 import dev.signet.dkim.SmtpReplyException;
 
 /**
@@ -13,6 +14,11 @@ public final class MessageException extends SmtpReplyException {
 
   public MessageException(int replyCode, String enhancedCode, String message, Throwable cause) {
     super(replyCode, enhancedCode, message, cause);
+  }
+
+  /** A signing failure as the client sees it: the reply the signer chose, the failure as the cause. */
+  static MessageException of(DkimException e) {
+    return new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
   }
 
   /** RFC 3463 §3.7: 5.6.0 "other or undefined media error" covers data that cannot be relayed as is. */

@@ -40,7 +40,7 @@ public final class Signatures {
     try {
       fields = pending.sign();
     } catch (DkimException e) {
-      throw new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
+      throw MessageException.of(e);
     }
     int at = 0;
     for (String field : fields) {
@@ -88,7 +88,7 @@ public final class Signatures {
       try {
         done = signer.complete(field, signed, keys);
       } catch (DkimException e) {
-        throw new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
+        throw MessageException.of(e);
       }
       byte[] bytes = done.getBytes(StandardCharsets.US_ASCII);
       System.arraycopy(bytes, 0, headerBlock, span[0], bytes.length); // as long as the field: Signer.complete

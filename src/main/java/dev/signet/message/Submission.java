@@ -153,7 +153,7 @@ public final class Submission {
       try {
         pending = signer.prepare(fields, bodyHash, keys);
       } catch (DkimException e) {
-        throw new MessageException(e.replyCode(), e.enhancedCode(), e.getMessage(), e);
+        throw MessageException.of(e);
       }
     }
 
