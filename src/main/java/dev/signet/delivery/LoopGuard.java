@@ -41,16 +41,23 @@ final class LoopGuard {
   }
 
   /**
-   * The failure for a message that has passed too many relays (RFC 5321 §6.3: a loop must be broken;
-   * RFC 3463 X.4.6 "routing loop detected"); empty when it may go on.
+   * The most Received fields a message may hold when it leaves. Postfix refuses a message at {@code
+   * hopcount_limit} = 50 Received fields; the submission side refuses at 50 before adding its own, so
+   * an accepted message here holds at most this many, and more means it was spooled by something else.
    */
-  static Optional<Reply> tooManyHops(MessageSource message) throws IOException {
-    int hops = Hops.count(message);
-    if (hops <= Hops.LIMIT) {
+  static final int HOP_LIMIT = 50;
+
+  /**
+   * The failure for a message that has passed too many relays (RFC 5321 §6.3: a loop must be broken;
+   * the Received fields say how many hops it has taken; RFC 3463 X.4.6 "routing loop detected"); empty
+   * when it may go on.
+   */
+  static Optional<Reply> tooManyHops(MessageFile message) {
+    if (message.hops() <= HOP_LIMIT) {
       return Optional.empty();
     }
-    return Optional.of(Reply.local(554, "5.4.6", "too many hops: " + hops + " Received header fields (limit "
-        + Hops.LIMIT + "), mail loop"));
+    return Optional.of(Reply.local(554, "5.4.6", "too many hops: " + message.hops()
+        + " Received header fields (limit " + HOP_LIMIT + "), mail loop"));
   }
 
   /** Why {@code route} (a host of {@code domain}) must not be dialled; empty when it may. */

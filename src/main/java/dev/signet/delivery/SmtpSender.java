@@ -190,7 +190,7 @@ public final class SmtpSender implements AutoCloseable {
     MessageFile file;
     try {
       file = MessageFile.scan(request.message());
-      Optional<Reply> loop = LoopGuard.tooManyHops(request.message());
+      Optional<Reply> loop = LoopGuard.tooManyHops(file);
       if (loop.isPresent()) {
         return Outcomes.logged(request, "none", new DeliveryResult(Outcomes.failAll(request, loop.get())));
       }
