@@ -4,7 +4,7 @@ import dev.signet.shaping.Destination;
 import dev.signet.shaping.Hold;
 import dev.signet.shaping.Shaping;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -71,11 +71,14 @@ final class RouteAttempt {
       Destination destination, TlsPolicy policy, List<Reply> skipped, Set<Reply> refused, List<Route> without8bit) {
     boolean utf8 = OutboundTransaction.needsSmtpUtf8(request, file);
     int seen = skipped.size();
+    Set<String> shown = new HashSet<>(); // the replies the backoff rules have seen in this attempt
     // A transaction this host decided (not one lost on the way to another host) is shown to the backoff
-    // rules before its connection gives back its place (Sessions.run).
+    // rules before its connection gives back its place (Sessions.run), and so is a session the host
+    // refused (a 421 greeting: Sessions.fresh), so that a suspension it starts is in force before
+    // another delivery can take that place.
     java.util.function.Consumer<OutboundTransaction.Attempt> decided = a -> {
       if (!a.tryElsewhere()) {
-        observe(destination, a.outcomes().stream().map(RecipientOutcome::reply).toList());
+        observe(destination, a.outcomes().stream().map(RecipientOutcome::reply).toList(), shown);
       }
     };
     try {
@@ -97,10 +100,14 @@ final class RouteAttempt {
           // No kept connection, or it died under us (the server may drop it between RSET and MAIL):
           // a fresh connection to the same host before moving on, if the group has one to spare.
           Optional<ConnectionPool.Kept> fresh;
+          Reply[] unusable = new Reply[1];
           try {
-            fresh = sessions.fresh(destination, route, utf8);
+            fresh = sessions.fresh(destination, route, utf8, e -> {
+              unusable[0] = policies.failed(request.domain(), policy, route, e);
+              observe(destination, List.of(unusable[0]), shown);
+            });
           } catch (SmtpConnection.Unusable e) {
-            Reply why = policies.failed(request.domain(), policy, route, e);
+            Reply why = unusable[0]; // fresh showed it to the refusal handler above before it threw
             if (why != e.reply()) {
               refused.add(why); // the policy is why this host was skipped
             }
@@ -133,7 +140,7 @@ final class RouteAttempt {
       }
       return Optional.empty();
     } finally {
-      observe(destination, skipped.subList(seen, skipped.size()));
+      observe(destination, skipped.subList(seen, skipped.size()), shown);
     }
   }
 
@@ -143,11 +150,10 @@ final class RouteAttempt {
         connection.tlsSession().map(s -> s.getProtocol()).orElse(DeliveryTls.NONE), false);
   }
 
-  /** Shows the servers' refusals to the backoff rules, each distinct reply once. */
-  private void observe(Destination destination, List<Reply> replies) {
-    Set<String> seen = new LinkedHashSet<>();
+  /** Shows the servers' refusals to the backoff rules, each distinct reply once ({@code shown}: those seen). */
+  private void observe(Destination destination, List<Reply> replies, Set<String> shown) {
     for (Reply r : replies) {
-      if (r.code() >= 400 && r.remoteMta().isPresent() && seen.add(r.code() + r.status() + r.text())) {
+      if (r.code() >= 400 && r.remoteMta().isPresent() && shown.add(r.code() + r.status() + r.text())) {
         shaping.observe(destination, r.code(), r.status(), r.text());
       }
     }

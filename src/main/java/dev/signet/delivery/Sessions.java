@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,10 +74,12 @@ final class Sessions implements AutoCloseable {
    * A new session to {@code route} with a place in the group's connections; empty when the group has
    * none to spare (the caller holds the delivery back).
    *
+   * @param unusable gets the reason when the host cannot be used, before its place is given back (a 421
+   *     greeting must reach the backoff rules before another delivery can take that place)
    * @throws SmtpConnection.Unusable when the host cannot be used (its place is given back)
    */
-  Optional<ConnectionPool.Kept> fresh(Destination destination, Route route, boolean utf8)
-      throws SmtpConnection.Unusable {
+  Optional<ConnectionPool.Kept> fresh(Destination destination, Route route, boolean utf8,
+      Consumer<SmtpConnection.Unusable> unusable) throws SmtpConnection.Unusable {
     Optional<Lease> lease = shaping.open(destination);
     if (lease.isEmpty() && pool.closeOneIdle(destination.group())) {
       lease = shaping.open(destination);
@@ -87,7 +90,11 @@ final class Sessions implements AutoCloseable {
     try {
       return Optional.of(new ConnectionPool.Kept(open(route, utf8), lease.get()));
     } catch (SmtpConnection.Unusable e) {
-      lease.get().close();
+      try {
+        unusable.accept(e);
+      } finally {
+        lease.get().close();
+      }
       throw e;
     }
   }

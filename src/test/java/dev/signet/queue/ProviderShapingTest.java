@@ -150,6 +150,36 @@ class ProviderShapingTest {
   }
 
   @Test
+  void aYahooGreetingRefusalSuspendsYahooBeforeAnotherSessionStarts() throws Exception {
+    // One connection: the other deliveries wait for its place, which the refused session gives back.
+    shaping("providers:\n  yahoo:\n    connections: 1\nbackoff:\n  yahoo-deferred:\n    for: 2s\n");
+    List<String> domains = domains(4, "mta5.am0.yahoodns.net", "127.0.0.4");
+    ScriptedMx yahoo = rig.scripted("127.0.0.4").reply("GREETING", "421 4.7.0 [TSS04] Messages from 127.0.0.1 "
+        + "temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; "
+        + "see https://postmaster.yahooinc.com/error-codes");
+    try (Spool before = Spool.open(rig.spoolDir)) {
+      for (int i = 0; i < 4; i++) {
+        rig.send(before, "app@example.com", "rcpt" + i + "@" + domains.get(i));
+      }
+    }
+    rig.startRelay(noBounces);
+
+    await("a refused greeting", WAIT, () -> !yahoo.refusedGreetings().isEmpty());
+    yahoo.reply("GREETING", null);
+    await("4 messages delivered", WAIT, () -> yahoo.received().size() == 4 && rig.queued() == 0);
+    long refused = yahoo.refusedGreetings().get(0);
+    List<Long> sessions = yahoo.connected();
+    for (int i = 0; i < sessions.size(); i++) {
+      double after = (sessions.get(i) - refused) / 1e9;
+      assertTrue(after < 0 || after >= 2.0, "session " + (i + 1) + " began " + after + " s after the 421 greeting "
+          + "instead of after the suspension");
+    }
+    assertEquals(1, yahoo.refusedGreetings().size(), "greetings refused: " + yahoo.refusedGreetings().size());
+    assertTrue(scraped("signet_shaping_throttled_total{provider=\"yahoo\"}") > 0);
+    assertEquals(0.0, scraped("signet_deliveries_total{provider=\"yahoo\",result=\"bounced\"}"));
+  }
+
+  @Test
   void microsoftServerBusyKeepsMailQueuedThenDeliversItOnFewerConnections() throws Exception {
     List<String> domains = domains(6, "contoso-test.mail.protection.outlook.com", "127.0.0.3");
     ScriptedMx microsoft = rig.scripted("127.0.0.3").reply("MAIL", "451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77719)");

@@ -88,6 +88,8 @@ public final class ScriptedMx implements AutoCloseable {
   private final AtomicInteger rcptCommands = new AtomicInteger();
   private final AtomicInteger refusedMail = new AtomicInteger();
   private final List<Long> refusals = new CopyOnWriteArrayList<>();
+  private final List<Long> connected = new CopyOnWriteArrayList<>();
+  private final List<Long> refusedGreetings = new CopyOnWriteArrayList<>();
   private final AtomicInteger inData = new AtomicInteger();
   private final AtomicInteger maxInData = new AtomicInteger();
   private final AtomicInteger dataEnded = new AtomicInteger();
@@ -312,6 +314,16 @@ public final class ScriptedMx implements AutoCloseable {
     return List.copyOf(refusals);
   }
 
+  /** System.nanoTime() at which each session was accepted, in order. */
+  public List<Long> connected() {
+    return List.copyOf(connected);
+  }
+
+  /** System.nanoTime() at which each session whose greeting was a refusal ({@link #reply}) got it, in order. */
+  public List<Long> refusedGreetings() {
+    return List.copyOf(refusedGreetings);
+  }
+
   /** The most transactions that were between DATA and the reply to its end at the same time. */
   public int maxInData() {
     return maxInData.get();
@@ -360,6 +372,7 @@ public final class ScriptedMx implements AutoCloseable {
       } catch (IOException e) {
         return; // closed
       }
+      connected.add(System.nanoTime());
       sessions.incrementAndGet();
       maxOpenSessions.accumulateAndGet(openSessions.incrementAndGet(), Math::max);
       open.add(s);
@@ -429,6 +442,7 @@ public final class ScriptedMx implements AutoCloseable {
       return;
     }
     if (!send(s, "GREETING", "220 " + hostName + " ESMTP")) {
+      refusedGreetings.add(System.nanoTime());
       return;
     }
     String from = null;
