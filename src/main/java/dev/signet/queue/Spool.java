@@ -176,6 +176,18 @@ public final class Spool implements AutoCloseable {
    * anything the delivery records). It must be quick and not throw: it runs before the client's 250.
    */
   public void accept(Incoming message, Envelope envelope, Consumer<Envelope> durable) throws IOException {
+    acceptThenHandOn(message, envelope, durable).run();
+  }
+
+  /**
+   * As {@link #accept(Incoming, Envelope, Consumer)}, except that the message reaches the scheduler only
+   * when the returned hand-over runs. The submission server sends its 250 first, so the client does not
+   * wait for the scheduler's wake-up, nor share the CPU with the delivery it starts. The caller must
+   * run it, also when the reply cannot be sent (in a {@code finally}): until then the message is safe
+   * on disk but waits for the next start.
+   */
+  public Runnable acceptThenHandOn(Incoming message, Envelope envelope, Consumer<Envelope> durable)
+      throws IOException {
     if (!message.complete()) {
       throw new IllegalStateException("message " + message.id() + " has no header block yet");
     }
@@ -210,11 +222,17 @@ public final class Spool implements AutoCloseable {
     }
     try {
       durable.accept(envelope);
-      onAccept.accept(envelope);
     } catch (RuntimeException e) {
-      // The message is safe on disk; it is scheduled at the next start at the latest.
-      log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
+      log.error("spool: accepted {} but could not record it: {}", id, e.toString());
     }
+    return () -> {
+      try {
+        onAccept.accept(envelope);
+      } catch (RuntimeException e) {
+        // The message is safe on disk; it is scheduled at the next start at the latest.
+        log.error("spool: accepted {} but could not hand it on: {}", id, e.toString());
+      }
+    };
   }
 
   /**

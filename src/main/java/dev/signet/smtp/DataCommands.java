@@ -39,10 +39,8 @@ final class DataCommands {
       sess.sendResponse("354 End data with <CR><LF>.<CR><LF>");
       InputStream data = new DotData(sess.getRawInput());
       MessageInput input = new MessageInput(data, receiver.maxSize(), () -> MessageInput.readToEnd(data));
-      String reply;
       try {
-        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
-        sess.sendResponse(reply);
+        reply(sess, receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input));
       } finally {
         // RFC 5321 §4.1.1.4: the transaction ends with the data; reset after the reply, so a graceful
         // shutdown (SubmissionServer.shutdown) never closes a session between its 250 and the client.
@@ -76,13 +74,20 @@ final class DataCommands {
       }
       BdatChunks chunks = new BdatChunks(sess, bdat.size(), bdat.last());
       MessageInput input = new MessageInput(chunks, receiver.maxSize(), chunks::discardChunk);
-      String reply;
       try {
-        reply = receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input);
-        sess.sendResponse(reply);
+        reply(sess, receiver.receive(sess, (MailTransaction) sess.getMessageHandler(), input));
       } finally {
         sess.resetMailTransaction(); // after the reply, as for DATA
       }
+    }
+  }
+
+  /** Sends the reply to a message's data, then hands an accepted message on, even if the client is gone. */
+  private static void reply(Session sess, MessageReceiver.Received received) throws IOException {
+    try {
+      sess.sendResponse(received.reply());
+    } finally {
+      received.afterReply().run();
     }
   }
 }

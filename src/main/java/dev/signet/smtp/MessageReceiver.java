@@ -64,12 +64,19 @@ final class MessageReceiver implements MessageHandlerFactory {
   }
 
   /**
+   * The reply to a message's data, and what must run once it is sent: the hand-over of an accepted
+   * message to the scheduler ({@link Spool#acceptThenHandOn}) and the message's log line. The caller
+   * runs it in a {@code finally}.
+   */
+  record Received(String reply, Runnable afterReply) {}
+
+  /**
    * Receives one message and returns the reply line. The data is always read to its end (or to the
    * end of the current BDAT chunk), so nothing of it can be taken for a command (SMTP smuggling).
    *
    * @throws IOException only when the client's connection failed; there is nobody to reply to
    */
-  String receive(Session session, MailTransaction tx, MessageInput data) throws IOException {
+  Received receive(Session session, MailTransaction tx, MessageInput data) throws IOException {
     Instant now = clock.instant();
     Optional<User> user = ClientPolicy.user(session);
     String client = ClientPolicy.client(session).getHostAddress();
@@ -79,7 +86,8 @@ final class MessageReceiver implements MessageHandlerFactory {
     } catch (IOException e) {
       data.drain();
       log.error("spool: cannot start a message: {}", e.toString());
-      return finish(null, tx, client, user, Optional.empty(), "451 4.3.0 Temporary failure writing to the spool, try again later");
+      return finish(null, tx, client, user, Optional.empty(),
+          "451 4.3.0 Temporary failure writing to the spool, try again later", () -> {});
     }
     MDC.put("qid", incoming.id());
     try {
@@ -89,10 +97,11 @@ final class MessageReceiver implements MessageHandlerFactory {
     }
   }
 
-  private String receive(Session session, MailTransaction tx, MessageInput data, Incoming incoming, Optional<User> user,
+  private Received receive(Session session, MailTransaction tx, MessageInput data, Incoming incoming, Optional<User> user,
       String client, Instant now) throws IOException {
     Prepared prepared = null;
     String reply;
+    Runnable handOn = () -> {};
     try (Incoming in = incoming) {
       Trace trace = new Trace(in.id(), session.getHelo().orElse(""), ClientPolicy.client(session),
           user.map(User::name), session.isTLSStarted(), now, tx.smtputf8());
@@ -111,7 +120,7 @@ final class MessageReceiver implements MessageHandlerFactory {
             client, session.getHelo(), user.map(User::name), now, in.size(),
             prepared.signatures().stream().map(SignatureTags::toString).toList()));
         String messageId = prepared.messageId();
-        spool.accept(in, envelope, durable -> suppression.accepted(durable, messageId));
+        handOn = spool.acceptThenHandOn(in, envelope, durable -> suppression.accepted(durable, messageId));
         reply = "250 2.0.0 Ok: queued as " + in.id();
       }
     } catch (MessageException e) {
@@ -134,7 +143,7 @@ final class MessageReceiver implements MessageHandlerFactory {
       data.drain();
       reply = "451 4.3.0 Temporary failure writing to the spool, try again later";
     }
-    return finish(incoming.id(), tx, client, user, Optional.ofNullable(prepared), reply);
+    return finish(incoming.id(), tx, client, user, Optional.ofNullable(prepared), reply, handOn);
   }
 
   private static MessageSink sink(Incoming in) {
@@ -173,9 +182,13 @@ final class MessageReceiver implements MessageHandlerFactory {
     }
   }
 
-  /** The one log line per message (Postfix style: greppable key=value, queue id in the MDC too). */
-  private String finish(String id, MailTransaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
-      String reply) {
+  /**
+   * Counts the message's outcome and returns the reply with what follows it: the hand-over of an
+   * accepted message, then the one log line per message (Postfix style: greppable key=value, queue id
+   * in the MDC too), written once the client has its reply.
+   */
+  private Received finish(String id, MailTransaction tx, String client, Optional<User> user, Optional<Prepared> prepared,
+      String reply, Runnable handOn) {
     boolean accepted = reply.startsWith("2");
     metrics.received(accepted ? Metrics.Received.ACCEPTED
         : reply.startsWith("4") ? Metrics.Received.DEFERRED : Metrics.Received.REJECTED);
@@ -188,11 +201,22 @@ final class MessageReceiver implements MessageHandlerFactory {
     } else if (reply.startsWith("451 4.3.5")) {
       metrics.unsigned(Metrics.Unsigned.NO_KEY_REFUSED);
     }
-    log.info("message id={} client={} user={} from=<{}> rcpts={} size={} signatures=[{}] result={} reply=\"{}\"",
-        id == null ? "-" : id, client, user.map(User::name).orElse("-"), tx.sender(), tx.recipients().size(),
-        prepared.map(p -> Long.toString(p.size())).orElse("-"),
-        signatures.stream().map(SignatureTags::toString).collect(Collectors.joining("; ")),
-        accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected", reply);
-    return reply;
+    String sender = tx.sender(); // the transaction is reset after the reply
+    int recipients = tx.recipients().size();
+    return new Received(reply, () -> {
+      handOn.run();
+      if (id != null) {
+        MDC.put("qid", id);
+      }
+      try {
+        log.info("message id={} client={} user={} from=<{}> rcpts={} size={} signatures=[{}] result={} reply=\"{}\"",
+            id == null ? "-" : id, client, user.map(User::name).orElse("-"), sender, recipients,
+            prepared.map(p -> Long.toString(p.size())).orElse("-"),
+            signatures.stream().map(SignatureTags::toString).collect(Collectors.joining("; ")),
+            accepted ? "accepted" : reply.startsWith("4") ? "deferred" : "rejected", reply);
+      } finally {
+        MDC.remove("qid");
+      }
+    });
   }
 }
