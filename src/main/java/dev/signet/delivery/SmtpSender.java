@@ -143,6 +143,7 @@ public final class SmtpSender implements AutoCloseable {
   SmtpSender(String hostname, SignetConfig.Delivery delivery, MxResolver resolver, SenderSettings settings,
       Optional<MtaSts> mtaSts, Optional<Dane> dane, Metrics metrics, Optional<SevenBitConversion> sevenBit,
       List<InetSocketAddress> listening, Shaping shaping, TlsReports reports) {
+    MailClasses.initialize();
     this.shaping = shaping;
     TlsPolicies policies = new TlsPolicies(delivery, mtaSts, dane, settings.mxTrust(), metrics, reports);
     this.sessions = new Sessions(hostname, settings, shaping);

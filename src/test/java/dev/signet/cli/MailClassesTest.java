@@ -1,0 +1,88 @@
+package dev.signet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.signet.delivery.TestDnsServer;
+import dev.signet.testkit.Await;
+import dev.signet.testkit.ScriptedMx;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fresh relay initializes Jakarta Mail's classes on its main thread, not in its first deliveries'
+ * virtual threads, where concurrent initializations that read the jar once left a relay unable to
+ * deliver or stop (dev.signet.delivery.MailClasses). Checked in a JVM of its own, with the JVM's log
+ * of class initializations and the thread that ran each.
+ */
+class MailClassesTest {
+  private static final Pattern LISTENING = Pattern.compile("listening on \\\\?/127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern INITIALIZED = Pattern.compile("Initializing '((?:jakarta|org/eclipse/angus)/[^']+)'.* by thread \"([^\"]*)\"");
+
+  @TempDir Path dir;
+
+  @Test
+  void jakartaMailIsInitializedBeforeAnyDelivery() throws Exception {
+    OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
+    int mxPort = OpsRig.freePort();
+    Path initLog = dir.resolve("class-init.log");
+    try (TestDnsServer dns = TestDnsServer.start();
+        ScriptedMx mx = ScriptedMx.start("127.0.0.3", mxPort)) {
+      dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
+      Path config = OpsRig.config(dir, dns, mxPort);
+      Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xlog:class+init=info:file=" + initLog, "-cp", System.getProperty("java.class.path"),
+          Main.class.getName(), "serve", "--config", config.toString()).redirectErrorStream(true).start();
+      StringBuffer log = new StringBuffer();
+      Thread drain = Thread.ofPlatform().daemon().start(() -> {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String line = out.readLine(); line != null; line = out.readLine()) {
+            log.append(line).append('\n');
+          }
+        } catch (java.io.IOException e) {
+          log.append("(output closed: ").append(e).append(")\n");
+        }
+      });
+      try {
+        Await.await("relay listening", Duration.ofSeconds(60), () -> LISTENING.matcher(log).find(),
+            () -> "relay log:\n" + log);
+        Matcher m = LISTENING.matcher(log);
+        assertTrue(m.find());
+        int port = Integer.parseInt(m.group(1));
+        for (int i = 0; i < 3; i++) {
+          String reply = OpsRig.send(port, "app@example.com", OpsRig.message("app@example.com", "m" + i), "r@dest.test");
+          assertTrue(reply.startsWith("250 "), reply);
+        }
+        Await.await("3 messages at the MX", Duration.ofSeconds(30), () -> mx.received().size() == 3,
+            () -> "relay log:\n" + log);
+      } finally {
+        relay.toHandle().destroy();
+        if (!relay.waitFor(40, TimeUnit.SECONDS)) {
+          relay.destroyForcibly();
+        }
+        drain.join(5000);
+      }
+    }
+    Set<String> elsewhere = new TreeSet<>();
+    Set<String> onMain = new TreeSet<>();
+    for (String line : Files.readAllLines(initLog)) {
+      Matcher m = INITIALIZED.matcher(line);
+      if (m.find()) {
+        (m.group(2).equals("main") ? onMain : elsewhere).add(m.group(1) + " by " + m.group(2));
+      }
+    }
+    assertTrue(onMain.stream().anyMatch(c -> c.startsWith("jakarta/mail/internet/MimeUtility ")), onMain.toString());
+    assertEquals(Set.of(), elsewhere, "Jakarta Mail classes initialized off the main thread");
+  }
+}
