@@ -31,63 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * conf/logback-json.xml, whose event lines must each be a JSON event.
  */
 class EventsCrashTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on \\\\?/127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern QUEUED = Pattern.compile("queued as (\\S+)");
 
   @TempDir Path dir;
-
-  private record Running(Process process, StringBuffer log, Thread drain) {
-    void kill() throws InterruptedException {
-      process.destroyForcibly(); // SIGKILL: no shutdown hook runs
-      process.waitFor(30, TimeUnit.SECONDS);
-      drain.join(5000);
-    }
-
-    void stop() throws InterruptedException {
-      process.toHandle().destroy();
-      if (!process.waitFor(40, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-      drain.join(5000);
-    }
-  }
-
-  private static Running serve(Path config) throws Exception {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dlogback.configurationFile=conf/logback-json.xml",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
-        .redirectErrorStream(true).start();
-    StringBuffer log = new StringBuffer();
-    Thread drain = Thread.ofPlatform().daemon().start(() -> {
-      try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = out.readLine(); line != null; line = out.readLine()) {
-          log.append(line).append('\n');
-        }
-      } catch (IOException e) {
-        log.append("(output closed: ").append(e).append(")\n");
-      }
-    });
-    Running r = new Running(p, log, drain);
-    awaitLog(r, "relay listening", () -> LISTENING.matcher(log).find());
-    return r;
-  }
-
-  private static int port(Running r) {
-    Matcher m = LISTENING.matcher(r.log());
-    assertTrue(m.find());
-    return Integer.parseInt(m.group(1));
-  }
-
-  private static void awaitLog(Running r, String what, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    Await.await(what, Duration.ofSeconds(60), () -> {
-      if (!r.process().isAlive()) {
-        throw new AssertionError("the relay exited while waiting for " + what + "; relay log:\n" + r.log());
-      }
-      return condition.getAsBoolean();
-    }, () -> "relay log:\n" + r.log());
-  }
-
 
   private static int count(CharSequence log, String needle) {
     return log.toString().split(Pattern.quote(needle), -1).length - 1;
@@ -102,16 +48,16 @@ class EventsCrashTest {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
       Path config = OpsRig.config(dir, dns, mx.port(), "delivery.retry: [1h]",
           "events.webhooks: [{url: 'http://127.0.0.1:" + hookPort + "/hook', secret: '" + EventsTest.SECRET + "'}]");
-      Running first = serve(config);
+      RelayProcess first = RelayProcess.serve(config, "-Dlogback.configurationFile=conf/logback-json.xml");
       List<String> ids = new ArrayList<>();
       try {
         for (String rcpt : List.of("ok1@dest.test", "ok2@dest.test", "ok3@dest.test", "gone@dest.test")) {
-          String reply = OpsRig.send(port(first), "app@example.com", OpsRig.message("app@example.com", rcpt), rcpt);
+          String reply = OpsRig.send(first.port(), "app@example.com", OpsRig.message("app@example.com", rcpt), rcpt);
           Matcher m = QUEUED.matcher(reply);
           assertTrue(m.find(), reply);
           ids.add(m.group(1));
         }
-        awaitLog(first, "3 delivered and 1 bounced event, webhook failing",
+        first.awaitLog("3 delivered and 1 bounced event, webhook failing",
             () -> count(first.log(), "\"type\":\"delivered\"") == 3 && count(first.log(), "\"type\":\"bounced\"") >= 1
                 && first.log().indexOf("retrying") >= 0);
       } finally {
@@ -125,7 +71,7 @@ class EventsCrashTest {
       }
 
       try (WebhookReceiver hook = WebhookReceiver.start(hookPort, EventsTest.SECRET)) {
-        Running second = serve(config);
+        RelayProcess second = RelayProcess.serve(config, "-Dlogback.configurationFile=conf/logback-json.xml");
         try {
           Await.await("every message's events at the webhook", Duration.ofSeconds(60), () -> ids.stream().allMatch(
               id -> has(hook, id, "accepted") && (has(hook, id, "delivered") || has(hook, id, "bounced"))));

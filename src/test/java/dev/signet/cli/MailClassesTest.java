@@ -4,17 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.signet.delivery.TestDnsServer;
-import dev.signet.testkit.Await;
 import dev.signet.testkit.ScriptedMx;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -27,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * of class initializations and the thread that ran each.
  */
 class MailClassesTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on \\\\?/127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern INITIALIZED = Pattern.compile("Initializing '((?:jakarta|org/eclipse/angus)/[^']+)'.* by thread \"([^\"]*)\"");
 
   @TempDir Path dir;
@@ -35,43 +28,18 @@ class MailClassesTest {
   @Test
   void jakartaMailIsInitializedBeforeAnyDelivery() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
-    int mxPort = OpsRig.freePort();
     Path initLog = dir.resolve("class-init.log");
     try (TestDnsServer dns = TestDnsServer.start();
-        ScriptedMx mx = ScriptedMx.start("127.0.0.3", mxPort)) {
+        ScriptedMx mx = ScriptedMx.start("127.0.0.3", 0)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
-      Path config = OpsRig.config(dir, dns, mxPort);
-      Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xlog:class+init=info:file=" + initLog, "-cp", System.getProperty("java.class.path"),
-          Main.class.getName(), "serve", "--config", config.toString()).redirectErrorStream(true).start();
-      StringBuffer log = new StringBuffer();
-      Thread drain = Thread.ofPlatform().daemon().start(() -> {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line = out.readLine(); line != null; line = out.readLine()) {
-            log.append(line).append('\n');
-          }
-        } catch (java.io.IOException e) {
-          log.append("(output closed: ").append(e).append(")\n");
-        }
-      });
-      try {
-        Await.await("relay listening", Duration.ofSeconds(60), () -> LISTENING.matcher(log).find(),
-            () -> "relay log:\n" + log);
-        Matcher m = LISTENING.matcher(log);
-        assertTrue(m.find());
-        int port = Integer.parseInt(m.group(1));
+      Path config = OpsRig.config(dir, dns, mx.port());
+      try (RelayProcess relay = RelayProcess.serve(config, "-Xlog:class+init=info:file=" + initLog)) {
         for (int i = 0; i < 3; i++) {
-          String reply = OpsRig.send(port, "app@example.com", OpsRig.message("app@example.com", "m" + i), "r@dest.test");
+          String reply = OpsRig.send(relay.port(), "app@example.com", OpsRig.message("app@example.com", "m" + i),
+              "r@dest.test");
           assertTrue(reply.startsWith("250 "), reply);
         }
-        Await.await("3 messages at the MX", Duration.ofSeconds(30), () -> mx.received().size() == 3,
-            () -> "relay log:\n" + log);
-      } finally {
-        relay.toHandle().destroy();
-        if (!relay.waitFor(40, TimeUnit.SECONDS)) {
-          relay.destroyForcibly();
-        }
-        drain.join(5000);
+        relay.awaitLog("3 messages at the MX", () -> mx.received().size() == 3);
       }
     }
     Set<String> elsewhere = new TreeSet<>();

@@ -30,11 +30,10 @@ class ReplyLostTest {
   @Test
   void aMessageWhoseClientResetTheConnectionBeforeItsReplyIsDeliveredAtOnce() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
-    int mxPort = OpsRig.freePort();
     try (TestDnsServer dns = TestDnsServer.start();
-        ScriptedMx mx = ScriptedMx.start("127.0.0.3", mxPort)) {
+        ScriptedMx mx = ScriptedMx.start("127.0.0.3", 0)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
-      Path config = OpsRig.config(dir, dns, mxPort); // a message not handed on would wait for a restart
+      Path config = OpsRig.config(dir, dns, mx.port()); // a message not handed on would wait for a restart
       try (Relay relay = OpsRig.start(config)) {
         // 8 MB: its fsync leaves time to reset the connection between the message's arrival in queue/
         // and the 250.

@@ -28,7 +28,7 @@ class SessionsTest {
     Files.writeString(file, "providers:\n  yahoo:\n    connections: 1\n");
     String greeting = "421 4.7.0 [TSS04] Messages from 127.0.0.1 temporarily deferred";
     try (Shaping shaping = Shaping.load(Optional.of(file), Optional.empty(), Clock.systemUTC(), new Metrics());
-        ScriptedMx yahoo = ScriptedMx.start("127.0.0.1", ScriptedMx.freePort()).reply("GREETING", greeting);
+        ScriptedMx yahoo = ScriptedMx.start("127.0.0.1", 0).reply("GREETING", greeting);
         Sessions sessions = new Sessions("relay.signet.test", DeliveryFixture.fast(null), shaping)) {
       Destination destination = shaping.destination("yahoo.test", List.of("mta5.am0.yahoodns.net"));
       Route route = Route.mx("mta5.am0.yahoodns.net", "127.0.0.1", yahoo.port(), Route.Tls.OPPORTUNISTIC, false, "none");
