@@ -1,20 +1,29 @@
 package dev.signet.delivery;
 
+import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.InternetHeaders;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.Properties;
+import org.eclipse.angus.mail.dsn.DeliveryStatus;
+import org.eclipse.angus.mail.dsn.MultipartReport;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
+import org.eclipse.angus.mail.util.CRLFOutputStream;
 
 /**
- * Initializes the Jakarta Mail classes a delivery uses, on the thread that builds the sender, before
- * any delivery runs. Some read a resource from their jar while they initialize ({@code MimeUtility} its
- * charset map, a {@code Session} the providers). Left to the first deliveries, a fresh relay had many
- * virtual threads initializing them at once: a thread waiting for a class's initialization keeps its
- * carrier (the JDK pins it there), and the one initializing it waited for a jar lock held by a virtual
- * thread that had no carrier left to run on. The relay then neither delivered nor stopped
- * (docs/ARCHITECTURE.md "Threads").
+ * Initializes the Jakarta Mail classes that a delivery or a failure report (DSN) uses, on the thread
+ * that builds the sender, before any delivery runs. Some read a resource from their jar while they
+ * initialize ({@code MimeUtility} its charset map, a {@code Session} the providers, the activation
+ * framework every jar's mailcap). Left to the first deliveries, a fresh relay had many virtual threads
+ * initializing them at once: a thread waiting for a class's initialization keeps its carrier (the JDK
+ * pins it there), and the one initializing it waited for a jar lock held by a virtual thread that had
+ * no carrier left to run on. The relay then neither delivered nor stopped (docs/ARCHITECTURE.md
+ * "Threads and who owns what").
  */
 final class MailClasses {
   private MailClasses() {}
@@ -26,18 +35,43 @@ final class MailClasses {
     new InternetAddress();
     // Service, Transport, URLName, SMTPTransport with its authenticators and loggers; connects nowhere
     new SMTPTransport(session, new URLName("smtp", "localhost", 25, null, null, null));
-    // What connecting and sending initialize
-    for (String name : CONNECTING) {
+    // What connecting, sending and a server's refusal initialize
+    for (String name : USED_LATER) {
       try {
         Class.forName(name, true, SMTPTransport.class.getClassLoader());
       } catch (ClassNotFoundException e) {
         throw new IllegalStateException("Jakarta Mail without " + name, e);
       }
     }
+    // What a failure report (Bouncer) initializes: MIME multiparts and the activation framework, which
+    // reads the mailcap files of every jar
+    try {
+      DeliveryStatus status = new DeliveryStatus();
+      InternetHeaders perMessage = new InternetHeaders();
+      perMessage.addHeader("Reporting-MTA", "dns; localhost");
+      status.setMessageDSN(perMessage);
+      MimeMessage report = new MimeMessage(session);
+      report.setContent(new MultipartReport("", status, new InternetHeaders()));
+      report.saveChanges();
+      report.writeTo(new CRLFOutputStream(OutputStream.nullOutputStream()));
+    } catch (MessagingException | IOException e) {
+      throw new IllegalStateException("cannot build a failure report: " + e, e);
+    }
   }
 
-  private static final java.util.List<String> CONNECTING = java.util.List.of(
+  private static final java.util.List<String> USED_LATER = java.util.List.of(
       "jakarta.mail.PasswordAuthentication",
+      "jakarta.mail.MessagingException",
+      "jakarta.mail.SendFailedException",
+      "jakarta.mail.AuthenticationFailedException",
+      "jakarta.mail.Message$RecipientType",
+      "jakarta.mail.internet.MimeMessage$RecipientType",
+      "jakarta.mail.util.ByteArrayDataSource",
+      "jakarta.mail.util.SharedByteArrayInputStream",
+      "org.eclipse.angus.mail.smtp.SMTPAddressFailedException",
+      "org.eclipse.angus.mail.smtp.SMTPSendFailedException",
+      "org.eclipse.angus.mail.smtp.SMTPSenderFailedException",
+      "org.eclipse.angus.mail.util.MailConnectException",
       "org.eclipse.angus.mail.util.SocketFetcher",
       "org.eclipse.angus.mail.util.LogOutputStream",
       "org.eclipse.angus.mail.util.TraceInputStream",

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A fresh relay initializes Jakarta Mail's classes on its main thread, not in its first deliveries'
  * virtual threads, where concurrent initializations that read the jar once left a relay unable to
- * deliver or stop (dev.signet.delivery.MailClasses). Checked in a JVM of its own, with the JVM's log
- * of class initializations and the thread that ran each.
+ * deliver or stop (dev.signet.delivery.MailClasses), deliveries and failure reports (DSNs) alike.
+ * Checked in a JVM of its own, with the JVM's log of class initializations and the thread that ran each.
  */
 class MailClassesTest {
   private static final Pattern INITIALIZED = Pattern.compile("Initializing '((?:jakarta|org/eclipse/angus)/[^']+)'.* by thread \"([^\"]*)\"");
@@ -26,20 +26,24 @@ class MailClassesTest {
   @TempDir Path dir;
 
   @Test
-  void jakartaMailIsInitializedBeforeAnyDelivery() throws Exception {
+  void jakartaMailIsInitializedBeforeAnyDeliveryOrBounce() throws Exception {
     OpsRig.installKey(dir.resolve("keys"), "rsa2048.pem", "example.com", "rsa2048");
     Path initLog = dir.resolve("class-init.log");
     try (TestDnsServer dns = TestDnsServer.start();
-        ScriptedMx mx = ScriptedMx.start("127.0.0.3", 0)) {
+        ScriptedMx mx = OpsRig.refusingMx("127.0.0.3", 0)) {
       dns.add("dest.test. 300 IN MX 10 mx.dest.test.", "mx.dest.test. 300 IN A 127.0.0.3");
       Path config = OpsRig.config(dir, dns, mx.port());
       try (RelayProcess relay = RelayProcess.serve(config, "-Xlog:class+init=info:file=" + initLog)) {
         for (int i = 0; i < 3; i++) {
           String reply = OpsRig.send(relay.port(), "app@example.com", OpsRig.message("app@example.com", "m" + i),
-              "r@dest.test");
+              "ok@dest.test");
           assertTrue(reply.startsWith("250 "), reply);
         }
-        relay.awaitLog("3 messages at the MX", () -> mx.received().size() == 3);
+        // and one refused with 550 5.1.1: the relay builds a DSN (Bouncer: MIME multipart/report)
+        assertTrue(OpsRig.send(relay.port(), "app@example.com", OpsRig.message("app@example.com", "b"),
+            "gone@dest.test").startsWith("250 "));
+        relay.awaitLog("3 messages at the MX and a DSN built",
+            () -> mx.received().size() == 3 && relay.log().indexOf("\"type\":\"dsn-sent\"") >= 0);
       }
     }
     Set<String> elsewhere = new TreeSet<>();
