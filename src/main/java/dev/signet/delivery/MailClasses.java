@@ -8,6 +8,7 @@ import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Properties;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
 import org.eclipse.angus.mail.dsn.MultipartReport;
@@ -26,9 +27,15 @@ import org.eclipse.angus.mail.util.CRLFOutputStream;
  * "Threads and who owns what").
  */
 final class MailClasses {
+  private static boolean initialized;
+
   private MailClasses() {}
 
-  static void initialize() {
+  /** Once per JVM: a later sender (the tests build hundreds in one JVM) finds the classes initialized. */
+  static synchronized void initialize() {
+    if (initialized) {
+      return;
+    }
     Session session = Session.getInstance(new Properties());
     // MimeMessage, InternetHeaders, MimeUtility, MailDateFormat, Flags
     new SMTPMessage(session);
@@ -57,9 +64,10 @@ final class MailClasses {
     } catch (MessagingException | IOException e) {
       throw new IllegalStateException("cannot build a failure report: " + e, e);
     }
+    initialized = true;
   }
 
-  private static final java.util.List<String> USED_LATER = java.util.List.of(
+  private static final List<String> USED_LATER = List.of(
       "jakarta.mail.PasswordAuthentication",
       "jakarta.mail.MessagingException",
       "jakarta.mail.SendFailedException",
@@ -77,6 +85,5 @@ final class MailClasses {
       "org.eclipse.angus.mail.util.TraceInputStream",
       "org.eclipse.angus.mail.util.TraceOutputStream",
       "org.eclipse.angus.mail.util.ASCIIUtility",
-      "org.eclipse.angus.mail.util.CRLFOutputStream",
       "org.eclipse.angus.mail.smtp.SMTPOutputStream");
 }

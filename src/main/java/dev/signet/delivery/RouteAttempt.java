@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +77,7 @@ final class RouteAttempt {
     // rules before its connection gives back its place (Sessions.run), and so is a session the host
     // refused (a 421 greeting: Sessions.fresh), so that a suspension it starts is in force before
     // another delivery can take that place.
-    java.util.function.Consumer<OutboundTransaction.Attempt> decided = a -> {
+    Consumer<OutboundTransaction.Attempt> decided = a -> {
       if (!a.tryElsewhere()) {
         observe(destination, a.outcomes().stream().map(RecipientOutcome::reply).toList(), shown);
       }

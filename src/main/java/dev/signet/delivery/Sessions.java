@@ -123,7 +123,7 @@ final class Sessions implements AutoCloseable {
    * the group's connections) or closed (giving the place back).
    */
   OutboundTransaction.Attempt run(ConnectionPool.Kept session, DeliveryRequest request, MessageFile file,
-      boolean utf8, Destination destination, java.util.function.Consumer<OutboundTransaction.Attempt> seen) {
+      boolean utf8, Destination destination, Consumer<OutboundTransaction.Attempt> seen) {
     SmtpConnection connection = session.connection();
     OutboundTransaction.Attempt attempt = OutboundTransaction.run(connection, request, file);
     session.lease().sent();

@@ -201,7 +201,7 @@ final class MessageReceiver implements MessageHandlerFactory {
     } else if (reply.startsWith("451 4.3.5")) {
       metrics.unsigned(Metrics.Unsigned.NO_KEY_REFUSED);
     }
-    String sender = tx.sender(); // the transaction is reset after the reply
+    String sender = tx.sender(); // read now: the line is written after the reply, by whoever sends it
     int recipients = tx.recipients().size();
     return new Received(reply, () -> {
       handOn.run();
