@@ -4,19 +4,11 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Makes directory changes durable. A change (rename into queue/, replace an envelope, delete) is
@@ -25,16 +17,8 @@ import org.slf4j.LoggerFactory;
  * which applies every change that arrived while it was busy and then fsyncs the directory once for
  * the whole batch: N concurrent messages pay one directory fsync instead of N. The callers have
  * already fsynced their own files (concurrently, which the file system batches in its journal).
- *
- * <p>A change nothing waits for (a removal, {@link #applySoon}) is made at once and made durable by
- * the next directory fsync anyone makes, or by this committer's own within {@code soon}: on a busy
- * relay the next message's commit covers it, so it costs no fsync of its own.
  */
 final class Committer implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(Committer.class);
-
-  /** The longest a change made with {@link #applySoon} waits for a directory fsync. */
-  static final Duration SOON = Duration.ofMillis(50);
 
   /** One directory operation: a rename or a delete. */
   @FunctionalInterface
@@ -50,31 +34,17 @@ final class Committer implements AutoCloseable {
   private final boolean group;
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final Thread thread;
-  // Fsyncs of messages written alone (syncAlone), and of changes no other fsync covered in time
-  // (applySoon), off their callers' threads.
-  private final ScheduledThreadPoolExecutor syncs =
-      new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("spool-sync").factory());
-  private final Duration soon;
-  // applySoon's changes made so far, and how many of them a directory fsync that began after them covered.
-  private final AtomicLong made = new AtomicLong();
-  private final AtomicLong covered = new AtomicLong();
-  private final AtomicBoolean checkQueued = new AtomicBoolean();
+  // Fsyncs of messages written alone (syncAlone), off their writer's thread.
+  private final java.util.concurrent.ExecutorService syncs =
+      java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("spool-sync").factory());
   private volatile boolean closed;
-  // Counters for tests and the benchmark: how many directory fsyncs covered how many requests, and
-  // how many were made only for applySoon's changes.
+  // Counters for tests and the benchmark: how many directory fsyncs covered how many requests.
   private long batches;
   private long committed;
-  private long soonSyncs;
 
   Committer(Path directory, boolean group) {
-    this(directory, group, SOON);
-  }
-
-  Committer(Path directory, boolean group, Duration soon) {
     this.directory = directory;
     this.group = group;
-    this.soon = soon;
-    syncs.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // close() syncs what is left itself
     if (group) {
       thread = Thread.ofPlatform().daemon().name("spool-committer").start(this::run);
     } else {
@@ -92,7 +62,7 @@ final class Committer implements AutoCloseable {
       for (Change change : changes) {
         change.apply();
       }
-      syncDirectory();
+      fsyncDirectory(directory);
       return;
     }
     Request request = new Request(changes, new CompletableFuture<>());
@@ -121,7 +91,7 @@ final class Committer implements AutoCloseable {
    * and the wait behind another caller's commit.
    */
   void commitHere() throws IOException {
-    syncDirectory();
+    fsyncDirectory(directory);
     synchronized (this) {
       batches++;
       committed++;
@@ -191,7 +161,7 @@ final class Committer implements AutoCloseable {
       }
       if (!applied.isEmpty()) {
         try {
-          syncDirectory();
+          fsyncDirectory(directory);
           synchronized (this) {
             batches++;
             committed += applied.size();
@@ -209,60 +179,9 @@ final class Committer implements AutoCloseable {
     }
   }
 
-  /**
-   * Makes {@code change} now and returns without waiting for it to be durable: the next directory
-   * fsync covers it, whoever makes it, and if none began within {@code soon}, this committer makes
-   * one. For a change whose loss in a machine crash costs a repeat, never a loss (see
-   * {@link Spool#remove}).
-   */
-  void applySoon(Change change) throws IOException {
-    change.apply();
-    made.incrementAndGet();
-    if (checkQueued.compareAndSet(false, true)) {
-      try {
-        syncs.schedule(this::syncIfBehind, soon.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        checkQueued.set(false);
-        syncDirectory(); // closing: close() may already have made its last fsync
-      }
-    }
-  }
-
-  /** {@link #applySoon}'s check: fsyncs the directory if a change made before it is not covered yet. */
-  private void syncIfBehind() {
-    checkQueued.set(false); // a change made from here on queues a check of its own
-    if (covered.get() < made.get()) {
-      try {
-        syncDirectory();
-        synchronized (this) {
-          batches++;
-          soonSyncs++;
-        }
-      } catch (IOException | RuntimeException e) {
-        // The removals stay on disk until the next fsync: a crash before it brings them back, delivered again.
-        log.warn("directory fsync of {} failed: {}", directory, e.toString());
-      }
-    }
-  }
-
-  /** Fsyncs the directory; every {@link #applySoon} change made before it began is durable after it. */
-  private void syncDirectory() throws IOException {
-    long upTo = made.get();
-    fsyncDirectory(directory);
-    covered.accumulateAndGet(upTo, Math::max);
-  }
-
-  /** Changes made by {@link #applySoon} that no directory fsync covers yet. */
-  long unsynced() {
-    return made.get() - covered.get();
-  }
-
-  /**
-   * Directory fsyncs so far and the requests they covered, then how many of those fsyncs were made only
-   * because an {@link #applySoon} change was not covered within {@code soon}.
-   */
+  /** Directory fsyncs so far, and the requests they covered. */
   synchronized long[] stats() {
-    return new long[] {batches, committed, soonSyncs};
+    return new long[] {batches, committed};
   }
 
   static void fsyncDirectory(Path dir) throws IOException {
@@ -274,23 +193,17 @@ final class Committer implements AutoCloseable {
   @Override
   public void close() {
     syncs.shutdown(); // lets a running fsync finish; a lone accept waits for its own
-    if (thread != null && !closed) {
-      synchronized (requests) {
-        closed = true;
-        requests.add(STOP);
-      }
-      try {
-        thread.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (thread == null || closed) {
+      return;
     }
-    if (unsynced() > 0) { // a stop leaves every removal durable
-      try {
-        syncDirectory();
-      } catch (IOException e) {
-        log.warn("directory fsync of {} at close failed: {}", directory, e.toString());
-      }
+    synchronized (requests) {
+      closed = true;
+      requests.add(STOP);
+    }
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -158,8 +158,7 @@ final class Courier {
       feedback.attempt(latest, updated, messageId, result, clock.instant()); // events before the outcome
       if (!done || bounces(updated)) {
         // RFC 5321 §6.1: the outcome is on disk before anything else happens. A finished message
-        // without a bounce skips the rewrite: its removal below is the record (durable within
-        // Committer.SOON, see Spool.remove; nothing follows from it).
+        // without a bounce skips the rewrite: its removal below is the durable record.
         spool.update(updated);
       }
       logAttempt(domain, addresses.size(), result, updated);

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,8 +75,7 @@ public final class Spool implements AutoCloseable {
   private volatile IntSupplier sessions = () -> 1;
   private volatile Consumer<Envelope> onAccept = envelope -> {};
 
-  private Spool(Path dir, boolean groupCommit, Clock clock, SizeOrdering ordering, Duration removalSync)
-      throws IOException {
+  private Spool(Path dir, boolean groupCommit, Clock clock, SizeOrdering ordering) throws IOException {
     this.tmp = dir.resolve("tmp");
     this.queue = dir.resolve("queue");
     for (Path d : List.of(dir, tmp, queue, dir.resolve("corrupt"))) {
@@ -108,27 +106,22 @@ public final class Spool implements AutoCloseable {
       releaseLock();
       throw e;
     }
-    this.committer = new Committer(queue, groupCommit, removalSync);
+    this.committer = new Committer(queue, groupCommit);
   }
 
   /** Opens (creating if needed) and recovers the spool at {@code dir}, with group commit. */
   public static Spool open(Path dir) throws IOException {
-    return new Spool(dir, true, Clock.systemUTC(), null, Committer.SOON);
+    return new Spool(dir, true, Clock.systemUTC(), null);
   }
 
   /** {@code groupCommit=false}: every accept fsyncs the directory itself (for measurement). */
   static Spool open(Path dir, boolean groupCommit) throws IOException {
-    return new Spool(dir, groupCommit, Clock.systemUTC(), null, Committer.SOON);
+    return new Spool(dir, groupCommit, Clock.systemUTC(), null);
   }
 
   /** For tests: with a given answer to {@link SizeOrdering} instead of the file system's. */
   static Spool open(Path dir, SizeOrdering ordering) throws IOException {
-    return new Spool(dir, true, Clock.systemUTC(), ordering, Committer.SOON);
-  }
-
-  /** For tests: removals made durable by the spool's own fsync after {@code removalSync} instead of {@link Committer#SOON}. */
-  static Spool open(Path dir, Duration removalSync) throws IOException {
-    return new Spool(dir, true, Clock.systemUTC(), null, removalSync);
+    return new Spool(dir, true, Clock.systemUTC(), ordering);
   }
 
   /** The spool's directory. */
@@ -382,22 +375,13 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * Removes a message whose recipients are all done. The removal is durable within
-   * {@link Committer#SOON}, sooner when another message's commit comes first (on a busy relay, the next
-   * one's), and at {@link #close}: nothing waits for it, and a machine crash that undoes it brings the
-   * message back to be delivered again, never loses one. A message with an .env (its envelope changed
-   * after acceptance) loses its .msg durably first: an .env left by a crash in between is recognised
-   * at the next start, and the message is not brought back with its envelope as accepted.
+   * Durably removes a message whose recipients are all done. The .msg goes first: an .env left by a
+   * crash in between is recognised at the next start, and the message is not brought back.
    */
   public void remove(String id) throws IOException {
     Path msg = queue.resolve(SpoolView.checkedId(id) + ".msg");
     Path env = queue.resolve(id + ".env");
-    if (!Files.exists(env)) {
-      committer.applySoon(() -> Files.delete(msg));
-      return;
-    }
-    committer.commit(List.of(() -> Files.delete(msg)));
-    committer.applySoon(() -> Files.deleteIfExists(env));
+    committer.commit(List.of(() -> Files.delete(msg), () -> Files.deleteIfExists(env)));
   }
 
   /**
@@ -455,17 +439,9 @@ public final class Spool implements AutoCloseable {
     return loneAccepts.get();
   }
 
-  /**
-   * For tests and the benchmark: directory fsyncs so far and how many commits they covered, then how many
-   * were made only for removals no other fsync covered in time.
-   */
+  /** For tests and the benchmark: directory fsyncs so far and how many commits they covered. */
   long[] commitStats() {
     return committer.stats();
-  }
-
-  /** For tests: removals no directory fsync covers yet. */
-  long unsyncedRemovals() {
-    return committer.unsynced();
   }
 
   static void writeSynced(Path file, byte[] bytes) throws IOException {

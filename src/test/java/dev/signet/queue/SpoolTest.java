@@ -16,7 +16,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -564,59 +563,6 @@ class SpoolTest {
           e.recipients().get(1));
       assertFalse(e.finished());
       assertEquals(List.of(), names("tmp"));
-    }
-  }
-
-  @Test
-  void aRemovalCostsNoFsyncWhenTheNextMessagesCommitCoversIt() throws IOException {
-    // With an hour's wait the spool's own fsync never comes in time: only commits and the close count.
-    Spool spool = Spool.open(dir, Duration.ofHours(1));
-    try {
-      String first = spool(spool, "1\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      spool.remove(first);
-      assertEquals(List.of(), spool.list(), "gone at once");
-      assertEquals(1, spool.unsyncedRemovals());
-      long fsyncs = spool.commitStats()[0];
-      String second = spool(spool, "2\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      assertEquals(0, spool.unsyncedRemovals(), "the next message's directory fsync covered the removal");
-      assertEquals(fsyncs + 1, spool.commitStats()[0], "one directory fsync for the message and the removal");
-      spool.remove(second);
-      assertEquals(1, spool.unsyncedRemovals());
-    } finally {
-      spool.close();
-    }
-    assertEquals(0, spool.unsyncedRemovals(), "the close made the last removal durable");
-    assertEquals(0, spool.commitStats()[2], "no fsync for a removal alone");
-    assertEquals(List.of(), names("queue"));
-  }
-
-  @Test
-  void aRemovalNoCommitCoversIsMadeDurableByTheSpoolItself() throws Exception {
-    try (Spool spool = Spool.open(dir)) {
-      String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org");
-      long fsyncs = spool.commitStats()[0];
-      spool.remove(id);
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      while (spool.unsyncedRemovals() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-      assertEquals(0, spool.unsyncedRemovals(), "durable within " + Committer.SOON + ", not within 10 s");
-      assertEquals(1, spool.commitStats()[2], "one fsync of the spool's own");
-      assertEquals(fsyncs + 1, spool.commitStats()[0]);
-    }
-  }
-
-  @Test
-  void aMessageWithAnEnvelopeLosesItsMsgDurablyBeforeItsEnv() throws IOException {
-    try (Spool spool = Spool.open(dir, Duration.ofHours(1))) {
-      String id = spool(spool, "x\r\n".getBytes(StandardCharsets.US_ASCII), "b@example.org", "c@example.net");
-      Envelope e = spool.envelope(id);
-      spool.update(e.withRecipient(0, e.recipients().get(0).delivered(new Reply(250, "2.0.0", "ok", Optional.empty()))));
-      long fsyncs = spool.commitStats()[0];
-      spool.remove(id);
-      assertEquals(fsyncs + 1, spool.commitStats()[0], "the .msg's removal was committed");
-      assertEquals(1, spool.unsyncedRemovals(), "the .env's follows with the next fsync");
-      assertEquals(List.of(), names("queue"));
     }
   }
 
