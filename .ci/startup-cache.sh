@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The launcher's start-up cache, as a user meets it: the first `./signet serve` on a jar saves the cache
 # when it stops (Java 25+: AOT cache with the JIT's profiles; 21-24: a CDS archive), the second start loads
-# it, answers /healthz, and no JVM notice about the cache reaches the log.
+# it, answers /healthz, and no JVM notice about the cache reaches the log. It also checks that serve gets the
+# launcher's other JVM options.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo/bench/suites/relay-common.sh" "${1:-$repo/target/signet.jar}"
@@ -23,6 +24,16 @@ if [ -n "$cache" ] && tr '\0' ' ' < "/proc/$relay/cmdline" | grep -q -- "=$cache
   ok "the second serve loaded it"
 else
   tr '\0' ' ' < "/proc/$relay/cmdline"; echo; fail "the second serve did not load ${cache:-a cache}"
+fi
+# The launcher's other JVM options for serve (the collector, the poller mode, C2's inlining; ./signet says why).
+missing=""
+for option in -XX:+UseSerialGC -Djdk.pollerMode=1 -XX:InlineSmallCode=1000; do
+  tr '\0' '\n' < "/proc/$relay/cmdline" | grep -qx -- "$option" || missing="$missing $option"
+done
+if [ -z "$missing" ]; then
+  ok "serve runs with the launcher's JVM options"
+else
+  tr '\0' ' ' < "/proc/$relay/cmdline"; echo; fail "serve runs without$missing"
 fi
 stop_relay
 if grep -E '^\[[0-9.]+s\]\[(warning|error)\]' serve.log; then
