@@ -17,8 +17,8 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.eclipse.angus.mail.util.CRLFOutputStream;
 
 /**
- * Initializes the Jakarta Mail classes that a delivery or a failure report (DSN) uses, on the thread
- * that builds the sender, before any delivery runs. Some read a resource from their jar while they
+ * Initializes the Jakarta Mail classes that a delivery or a failure report (DSN) uses, and
+ * {@link SmtpConnection}, on the thread that builds the sender, before any delivery runs. Some read a resource from their jar while they
  * initialize ({@code MimeUtility} its charset map, a {@code Session} the providers, the activation
  * framework every jar's mailcap). Left to the first deliveries, a fresh relay had many virtual threads
  * initializing them at once: a thread waiting for a class's initialization keeps its carrier (the JDK
@@ -63,6 +63,13 @@ final class MailClasses {
       report.writeTo(new CRLFOutputStream(OutputStream.nullOutputStream()));
     } catch (MessagingException | IOException e) {
       throw new IllegalStateException("cannot build a failure report: " + e, e);
+    }
+    // SmtpConnection's own initializer builds the SSLContext of opportunistic TLS (JSSE reads the
+    // security properties and its providers while it starts), and every first delivery waits for it.
+    try {
+      Class.forName(SmtpConnection.class.getName(), true, SmtpConnection.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(e);
     }
     initialized = true;
   }

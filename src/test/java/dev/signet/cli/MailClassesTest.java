@@ -7,6 +7,7 @@ import dev.signet.delivery.TestDnsServer;
 import dev.signet.testkit.ScriptedMx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -56,5 +57,10 @@ class MailClassesTest {
     }
     assertTrue(onMain.stream().anyMatch(c -> c.startsWith("jakarta/mail/internet/MimeUtility ")), onMain.toString());
     assertEquals(Set.of(), elsewhere, "Jakarta Mail classes initialized off the main thread");
+    // and SmtpConnection, whose initializer builds an SSLContext every first delivery waits for
+    List<String> connection = Files.readAllLines(initLog).stream()
+        .filter(line -> line.contains("Initializing 'dev/signet/delivery/SmtpConnection' ")).toList();
+    assertEquals(1, connection.size(), connection.toString());
+    assertTrue(connection.get(0).endsWith("by thread \"main\""), connection.get(0));
   }
 }
