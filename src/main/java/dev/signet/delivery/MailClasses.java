@@ -18,9 +18,9 @@ import org.eclipse.angus.mail.util.CRLFOutputStream;
 
 /**
  * Initializes the Jakarta Mail classes that a delivery or a failure report (DSN) uses, and
- * {@link SmtpConnection}, on the thread that builds the sender, before any delivery runs. Some read a resource from their jar while they
- * initialize ({@code MimeUtility} its charset map, a {@code Session} the providers, the activation
- * framework every jar's mailcap). Left to the first deliveries, a fresh relay had many virtual threads
+ * {@link SmtpConnection}, on the thread that builds the sender, before any delivery runs. Some read a
+ * resource from their jar while they initialize ({@code MimeUtility} its charset map, a {@code Session}
+ * the providers, the activation framework every jar's mailcap; {@code SmtpConnection} starts JSSE). Left to the first deliveries, a fresh relay had many virtual threads
  * initializing them at once: a thread waiting for a class's initialization keeps its carrier (the JDK
  * pins it there), and the one initializing it waited for a jar lock held by a virtual thread that had
  * no carrier left to run on. The relay then neither delivered nor stopped (docs/ARCHITECTURE.md
@@ -43,13 +43,7 @@ final class MailClasses {
     // Service, Transport, URLName, SMTPTransport with its authenticators and loggers; connects nowhere
     new SMTPTransport(session, new URLName("smtp", "localhost", 25, null, null, null));
     // What connecting, sending and a server's refusal initialize
-    for (String name : USED_LATER) {
-      try {
-        Class.forName(name, true, SMTPTransport.class.getClassLoader());
-      } catch (ClassNotFoundException e) {
-        throw new IllegalStateException("Jakarta Mail without " + name, e);
-      }
-    }
+    USED_LATER.forEach(MailClasses::initializeClass);
     // What a failure report (Bouncer) initializes: MIME multiparts and the activation framework, which
     // reads the mailcap files of every jar
     try {
@@ -66,12 +60,16 @@ final class MailClasses {
     }
     // SmtpConnection's own initializer builds the SSLContext of opportunistic TLS (JSSE reads the
     // security properties and its providers while it starts), and every first delivery waits for it.
-    try {
-      Class.forName(SmtpConnection.class.getName(), true, SmtpConnection.class.getClassLoader());
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException(e);
-    }
+    initializeClass(SmtpConnection.class.getName());
     initialized = true;
+  }
+
+  private static void initializeClass(String name) {
+    try {
+      Class.forName(name, true, MailClasses.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("no class " + name + " on the class path", e);
+    }
   }
 
   private static final List<String> USED_LATER = List.of(
