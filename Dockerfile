@@ -36,7 +36,7 @@ VOLUME ["/etc/signet/keys", "/var/lib/signet/spool"]
 EXPOSE 2525 465 9465
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD curl -fsS http://127.0.0.1:9465/healthz || exit 1
 # The repo's launcher, as `./signet` runs it: SIGNET_JAVA_OPTS for every command (not JAVA_TOOL_OPTIONS, which makes
-# the JVM print "Picked up ..." on stderr, where scripts read `sign`'s errors), and --add-modules jdk.incubator.vector
-# (the SIMD scan of relaxed body canonicalization, dkim.VectorScan) for serve only, whose JVM notes it on stderr.
+# the JVM print "Picked up ..." on stderr, where scripts read `sign`'s errors), and for serve the start-up cache
+# and the JVM options it explains.
 ENTRYPOINT ["/opt/signet/signet"]
 CMD ["serve"]

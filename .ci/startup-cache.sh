@@ -35,7 +35,22 @@ if [ -z "$missing" ]; then
 else
   tr '\0' ' ' < "/proc/$relay/cmdline"; echo; fail "serve runs without$missing"
 fi
-stop_relay
+# Java 25's AOT cache as that JVM takes it: with its classes linked ahead of time and the full module graph.
+# The JDK keeps both out of a cache made with a module added (--add-modules): the launcher adds none.
+if [[ ${cache:-} == *.aot ]]; then
+  mapfile -d '' -t cmd < "/proc/$relay/cmdline"
+  for i in "${!cmd[@]}"; do [ "${cmd[$i]}" = -jar ] && break; done
+  stop_relay
+  "${cmd[@]:0:$i}" -Xlog:aot=info -jar "$jar" --version > aot.log 2>&1 || true
+  if grep -q "Using AOT-linked classes: true" aot.log && grep -q "full module graph: enabled" aot.log; then
+    ok "the cache has AOT-linked classes and the full module graph"
+  else
+    grep -E "AOT-linked|module graph|addmods" aot.log || cat aot.log
+    fail "the cache lacks AOT-linked classes or the full module graph"
+  fi
+else
+  stop_relay
+fi
 if grep -E '^\[[0-9.]+s\]\[(warning|error)\]' serve.log; then
   fail "JVM notices about the cache in the log"
 fi

@@ -177,7 +177,7 @@ def run_variant(name, jar, shaping, args, work, dns_port, sink, domains):
             f.write(f"delivery.shaping: {os.path.abspath(shaping)}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNET_")}
     log = open(os.path.join(d, "signet.log"), "w")
-    proc = subprocess.Popen([JAVA, "--add-modules", "jdk.incubator.vector", "-Xmx512m", "-jar", jar, "serve",
+    proc = subprocess.Popen([JAVA, "-Xmx512m", "-jar", jar, "serve",
                              "--config", cfg], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_port(smtp, proc)

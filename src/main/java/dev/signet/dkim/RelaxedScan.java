@@ -5,8 +5,10 @@ package dev.signet.dkim;
  * the hot loop of relaxed body hashing. Two implementations with the same answer: eight bytes at a
  * time in plain Java ({@link RelaxedBody#scalarRunEnd}), and a SIMD scan ({@code VectorScan}) with
  * the JDK's Vector API, used when the JVM was started with {@code --add-modules jdk.incubator.vector}
- * (as {@code ./signet} and the container image do) on x86-64 or AArch64. {@code -Dsignet.simd=false}
- * turns the SIMD scan off.
+ * on x86-64 or AArch64. {@code ./signet} and the container image do not add the module: on Java 25 a
+ * JVM with a module added keeps its start-up cache without AOT-linked classes, and the relay as a
+ * whole ran slower (docs/ARCHITECTURE.md "Start-up"). {@code -Dsignet.simd=false} turns the SIMD scan
+ * off where the module is there.
  */
 interface RelaxedScan {
   /**
@@ -37,7 +39,7 @@ interface RelaxedScan {
 
   /** For logs. */
   static String describe(RelaxedScan scan) {
-    return scan == SCALAR ? "eight bytes at a time (SIMD: start the JVM with --add-modules jdk.incubator.vector)"
+    return scan == SCALAR ? "eight bytes at a time"
         : "SIMD, " + scan;
   }
 
