@@ -27,7 +27,12 @@ else
 fi
 # The launcher's other JVM options for serve (the collector, the poller mode, C2's inlining; ./signet says why).
 missing=""
-for option in -XX:+UseSerialGC -Djdk.pollerMode=1 -XX:InlineSmallCode=1000; do
+options=(-XX:+UseSerialGC -Djdk.pollerMode=1 -XX:InlineSmallCode=1000)
+# On Java 25, with a cache loaded: its training run's compilations at once.
+if [[ ${cache:-} == *.aot ]] && "$(tr '\0' '\n' < "/proc/$relay/cmdline" | head -1)" -version 2>&1 | grep -q '"25[."]'; then
+  options+=(-XX:+AOTCompileEagerly)
+fi
+for option in "${options[@]}"; do
   tr '\0' '\n' < "/proc/$relay/cmdline" | grep -qx -- "$option" || missing="$missing $option"
 done
 if [ -z "$missing" ]; then
