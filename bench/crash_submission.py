@@ -23,9 +23,15 @@ def check_spool(final=False):
     files = set(os.listdir(QUEUE))
     msgs = {f[:-4] for f in files if f.endswith(".msg")}
     others = sorted(f for f in files if not f.endswith(".msg"))
-    # Only the scheduler writes an .env (after a delivery attempt; none here can succeed), and no other
-    # file belongs in queue/: an unacknowledged message never leaves tmp/.
+    # Only the scheduler writes an .env (after a delivery attempt; none here can succeed). The spool's
+    # slots (.slot-*) are empty files for lone messages; one holds a message only between that message's
+    # write and its rename to its .msg, before its 250 (the next start renames or deletes it). A clean
+    # stop deletes them. No other file belongs in queue/: an unacknowledged message never leaves tmp/.
     for f in others:
+        if f.startswith(".slot-"):
+            if final:
+                problems.append("%s: slot left after a clean stop" % f)
+            continue
         if not f.endswith(".env"):
             problems.append("%s: unexpected file in queue/" % f)
     orphans = os.listdir(TMP) if os.path.isdir(TMP) else []  # unacknowledged: emptied at the next start

@@ -104,11 +104,13 @@ final class Committer implements AutoCloseable {
    * signatures) and then waits with {@link #await}. The directory fsync POSIX asks for finds nothing
    * left to commit; it runs there too, so the writer waits for one handoff instead of two fsyncs.
    */
-  java.util.concurrent.Future<?> syncAlone(FileChannel file) {
+  java.util.concurrent.Future<?> syncAlone(FileChannel file, boolean directoryToo) {
     try {
       return syncs.submit(() -> {
         file.force(true);
-        commitHere();
+        if (directoryToo) {
+          commitHere();
+        }
         return null;
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {

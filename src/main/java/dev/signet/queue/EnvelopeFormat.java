@@ -361,7 +361,7 @@ final class EnvelopeFormat {
           throw new IOException("missing '" + field[0] + "'");
         }
       }
-      if (!id.equals(expectedId)) {
+      if (expectedId != null && !id.equals(expectedId)) {
         throw new IOException("id " + id + " does not match the file name " + expectedId);
       }
       if (recipients.isEmpty()) {

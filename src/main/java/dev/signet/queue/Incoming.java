@@ -156,23 +156,31 @@ public final class Incoming implements AutoCloseable {
   }
 
   /**
-   * The order for a message written alone: writes {@code tmp/<id>.msg} with the placeholders, runs
-   * {@code moveIn} (the rename into queue/), has {@code committer} fsync the file and the directory
-   * on its sync thread while this one fills in the placeholders, writes the filled-in bytes over
-   * them, and returns once that fsync returned. Called once, by {@link Spool#accept}.
+   * The order for a message written alone. Without a {@code slot}: writes {@code tmp/<id>.msg} with
+   * the placeholders, runs {@code moveIn} (the rename into queue/), has {@code committer} fsync the
+   * file and the directory on its sync thread while this one fills in the placeholders, writes the
+   * filled-in bytes over them, and returns once that fsync returned. Into a {@code slot} (an empty
+   * file in queue/ whose name is durable, {@link Slots}): the same with no directory fsync, and
+   * {@code moveIn} (the slot's rename to the .msg) runs last, after the fsync. Called once, by
+   * {@link Spool#accept}.
    */
-  void writeAlone(byte[] envelope, Committer.Change moveIn, Committer committer) throws IOException {
+  void writeAlone(byte[] envelope, Path slot, Committer.Change moveIn, Committer committer) throws IOException {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
-    try (FileChannel out = PrivateFiles.create(messageFile)) {
+    boolean renameFirst = slot == null;
+    try (FileChannel out = renameFirst ? PrivateFiles.create(messageFile) : FileChannel.open(slot, StandardOpenOption.WRITE)) {
       writeAll(out, envelope);
-      moveIn.apply();
+      if (renameFirst) {
+        moveIn.apply();
+      }
       if (filler == null) {
         out.force(true);
-        committer.commitHere();
+        if (renameFirst) {
+          committer.commitHere();
+        }
       } else {
-        java.util.concurrent.Future<?> synced = committer.syncAlone(out);
+        java.util.concurrent.Future<?> synced = committer.syncAlone(out, renameFirst);
         try {
           filler.fill(headerBlock);
           ByteBuffer filled = ByteBuffer.wrap(headerBlock, 0, unfilled);
@@ -190,6 +198,9 @@ public final class Incoming implements AutoCloseable {
         }
         Committer.await(synced);
       }
+    }
+    if (!renameFirst) {
+      moveIn.apply();
     }
     headerBlock = null;
   }

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * tmp/      messages being received and envelopes being rewritten; emptied at every start
  * queue/    &lt;id&gt;.msg: the {@link Envelope} as accepted, then the signed message;
  *           &lt;id&gt;.env: the envelope, once it changed after acceptance (it then replaces the
- *           one in the .msg); a message exists while its .msg is there
+ *           one in the .msg); a message exists while its .msg is there;
+ *           .slot-*: empty files for messages accepted alone ({@link Slots})
  * corrupt/  files recovery could not make sense of, kept for a human (never deleted silently)
  * lock      held by the process that owns the spool
  * </pre>
@@ -38,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * that fsync runs and written over their placeholders after it began ({@link Incoming#writeAlone}); a
  * crash before that fsync can then leave a .msg cut short in queue/, never acknowledged, which recovery
  * deletes, and one after it a .msg whose placeholders are still on disk, which {@link #finish} mends.
- * Otherwise the .msg is fsynced in tmp/ first and the committer renames it in (concurrent messages
+ * When a slot is ready ({@link Slots}: an empty file in queue/ whose name is already durable), such a
+ * message is written into it instead, fsynced, and renamed to its .msg after the fsync, with no
+ * directory fsync before its 250; recovery renames a whole slot it finds to its .msg and deletes one cut
+ * short. Otherwise the .msg is fsynced in tmp/ first and the committer renames it in (concurrent messages
  * share those commits).
  * The envelope records the message's size, so the message bytes are the last {@code size} bytes of
  * the .msg. {@link #remove} deletes the .msg first and then any .env, so an .env alone is the remnant
@@ -65,6 +69,7 @@ public final class Spool implements AutoCloseable {
   private final QueueId ids;
   private final SpoolView view;
   private final Committer committer;
+  private final Slots slots;
   private final SizeOrdering ordering;
   private final SpoolRecovery.Result recovery;
   private final AtomicLong rewrites = new AtomicLong();
@@ -107,6 +112,7 @@ public final class Spool implements AutoCloseable {
       throw e;
     }
     this.committer = new Committer(queue, groupCommit);
+    this.slots = new Slots(queue);
   }
 
   /** Opens (creating if needed) and recovers the spool at {@code dir}, with group commit. */
@@ -202,7 +208,7 @@ public final class Spool implements AutoCloseable {
     try {
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
       Committer.Change rename = () -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE);
-      if (!ordering.holds() || sessions.getAsInt() > 1 || !writeAlone(message, envelope, rename)) {
+      if (!ordering.holds() || sessions.getAsInt() > 1 || !writeAlone(message, envelope, msg)) {
         // Fsynced in tmp/, where concurrent fsyncs share journal commits; the committer renames the
         // batch in under one more.
         message.write(EnvelopeFormat.format(envelope), null);
@@ -241,12 +247,26 @@ public final class Spool implements AutoCloseable {
    * POSIX asks) on the committer's sync thread while this one fills in its signatures; true. Otherwise
    * false, with nothing written.
    */
-  private boolean writeAlone(Incoming message, Envelope envelope, Committer.Change rename) throws IOException {
+  private boolean writeAlone(Incoming message, Envelope envelope, Path msg) throws IOException {
+    Path slot = null;
     try {
       if (accepting.getAndIncrement() != 0) {
         return false;
       }
-      message.writeAlone(EnvelopeFormat.format(envelope), rename, committer);
+      slot = slots.take();
+      Path from = slot != null ? slot : message.messageFile();
+      message.writeAlone(EnvelopeFormat.format(envelope), slot,
+          () -> Files.move(from, msg, StandardCopyOption.ATOMIC_MOVE), committer);
+    } catch (IOException | RuntimeException e) {
+      // Not acknowledged: a slot it was written into goes, durably (its name was).
+      if (slot != null && deleteQuietly(slot, e)) {
+        try {
+          committer.commitHere();
+        } catch (IOException f) {
+          e.addSuppressed(f);
+        }
+      }
+      throw e;
     } finally {
       accepting.decrementAndGet();
     }
@@ -415,6 +435,7 @@ public final class Spool implements AutoCloseable {
   @Override
   public void close() throws IOException {
     try {
+      slots.close();
       committer.close();
     } finally {
       releaseLock();
@@ -432,6 +453,16 @@ public final class Spool implements AutoCloseable {
   /** How accepted messages reach the disk here: see {@link SizeOrdering}. */
   SizeOrdering ordering() {
     return ordering;
+  }
+
+  /** For tests: slots ready for messages accepted alone. */
+  int slotsReady() {
+    return slots.ready();
+  }
+
+  /** For tests: messages accepted alone into a slot (see {@link Slots}): no directory commit each. */
+  long slotAccepts() {
+    return slots.taken();
   }
 
   /** For tests: messages accepted alone, renamed in before their fsync. */

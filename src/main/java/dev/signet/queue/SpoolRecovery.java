@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * under the spool's lock before anything else touches it: tmp/ holds only what was never
  * acknowledged, so it is emptied; in queue/ every .msg must have a readable envelope (its .env, else
  * its own), an .env without .msg is the remnant of an interrupted removal and is deleted, a pair from
- * an older spool ({@code <id>.eml} + {@code <id>.env}) is converted to a .msg, and anything else goes
+ * an older spool ({@code <id>.eml} + {@code <id>.env}) is converted to a .msg, a slot ({@link Slots})
+ * is deleted when empty or cut short and renamed to its .msg when whole, and anything else goes
  * to corrupt/ with a log line (never deleted silently). A .msg shorter than its envelope says was cut
  * short by a crash before its fsync where {@link SizeOrdering} holds (the spool renames a message in
  * before its fsync there): never acknowledged, so it is deleted, as tmp/ is emptied; elsewhere, or
@@ -71,12 +72,19 @@ final class SpoolRecovery {
     entries.sort(null);
     int converted = 0;
     int finished = 0;
+    int cutShort = 0;
+    boolean slotsSeen = false;
     for (Path file : entries) {
       String name = file.getFileName().toString();
       String id = name.length() > 4 ? name.substring(0, name.length() - 4) : name;
       String suffix = name.substring(id.length());
       if (name.startsWith(".probe-")) {
         Files.delete(file); // a /healthz probe cut off by the crash (see Spool.probe())
+        continue;
+      }
+      if (name.startsWith(Slots.PREFIX)) {
+        cutShort += slot(file) ? 1 : 0;
+        slotsSeen = true;
         continue;
       }
       boolean known = QueueId.isValid(id) && List.of(".msg", ".env", ".eml").contains(suffix);
@@ -105,7 +113,6 @@ final class SpoolRecovery {
     }
     // Every message now has its .msg; check that each is whole and each envelope reads.
     int queued = 0;
-    int cutShort = 0;
     List<String> unfinished = new ArrayList<>();
     for (String id : SpoolView.ids(queue, ".msg")) {
       Path msg = queue.resolve(id + ".msg");
@@ -131,7 +138,7 @@ final class SpoolRecovery {
         quarantine(msg, "unreadable envelope: " + e.getMessage());
       }
     }
-    if (removed > 0 || finished > 0 || converted > 0 || cutShort > 0 || !quarantined.isEmpty()) {
+    if (removed > 0 || finished > 0 || converted > 0 || cutShort > 0 || slotsSeen || !quarantined.isEmpty()) {
       Committer.fsyncDirectory(queue);
       Committer.fsyncDirectory(corrupt);
       Committer.fsyncDirectory(tmp);
@@ -221,6 +228,50 @@ final class SpoolRecovery {
     }
     quarantine(env, "its .msg is cut short");
     quarantine(msg, "cut short: " + why);
+    return false;
+  }
+
+  /**
+   * A slot ({@link Slots}) left by a crash. Empty: never used, deleted. Holding a whole message:
+   * accepted (its 250 followed its fsync) but not yet renamed, or renamed only in a directory
+   * change the crash kept off the disk; renamed to its .msg now, which the checks after this read like
+   * any other. Cut short: a crash before its fsync returned, so never acknowledged: deleted, true.
+   * Anything else goes to corrupt/.
+   */
+  private boolean slot(Path file) throws IOException {
+    long length = Files.size(file);
+    if (length == 0) {
+      Files.delete(file);
+      return false;
+    }
+    String name = file.getFileName().toString();
+    Envelope accepted;
+    long expected;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      byte[] prefix = EnvelopeFormat.readPrefix(in);
+      accepted = EnvelopeFormat.parse(prefix, null);
+      expected = prefix.length + accepted.size();
+    } catch (EnvelopeFormat.CutShort e) {
+      Files.delete(file);
+      log.warn("spool: {}: cut short inside its envelope by a crash before its fsync; never acknowledged, deleted", name);
+      return true;
+    } catch (IOException e) {
+      quarantine(file, "unreadable envelope in a slot: " + e.getMessage());
+      return false;
+    }
+    if (length < expected) {
+      Files.delete(file);
+      log.warn("spool: {}: message {} cut short by a crash before its fsync ({} bytes where its envelope says {}); "
+          + "never acknowledged, deleted", name, accepted.id(), length, expected);
+      return true;
+    }
+    Path msg = queue.resolve(accepted.id() + ".msg");
+    if (!QueueId.isValid(accepted.id()) || Files.exists(msg)) {
+      quarantine(file, "a slot holding message " + accepted.id() + ", which queue/ already has or cannot name");
+      return false;
+    }
+    Files.move(file, msg, StandardCopyOption.ATOMIC_MOVE);
+    log.info("spool: {}: message {} accepted alone before the crash, renamed to its .msg", name, accepted.id());
     return false;
   }
 
