@@ -118,6 +118,16 @@ final class Committer implements AutoCloseable {
     }
   }
 
+  /** Runs {@code task} on the spool-sync thread after what is queued there; false once closed. */
+  boolean later(Runnable task) {
+    try {
+      syncs.execute(task);
+      return true;
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return false;
+    }
+  }
+
   /** Waits for a {@link #syncAlone}; its failure is rethrown. */
   static void await(java.util.concurrent.Future<?> synced) throws IOException {
     boolean interrupted = false;

@@ -27,52 +27,53 @@ import org.slf4j.LoggerFactory;
  * renaming it in and fsyncing the directory took 289 us where writing into a slot and fsyncing it
  * took 156 on the disk measured (bench/RESULTS.md section 0).
  *
- * <p>Slots are made in batches on a thread of their own, one directory fsync per batch, from the
- * first lone accept on; a relay that only ever has several sessions at once has none. When none
- * is ready (the first lone message, or a batch that could not be made) a message goes the other way.
+ * <p>Slots are made a few at a time, one directory fsync for each few, on the spool-sync thread
+ * that fsyncs lone messages, and only after a lone message's 250 is decided ({@link #refill}): the
+ * next message of a lone session is still on its way then, so its fsync neither waits for this work
+ * nor shares a journal commit with it. A relay that only ever has several sessions at once has none.
+ * When none is ready (the first lone message, or slots that could not be made) a message goes the
+ * other way.
  */
 final class Slots implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Slots.class);
 
   /** The names' start: hidden, and no queue id, so that nothing reading messages lists them. */
   static final String PREFIX = ".slot-";
-  /** Fewer ready than this starts a batch. */
-  private static final int LOW = 8;
-  /** A batch fills up to this many. */
-  private static final int BATCH = 32;
+  /** Fewer ready than this, and {@link #refill} makes more. */
+  private static final int LOW = 16;
+  /** Made at once, under one directory fsync. */
+  private static final int FEW = 8;
 
   private final Path queue;
+  private final Committer committer;
   private final ConcurrentLinkedQueue<Path> ready = new ConcurrentLinkedQueue<>();
   private final AtomicInteger count = new AtomicInteger();
   private final AtomicBoolean filling = new AtomicBoolean();
   private final AtomicLong made = new AtomicLong();
   private final AtomicLong taken = new AtomicLong();
   private final String run = Long.toString(System.currentTimeMillis(), 36) + "-";
-  private final ExecutorService maker =
-      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("spool-slots").factory());
+  private boolean closed;
 
-  Slots(Path queue) {
+  Slots(Path queue, Committer committer) {
     this.queue = queue;
+    this.committer = committer;
   }
 
-  /**
-   * An empty file in queue/ whose name is durable, now the caller's, or null when none is ready.
-   * Starts a batch when few are left.
-   */
+  /** An empty file in queue/ whose name is durable, now the caller's, or null when none is ready. */
   Path take() {
     Path slot = ready.poll();
     if (slot != null) {
       count.decrementAndGet();
       taken.incrementAndGet();
     }
-    if (count.get() < LOW && filling.compareAndSet(false, true)) {
-      try {
-        maker.execute(this::fill);
-      } catch (RejectedExecutionException e) {
-        filling.set(false); // closed
-      }
-    }
     return slot;
+  }
+
+  /** After a lone message's fsync: has a few more slots made on the spool-sync thread when few are left. */
+  void refill() {
+    if (count.get() < LOW && filling.compareAndSet(false, true) && !committer.later(this::fill)) {
+      filling.set(false); // closed
+    }
   }
 
   /** Slots ready to be taken (for tests). */
@@ -85,10 +86,14 @@ final class Slots implements AutoCloseable {
     return taken.get();
   }
 
-  private void fill() {
-    List<Path> batch = new ArrayList<>();
+  /** Under the lock {@link #close} takes, so that no slot appears after it. */
+  private synchronized void fill() {
+    List<Path> batch = new ArrayList<>(FEW);
     try {
-      while (count.get() + batch.size() < BATCH) {
+      if (closed) {
+        return;
+      }
+      for (int i = 0; i < FEW; i++) {
         Path slot = queue.resolve(PREFIX + run + made.incrementAndGet());
         PrivateFiles.create(slot).close();
         batch.add(slot);
@@ -96,24 +101,23 @@ final class Slots implements AutoCloseable {
       Committer.fsyncDirectory(queue);
       ready.addAll(batch);
       count.addAndGet(batch.size());
+      batch.clear();
     } catch (IOException | RuntimeException e) {
-      // Lone messages go the other way meanwhile; a file made here but not known durable goes.
+      // Lone messages go the other way meanwhile.
       log.warn("spool: could not make empty files for lone messages in {}: {}", queue, e.toString());
-      batch.forEach(Slots::deleteQuietly);
     } finally {
+      batch.forEach(Slots::deleteQuietly); // not known durable
       filling.set(false);
     }
   }
 
-  /** Stops making slots and deletes those not taken (recovery deletes any a crash leaves). */
+  /**
+   * Waits for slots being made, deletes those not taken (recovery deletes any a crash leaves), and
+   * makes no more.
+   */
   @Override
-  public void close() {
-    maker.shutdown();
-    try {
-      maker.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  public synchronized void close() {
+    closed = true;
     for (Path slot; (slot = ready.poll()) != null; ) {
       deleteQuietly(slot);
     }

@@ -112,7 +112,7 @@ public final class Spool implements AutoCloseable {
       throw e;
     }
     this.committer = new Committer(queue, groupCommit);
-    this.slots = new Slots(queue);
+    this.slots = new Slots(queue, committer);
   }
 
   /** Opens (creating if needed) and recovers the spool at {@code dir}, with group commit. */
@@ -249,10 +249,12 @@ public final class Spool implements AutoCloseable {
    */
   private boolean writeAlone(Incoming message, Envelope envelope, Path msg) throws IOException {
     Path slot = null;
+    boolean alone = false;
     try {
       if (accepting.getAndIncrement() != 0) {
         return false;
       }
+      alone = true;
       slot = slots.take();
       Path from = slot != null ? slot : message.messageFile();
       message.writeAlone(EnvelopeFormat.format(envelope), slot,
@@ -269,6 +271,9 @@ public final class Spool implements AutoCloseable {
       throw e;
     } finally {
       accepting.decrementAndGet();
+      if (alone) {
+        slots.refill(); // while this message's 250 goes out and the next one is on its way
+      }
     }
     loneAccepts.incrementAndGet();
     return true;
