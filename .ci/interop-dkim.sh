@@ -20,8 +20,11 @@ java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 python=/usr/bin/python3   # Debian's, where python3-dkim lives (not a pyenv shim)
 work=$(mktemp -d /tmp/signet-interop.XXXXXX)
 # Short-lived JVMs: C1 only, serial GC, and an AppCDS archive (written by the first run, the keygen
-# below, then mapped by the ~300 sign runs) save about a quarter of each start-up.
-jvm=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:SharedArchiveFile="$work/signet.jsa" -XX:+AutoCreateSharedArchive)
+# below, then mapped by the ~300 sign runs) save about a quarter of each start-up. No perf data file: with
+# JVMs starting and stopping two per core, one once found another's /tmp/hsperfdata file locked and
+# warned, and the JVM's warnings go to stdout, here the signed message; they go to stderr instead.
+jvm=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:SharedArchiveFile="$work/signet.jsa" -XX:+AutoCreateSharedArchive
+  -XX:-UsePerfData -Xlog:disable -Xlog:all=warning:stderr)
 dns_pid=""
 cleanup() {
   if [ -n "$dns_pid" ]; then kill "$dns_pid" 2>/dev/null || true; wait "$dns_pid" 2>/dev/null || true; fi
