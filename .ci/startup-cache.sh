@@ -26,24 +26,24 @@ else
   tr '\0' ' ' < "/proc/$relay/cmdline"; echo; fail "the second serve did not load ${cache:-a cache}"
 fi
 # The launcher's other JVM options for serve (the collector, the poller mode, C2's inlining; ./signet says why).
+mapfile -d '' -t cmd < "/proc/$relay/cmdline"
 missing=""
 options=(-XX:+UseSerialGC -Djdk.pollerMode=1 -XX:InlineSmallCode=1000)
 # On Java 25, with a cache loaded: its training run's compilations at once.
-if [[ ${cache:-} == *.aot ]] && "$(tr '\0' '\n' < "/proc/$relay/cmdline" | head -1)" -version 2>&1 | grep -q '"25[."]'; then
+if [[ ${cache:-} == *.aot ]] && "${cmd[0]}" -version 2>&1 | grep -q '"25[."]'; then
   options+=(-XX:+AOTCompileEagerly)
 fi
 for option in "${options[@]}"; do
-  tr '\0' '\n' < "/proc/$relay/cmdline" | grep -qx -- "$option" || missing="$missing $option"
+  printf '%s\n' "${cmd[@]}" | grep -qx -- "$option" || missing="$missing $option"
 done
 if [ -z "$missing" ]; then
   ok "serve runs with the launcher's JVM options"
 else
-  tr '\0' ' ' < "/proc/$relay/cmdline"; echo; fail "serve runs without$missing"
+  echo "${cmd[*]}"; fail "serve runs without$missing"
 fi
 # Java 25's AOT cache as that JVM takes it: with its classes linked ahead of time and the full module graph.
 # The JDK keeps both out of a cache made with a module added (--add-modules): the launcher adds none.
 if [[ ${cache:-} == *.aot ]]; then
-  mapfile -d '' -t cmd < "/proc/$relay/cmdline"
   for i in "${!cmd[@]}"; do [ "${cmd[$i]}" = -jar ] && break; done
   stop_relay
   "${cmd[@]:0:$i}" -Xlog:aot=info -jar "$jar" --version > aot.log 2>&1 || true

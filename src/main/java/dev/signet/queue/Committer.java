@@ -99,10 +99,12 @@ final class Committer implements AutoCloseable {
   }
 
   /**
-   * Fsyncs {@code file}, then the directory, on the spool-sync thread, for a lone writer that renamed
-   * its file in before (see {@link Spool}): the writer goes on meanwhile (it computes the message's
-   * signatures) and then waits with {@link #await}. The directory fsync POSIX asks for finds nothing
-   * left to commit; it runs there too, so the writer waits for one handoff instead of two fsyncs.
+   * Fsyncs {@code file}, then the directory if {@code directoryToo}, on the spool-sync thread, for a
+   * lone writer that renamed its file in before, or wrote it into a slot whose name is already
+   * durable (see {@link Spool}, {@link Slots}): the writer goes on meanwhile (it computes the
+   * message's signatures) and then waits with {@link #await}. The directory fsync POSIX asks for
+   * after a rename finds nothing left to commit; it runs there too, so the writer waits for one
+   * handoff instead of two fsyncs.
    */
   java.util.concurrent.Future<?> syncAlone(FileChannel file, boolean directoryToo) {
     try {

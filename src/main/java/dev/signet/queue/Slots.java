@@ -49,7 +49,7 @@ final class Slots implements AutoCloseable {
   private final ConcurrentLinkedQueue<Path> ready = new ConcurrentLinkedQueue<>();
   private final AtomicInteger count = new AtomicInteger();
   private final AtomicBoolean filling = new AtomicBoolean();
-  private final AtomicLong made = new AtomicLong();
+  private long made; // under fill's lock
   private final AtomicLong taken = new AtomicLong();
   private final String run = Long.toString(System.currentTimeMillis(), 36) + "-";
   private boolean closed;
@@ -94,7 +94,7 @@ final class Slots implements AutoCloseable {
         return;
       }
       for (int i = 0; i < FEW; i++) {
-        Path slot = queue.resolve(PREFIX + run + made.incrementAndGet());
+        Path slot = queue.resolve(PREFIX + run + ++made);
         PrivateFiles.create(slot).close();
         batch.add(slot);
       }

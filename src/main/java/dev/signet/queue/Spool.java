@@ -207,12 +207,11 @@ public final class Spool implements AutoCloseable {
     Path msg = queue.resolve(id + ".msg");
     try {
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
-      Committer.Change rename = () -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE);
       if (!ordering.holds() || sessions.getAsInt() > 1 || !writeAlone(message, envelope, msg)) {
         // Fsynced in tmp/, where concurrent fsyncs share journal commits; the committer renames the
         // batch in under one more.
         message.write(EnvelopeFormat.format(envelope), null);
-        committer.commit(List.of(rename));
+        committer.commit(List.of(() -> Files.move(message.messageFile(), msg, StandardCopyOption.ATOMIC_MOVE)));
       }
       message.markAccepted();
     } catch (IOException | RuntimeException e) {
@@ -242,20 +241,19 @@ public final class Spool implements AutoCloseable {
   }
 
   /**
-   * If no other message is being written or fsynced: writes {@code message}, renames it in before its
-   * fsync, so that one journal commit covers the file and its name, and fsyncs it and the directory (as
-   * POSIX asks) on the committer's sync thread while this one fills in its signatures; true. Otherwise
-   * false, with nothing written.
+   * If no other message is being written or fsynced: writes {@code message} into a slot when one is
+   * ready, fsyncs it on the committer's sync thread while this one fills in its signatures, and renames
+   * it to {@code msg}; without a slot, renames it in before its fsync, so that one journal commit covers
+   * the file and its name, and fsyncs it and the directory (as POSIX asks) there. True; otherwise false,
+   * with nothing written. Afterwards has more slots made when few are left.
    */
   private boolean writeAlone(Incoming message, Envelope envelope, Path msg) throws IOException {
-    Path slot = null;
-    boolean alone = false;
+    if (accepting.getAndIncrement() != 0) {
+      accepting.decrementAndGet();
+      return false;
+    }
+    Path slot = slots.take();
     try {
-      if (accepting.getAndIncrement() != 0) {
-        return false;
-      }
-      alone = true;
-      slot = slots.take();
       Path from = slot != null ? slot : message.messageFile();
       message.writeAlone(EnvelopeFormat.format(envelope), slot,
           () -> Files.move(from, msg, StandardCopyOption.ATOMIC_MOVE), committer);
@@ -271,9 +269,7 @@ public final class Spool implements AutoCloseable {
       throw e;
     } finally {
       accepting.decrementAndGet();
-      if (alone) {
-        slots.refill(); // while this message's 250 goes out and the next one is on its way
-      }
+      slots.refill(); // while this message's 250 goes out and the next one is on its way
     }
     loneAccepts.incrementAndGet();
     return true;

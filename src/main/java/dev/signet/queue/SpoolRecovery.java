@@ -154,18 +154,20 @@ final class SpoolRecovery {
   }
 
   /**
-   * A .msg's length, the length its accepted envelope (at its start) says it has, and whether its
-   * header block holds a placeholder (NUL) that a crash kept the filled-in bytes from replacing.
+   * A .msg's (or a slot's) length, the length its accepted envelope (at its start) says it has, whether
+   * its header block holds a placeholder (NUL) that a crash kept the filled-in bytes from replacing, and
+   * the envelope's id.
    */
-  private record Whole(long length, long expected, boolean unfilled) {}
+  private record Whole(long length, long expected, boolean unfilled, String id) {}
 
+  /** {@code id}: the one the envelope must name, or null for any (a slot's). */
   private static Whole whole(Path msg, String id) throws IOException {
     try (FileChannel in = FileChannel.open(msg, StandardOpenOption.READ)) {
       byte[] prefix = EnvelopeFormat.readPrefix(java.nio.channels.Channels.newInputStream(in));
       Envelope accepted = EnvelopeFormat.parse(prefix, id);
       long expected = prefix.length + accepted.size();
       boolean unfilled = in.size() >= expected && indexOfNul(headerBlock(in, prefix.length)) >= 0;
-      return new Whole(in.size(), expected, unfilled);
+      return new Whole(in.size(), expected, unfilled, accepted.id());
     }
   }
 
@@ -239,18 +241,14 @@ final class SpoolRecovery {
    * Anything else goes to corrupt/.
    */
   private boolean slot(Path file) throws IOException {
-    long length = Files.size(file);
-    if (length == 0) {
+    if (Files.size(file) == 0) {
       Files.delete(file);
       return false;
     }
     String name = file.getFileName().toString();
-    Envelope accepted;
-    long expected;
-    try (java.io.InputStream in = Files.newInputStream(file)) {
-      byte[] prefix = EnvelopeFormat.readPrefix(in);
-      accepted = EnvelopeFormat.parse(prefix, null);
-      expected = prefix.length + accepted.size();
+    Whole whole;
+    try {
+      whole = whole(file, null);
     } catch (EnvelopeFormat.CutShort e) {
       Files.delete(file);
       log.warn("spool: {}: cut short inside its envelope by a crash before its fsync; never acknowledged, deleted", name);
@@ -259,19 +257,19 @@ final class SpoolRecovery {
       quarantine(file, "unreadable envelope in a slot: " + e.getMessage());
       return false;
     }
-    if (length < expected) {
+    if (whole.length() < whole.expected()) {
       Files.delete(file);
       log.warn("spool: {}: message {} cut short by a crash before its fsync ({} bytes where its envelope says {}); "
-          + "never acknowledged, deleted", name, accepted.id(), length, expected);
+          + "never acknowledged, deleted", name, whole.id(), whole.length(), whole.expected());
       return true;
     }
-    Path msg = queue.resolve(accepted.id() + ".msg");
-    if (!QueueId.isValid(accepted.id()) || Files.exists(msg)) {
-      quarantine(file, "a slot holding message " + accepted.id() + ", which queue/ already has or cannot name");
+    Path msg = queue.resolve(whole.id() + ".msg");
+    if (!QueueId.isValid(whole.id()) || Files.exists(msg)) {
+      quarantine(file, "a slot holding message " + whole.id() + ", which queue/ already has or cannot name");
       return false;
     }
     Files.move(file, msg, StandardCopyOption.ATOMIC_MOVE);
-    log.info("spool: {}: message {} accepted alone before the crash, renamed to its .msg", name, accepted.id());
+    log.info("spool: {}: message {} accepted alone before the crash, renamed to its .msg", name, whole.id());
     return false;
   }
 
