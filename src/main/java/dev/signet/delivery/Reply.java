@@ -1,8 +1,6 @@
 package dev.signet.delivery;
 
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Why a recipient ended where it did: a server's reply, or a decision taken here (DNS, policy,
@@ -14,9 +12,6 @@ import java.util.regex.Pattern;
  * @param remoteMta the host that replied; empty when the decision was taken here
  */
 public record Reply(int code, String status, String text, Optional<String> remoteMta) {
-
-  // RFC 3463 §2: class "." subject "." detail; RFC 2034 §4: it follows the reply code.
-  private static final Pattern ENHANCED = Pattern.compile("^\\d{3}[ -]([245])\\.(\\d{1,3})\\.(\\d{1,3})(?:\\s|$)");
 
   /** A reply from {@code host}: {@code response} is the full response line(s), starting with the code. */
   static Reply remote(int code, String response, String host) {
@@ -55,10 +50,34 @@ public record Reply(int code, String status, String text, Optional<String> remot
 
   /** The enhanced code in the text if its class matches the reply code (RFC 3463 §3), else x.0.0. */
   static String statusOf(int code, String text) {
-    Matcher m = ENHANCED.matcher(text);
-    if (m.find() && m.group(1).charAt(0) - '0' == code / 100) {
-      return m.group(1) + "." + m.group(2) + "." + m.group(3);
+    // RFC 3463 §2: class "." subject "." detail; RFC 2034 §4: it follows the reply code and its space or
+    // hyphen, and white space or the end follows it.
+    // Read by hand rather than with a regular expression: every delivery reads one or more replies.
+    if (text.length() > 5 && digit(text, 0) && digit(text, 1) && digit(text, 2)
+        && (text.charAt(3) == ' ' || text.charAt(3) == '-') && "245".indexOf(text.charAt(4)) >= 0
+        && text.charAt(4) - '0' == code / 100 && text.charAt(5) == '.') {
+      int dot = digitsEnd(text, 6);
+      if (dot > 6 && dot < text.length() && text.charAt(dot) == '.') {
+        int end = digitsEnd(text, dot + 1);
+        if (end > dot + 1 && (end == text.length() || " \t\n\u000b\f\r".indexOf(text.charAt(end)) >= 0)) {
+          return text.substring(4, end);
+        }
+      }
     }
     return (code / 100) + ".0.0";
+  }
+
+  private static boolean digit(String text, int at) {
+    char c = text.charAt(at);
+    return c >= '0' && c <= '9';
+  }
+
+  /** The index after the one to three digits at {@code at} (RFC 3463: subject and detail have 1-3). */
+  private static int digitsEnd(String text, int at) {
+    int end = at;
+    while (end < text.length() && end < at + 3 && digit(text, end)) {
+      end++;
+    }
+    return end;
   }
 }

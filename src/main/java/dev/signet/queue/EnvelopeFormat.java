@@ -1,6 +1,7 @@
 package dev.signet.queue;
 
 import dev.signet.delivery.Reply;
+import dev.signet.events.Rfc3339;
 import dev.signet.queue.Envelope.Recipient;
 import dev.signet.queue.Envelope.State;
 import java.io.IOException;
@@ -60,7 +61,7 @@ final class EnvelopeFormat {
     StringBuilder out = new StringBuilder(256);
     out.append(MAGIC).append('\n');
     line(out, "id", e.id());
-    line(out, "received", e.received().toString());
+    line(out, "received", Rfc3339.format(e.received()));
     line(out, "sender", e.sender());
     line(out, "client", e.client());
     line(out, "helo", e.helo().orElse(""));
@@ -72,7 +73,7 @@ final class EnvelopeFormat {
     for (Recipient r : e.recipients()) {
       Optional<Reply> reply = r.reply();
       line(out, "rcpt", r.expired() ? EXPIRED : r.state().name(), Integer.toString(r.attempts()),
-          r.nextAttempt().map(Instant::toString).orElse(""), r.address(),
+          r.nextAttempt().map(Rfc3339::format).orElse(""), r.address(),
           reply.map(x -> Integer.toString(x.code())).orElse(""), reply.map(Reply::status).orElse(""),
           reply.flatMap(Reply::remoteMta).orElse(""), reply.map(Reply::text).orElse(""));
     }
@@ -336,7 +337,7 @@ final class EnvelopeFormat {
 
     private static Instant instant(String text) throws IOException {
       try {
-        return Instant.parse(text);
+        return Rfc3339.parse(text);
       } catch (DateTimeParseException e) {
         throw new IOException("not a timestamp: '" + text + "'");
       }

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,8 +32,6 @@ import org.slf4j.LoggerFactory;
 final class Feedback {
   private static final Logger log = LoggerFactory.getLogger(Feedback.class);
   private static final int MAX_HEADER_BYTES = 64 * 1024;
-  /** A CRLF not followed by folding white space: the end of a header field. */
-  private static final Pattern FIELD_END = Pattern.compile("\r\n(?![ \t])");
 
   private final Events events;
 
@@ -61,9 +58,11 @@ final class Feedback {
   /** The Message-ID of a header block (RFC 5322 §3.6.4), unfolded and trimmed; null if none. */
   static String messageId(byte[] head) {
     String text = new String(head, StandardCharsets.ISO_8859_1);
-    int end = text.indexOf("\r\n\r\n");
-    text = end < 0 ? text : text.substring(0, end + 2);
-    for (String field : FIELD_END.split(text)) {
+    int blank = text.indexOf("\r\n\r\n");
+    text = blank < 0 ? text : text.substring(0, blank + 2);
+    for (int start = 0, end; start < text.length(); start = end + 2) {
+      end = fieldEnd(text, start);
+      String field = text.substring(start, end);
       int colon = field.indexOf(':');
       if (colon > 0 && field.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("message-id")) {
         return new String(field.substring(colon + 1).replace("\r\n", "").trim()
@@ -71,6 +70,18 @@ final class Feedback {
       }
     }
     return null;
+  }
+
+  /**
+   * Where the field starting at {@code start} ends: the first CRLF not followed by a space or tab (RFC 5322
+   * §2.2.3 folding), or the end of {@code text}. By hand, not a regular expression: one read per delivery.
+   */
+  private static int fieldEnd(String text, int start) {
+    int crlf = text.indexOf("\r\n", start);
+    while (crlf >= 0 && crlf + 2 < text.length() && (text.charAt(crlf + 2) == ' ' || text.charAt(crlf + 2) == '\t')) {
+      crlf = text.indexOf("\r\n", crlf + 2);
+    }
+    return crlf < 0 ? text.length() : crlf;
   }
 
   /**

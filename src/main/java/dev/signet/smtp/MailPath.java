@@ -45,18 +45,34 @@ record MailPath(String address, Map<String, String> parameters) {
     if (!tail.isEmpty() && !tail.startsWith(" ")) {
       throw new RejectException(501, "5.5.4 Expected a space after '>'");
     }
-    for (String parameter : tail.trim().split(" +")) {
+    String list = tail.trim();
+    for (int at = 0, end; at < list.length(); at = end) {
+      end = list.indexOf(' ', at);
+      end = end < 0 ? list.length() : end;
+      String parameter = list.substring(at, end);
       if (parameter.isEmpty()) {
+        end++; // runs of spaces separate parameters too
         continue;
       }
       int eq = parameter.indexOf('=');
       String name = (eq < 0 ? parameter : parameter.substring(0, eq)).toUpperCase(Locale.ROOT);
-      if (!name.matches("[A-Z0-9][A-Z0-9-]*") || parameters.containsKey(name)) {
+      if (!keyword(name) || parameters.containsKey(name)) {
         throw new RejectException(501, "5.5.4 Bad parameter '" + parameter + "'");
       }
       parameters.put(name, eq < 0 ? null : parameter.substring(eq + 1));
     }
     return new MailPath(address, parameters);
+  }
+
+  /** RFC 5321 §4.1.2 esmtp-keyword, upper case: {@code [A-Z0-9][A-Z0-9-]*}. */
+  private static boolean keyword(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' && i > 0)) {
+        return false;
+      }
+    }
+    return !name.isEmpty();
   }
 
   private static int closingBracket(String s) {

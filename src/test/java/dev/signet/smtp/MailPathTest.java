@@ -23,6 +23,18 @@ class MailPathTest {
   }
 
   @Test
+  void parametersAreSeparatedByRunsOfSpacesAndNamedByKeywords() throws RejectException {
+    java.util.Map<String, String> expected = new java.util.LinkedHashMap<>();
+    expected.put("SIZE", "100");
+    expected.put("X-1", null);
+    assertEquals(expected, MailPath.parse("MAIL FROM:<a@example.com>   size=100  X-1  ", "FROM:").parameters());
+    for (String bad : java.util.List.of(" -X=1", " X_Y=1", " SIZE=1 SIZE=2", " =1", " É=1")) {
+      assertEquals(501, assertThrows(RejectException.class,
+          () -> MailPath.parse("MAIL FROM:<a@example.com>" + bad, "FROM:")).getCode(), bad);
+    }
+  }
+
+  @Test
   void nullPathSourceRouteAndSpaceAfterColonAreAccepted() throws RejectException {
     assertTrue(MailPath.parse("MAIL FROM:<>", "FROM:").isNull());
     assertEquals("b@example.org", MailPath.parse("RCPT TO:<@relay.example:b@example.org>", "TO:").address());
