@@ -1,7 +1,7 @@
 package dev.signet.queue;
 
-import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Queue ids: 18 characters of Crockford base32 (digits and upper-case letters, no I L O U), so they
@@ -14,7 +14,6 @@ final class QueueId {
   static final int LENGTH = 18;
 
   private final Clock clock;
-  private final SecureRandom random = new SecureRandom();
   private long lastMillis;
   private int counter;
 
@@ -35,7 +34,9 @@ final class QueueId {
     StringBuilder id = new StringBuilder(LENGTH);
     append(id, lastMillis, 10);
     append(id, counter, 4);
-    append(id, random.nextInt(1 << 20), 4);
+    // Uniqueness across restarts needs no cryptographic source (the ids are not secrets); the JDK's
+    // SecureRandom mixes in SHA-1 per call, and was compiled during a restarted relay's first messages.
+    append(id, ThreadLocalRandom.current().nextInt(1 << 20), 4);
     return id.toString();
   }
 
