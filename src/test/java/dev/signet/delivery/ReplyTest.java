@@ -2,6 +2,7 @@ package dev.signet.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.signet.testkit.RandomText;
 import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
@@ -35,11 +36,8 @@ class ReplyTest {
     Random random = new Random(3463);
     String alphabet = "0245 .-\tx1";
     for (int i = 0; i < 300_000; i++) {
-      char[] text = new char[random.nextInt(14)];
-      for (int j = 0; j < text.length; j++) {
-        text[j] = alphabet.charAt(random.nextInt(alphabet.length()));
-      }
-      String s = i % 2 == 0 ? new String(text) : "550 5." + new String(text);
+      String text = RandomText.of(random, alphabet, 14);
+      String s = i % 2 == 0 ? text : "550 5." + text;
       int code = List.of(250, 421, 550).get(random.nextInt(3));
       assertEquals(expected(code, s), Reply.statusOf(code, s), s);
     }

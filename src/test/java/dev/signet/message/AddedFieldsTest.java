@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.signet.testkit.RandomText;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -27,7 +28,8 @@ class AddedFieldsTest {
   void dateIsTheFormattersText() {
     Random random = new Random(5322);
     for (int i = 0; i < 100_000; i++) {
-      Instant t = Instant.ofEpochSecond(random.nextLong(-100_000_000_000L, 300_000_000_000L), random.nextInt(1000_000_000));
+      Instant t =
+          Instant.ofEpochSecond(random.nextLong(-100_000_000_000L, 300_000_000_000L), random.nextInt(1000_000_000));
       assertEquals(RFC5322.format(t), AddedFields.date(t));
     }
     assertEquals("Mon, 7 Dec 2026 01:02:03 +0000", AddedFields.date(Instant.parse("2026-12-07T01:02:03.999Z")));
@@ -47,11 +49,7 @@ class AddedFieldsTest {
     Random random = new Random(5321);
     String alphabet = "aZ09_-.[]: é";
     for (int i = 0; i < 200_000; i++) {
-      char[] name = new char[random.nextInt(8)];
-      for (int j = 0; j < name.length; j++) {
-        name[j] = alphabet.charAt(random.nextInt(alphabet.length()));
-      }
-      String s = new String(name);
+      String s = RandomText.of(random, alphabet, 8);
       assertEquals(DOMAIN_OR_LITERAL.matcher(s).matches(), AddedFields.domainOrLiteral(s), s);
     }
   }

@@ -40,7 +40,8 @@ class FeedbackTest {
   @Test
   void fieldsSplitWhereFoldingEnds() {
     Random random = new Random(5322);
-    String[] pieces = {"Message-ID:", "message-id :", "From:", " <a@b>", "\r\n", "\r\n ", "\r\n\t", "x", ":", "\r\n\r\n"};
+    String[] pieces =
+        {"Message-ID:", "message-id :", "From:", " <a@b>", "\r\n", "\r\n ", "\r\n\t", "x", ":", "\r\n\r\n"};
     for (int i = 0; i < 100_000; i++) {
       StringBuilder head = new StringBuilder();
       for (int n = random.nextInt(8); n > 0; n--) {
