@@ -45,13 +45,10 @@ record MailPath(String address, Map<String, String> parameters) {
     if (!tail.isEmpty() && !tail.startsWith(" ")) {
       throw new RejectException(501, "5.5.4 Expected a space after '>'");
     }
-    String list = tail.trim();
-    for (int at = 0, end; at < list.length(); at = end) {
-      end = list.indexOf(' ', at);
-      end = end < 0 ? list.length() : end;
-      String parameter = list.substring(at, end);
+    // Split on one space, which String.split does without a regular expression; the empty strings
+    // between a run of spaces are skipped.
+    for (String parameter : tail.trim().split(" ")) {
       if (parameter.isEmpty()) {
-        end++; // runs of spaces separate parameters too
         continue;
       }
       int eq = parameter.indexOf('=');
