@@ -24,11 +24,12 @@ def check_spool(final=False):
     msgs = {f[:-4] for f in files if f.endswith(".msg")}
     others = sorted(f for f in files if not f.endswith(".msg"))
     # Only the scheduler writes an .env (after a delivery attempt; none here can succeed). The spool's
-    # slots (.slot-*) are empty files for lone messages; one holds a message only between that message's
-    # write and its rename to its .msg, before its 250 (the next start renames or deletes it). A clean
-    # stop deletes them. No other file belongs in queue/: an unacknowledged message never leaves tmp/.
+    # slots (.slot-*, or .spare-* on a file system that may let a file's size run ahead of its data) are
+    # empty files for lone messages; one holds a message only between that message's write and its
+    # rename to its .msg (the next start renames or deletes a slot's, deletes a spare's). A clean stop
+    # deletes them. No other file belongs in queue/: an unacknowledged message never leaves tmp/.
     for f in others:
-        if f.startswith(".slot-"):
+        if f.startswith((".slot-", ".spare-")):
             if final:
                 problems.append("%s: slot left after a clean stop" % f)
             continue

@@ -161,10 +161,12 @@ public final class Incoming implements AutoCloseable {
    * file and the directory on its sync thread while this one fills in the placeholders, writes the
    * filled-in bytes over them, and returns once that fsync returned. Into a {@code slot} (an empty
    * file in queue/ whose name is durable, {@link Slots}): the same with no directory fsync, and
-   * {@code moveIn} (the slot's rename to the .msg) runs last, after the fsync. Called once, by
+   * {@code moveIn} (the slot's rename to the .msg) runs last, after the fsync, and with {@code
+   * renameDurable} (a spare, {@link Slots#SPARE_PREFIX}) the directory fsync after it. Called once, by
    * {@link Spool#accept}.
    */
-  void writeAlone(byte[] envelope, Path slot, Committer.Change moveIn, Committer committer) throws IOException {
+  void writeAlone(byte[] envelope, Path slot, Committer.Change moveIn, Committer committer, boolean renameDurable)
+      throws IOException {
     if (size < 0) {
       throw new IllegalStateException("headers() not written yet");
     }
@@ -201,6 +203,9 @@ public final class Incoming implements AutoCloseable {
     }
     if (!renameFirst) {
       moveIn.apply();
+      if (renameDurable) {
+        committer.commitHere();
+      }
     }
     headerBlock = null;
   }

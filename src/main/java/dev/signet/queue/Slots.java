@@ -27,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * renaming it in and fsyncing the directory took 289 us where writing into a slot and fsyncing it
  * took 156 on the disk measured (bench/RESULTS.md section 0).
  *
+ * <p>Where a crash may leave a file's size ahead of its data ({@link SizeOrdering} does not hold), a
+ * whole-looking slot could hold blocks never written, so none is trusted: the files are spares ({@link
+ * #SPARE_PREFIX}), a message written into one is acknowledged only after its rename's directory fsync as
+ * well (still no file created on the way to the 250), and recovery deletes them all.
+ *
  * <p>Slots are made a few at a time, one directory fsync for each few, on the spool-sync thread
  * that fsyncs lone messages, and only after a lone message's 250 is decided ({@link #refill}): the
  * next message of a lone session is still on its way then, so its fsync neither waits for this work
@@ -39,6 +44,12 @@ final class Slots implements AutoCloseable {
 
   /** The names' start: hidden, and no queue id, so that nothing reading messages lists them. */
   static final String PREFIX = ".slot-";
+  /**
+   * The names' start where the file system does not keep a file's size behind its data ({@link
+   * SizeOrdering}): a message written into such a spare is acknowledged only once its rename to the
+   * .msg is durable too, so recovery deletes every spare it finds, whatever it holds.
+   */
+  static final String SPARE_PREFIX = ".spare-";
   /** Fewer ready than this, and {@link #refill} makes more. */
   private static final int LOW = 16;
   /** Made at once, under one directory fsync. */
@@ -46,6 +57,7 @@ final class Slots implements AutoCloseable {
 
   private final Path queue;
   private final Committer committer;
+  private final String prefix;
   private final ConcurrentLinkedQueue<Path> ready = new ConcurrentLinkedQueue<>();
   private final AtomicInteger count = new AtomicInteger();
   private final AtomicBoolean filling = new AtomicBoolean();
@@ -54,9 +66,16 @@ final class Slots implements AutoCloseable {
   private final String run = Long.toString(System.currentTimeMillis(), 36) + "-";
   private boolean closed;
 
-  Slots(Path queue, Committer committer) {
+  /** @param prefix {@link #PREFIX} or {@link #SPARE_PREFIX}: what a message written into one may count on */
+  Slots(Path queue, Committer committer, String prefix) {
     this.queue = queue;
     this.committer = committer;
+    this.prefix = prefix;
+  }
+
+  /** Whether these are spares: a message written into one waits for its rename's directory fsync. */
+  boolean spares() {
+    return prefix.equals(SPARE_PREFIX);
   }
 
   /** An empty file in queue/ whose name is durable, now the caller's, or null when none is ready. */
@@ -94,7 +113,7 @@ final class Slots implements AutoCloseable {
         return;
       }
       for (int i = 0; i < FEW; i++) {
-        Path slot = queue.resolve(PREFIX + run + ++made);
+        Path slot = queue.resolve(prefix + run + ++made);
         PrivateFiles.create(slot).close();
         batch.add(slot);
       }

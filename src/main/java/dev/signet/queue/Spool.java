@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * queue/    &lt;id&gt;.msg: the {@link Envelope} as accepted, then the signed message;
  *           &lt;id&gt;.env: the envelope, once it changed after acceptance (it then replaces the
  *           one in the .msg); a message exists while its .msg is there;
- *           .slot-*: empty files for messages accepted alone ({@link Slots})
+ *           .slot-* (or .spare-*): empty files for messages accepted alone ({@link Slots})
  * corrupt/  files recovery could not make sense of, kept for a human (never deleted silently)
  * lock      held by the process that owns the spool
  * </pre>
@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * When a slot is ready ({@link Slots}: an empty file in queue/ whose name is already durable), such a
  * message is written into it instead, fsynced, and renamed to its .msg after the fsync, with no
  * directory fsync before its 250; recovery renames a whole slot it finds to its .msg and deletes one cut
- * short. Otherwise the .msg is fsynced in tmp/ first and the committer renames it in (concurrent messages
- * share those commits).
+ * short. Where {@link SizeOrdering} does not hold, a lone message goes only into a spare (a slot named
+ * .spare-*), and its 250 waits for the rename's directory fsync too; recovery deletes every spare. Otherwise
+ * the .msg is fsynced in tmp/ first and the committer renames it in (concurrent messages share those
+ * commits).
  * The envelope records the message's size, so the message bytes are the last {@code size} bytes of
  * the .msg. {@link #remove} deletes the .msg first and then any .env, so an .env alone is the remnant
  * of an interrupted removal. {@link #open} takes the lock and runs {@link SpoolRecovery} before
@@ -112,7 +114,7 @@ public final class Spool implements AutoCloseable {
       throw e;
     }
     this.committer = new Committer(queue, groupCommit);
-    this.slots = new Slots(queue, committer);
+    this.slots = new Slots(queue, committer, this.ordering.holds() ? Slots.PREFIX : Slots.SPARE_PREFIX);
   }
 
   /** Opens (creating if needed) and recovers the spool at {@code dir}, with group commit. */
@@ -207,7 +209,7 @@ public final class Spool implements AutoCloseable {
     Path msg = queue.resolve(id + ".msg");
     try {
       // RFC 5321 §6.1: once the 250 is sent the message is ours; it must be on disk first.
-      if (!ordering.holds() || sessions.getAsInt() > 1 || !writeAlone(message, envelope, msg)) {
+      if (sessions.getAsInt() > 1 || !writeAlone(message, envelope, msg)) {
         // Fsynced in tmp/, where concurrent fsyncs share journal commits; the committer renames the
         // batch in under one more.
         message.write(EnvelopeFormat.format(envelope), null);
@@ -244,8 +246,10 @@ public final class Spool implements AutoCloseable {
    * If no other message is being written or fsynced: writes {@code message} into a slot when one is
    * ready, fsyncs it on the committer's sync thread while this one fills in its signatures, and renames
    * it to {@code msg}; without a slot, renames it in before its fsync, so that one journal commit covers
-   * the file and its name, and fsyncs it and the directory (as POSIX asks) there. True; otherwise false,
-   * with nothing written. Afterwards has more slots made when few are left.
+   * the file and its name, and fsyncs it and the directory (as POSIX asks) there. Where {@link
+   * SizeOrdering} does not hold, only into a spare ({@link Slots#SPARE_PREFIX}), and the rename's
+   * directory fsync follows before it returns. True; otherwise false, with nothing written. Afterwards
+   * has more slots made when few are left.
    */
   private boolean writeAlone(Incoming message, Envelope envelope, Path msg) throws IOException {
     if (accepting.getAndIncrement() != 0) {
@@ -253,10 +257,15 @@ public final class Spool implements AutoCloseable {
       return false;
     }
     Path slot = slots.take();
+    if (slot == null && slots.spares()) {
+      accepting.decrementAndGet();
+      slots.refill(); // for the next one
+      return false;
+    }
     try {
       Path from = slot != null ? slot : message.messageFile();
       message.writeAlone(EnvelopeFormat.format(envelope), slot,
-          () -> Files.move(from, msg, StandardCopyOption.ATOMIC_MOVE), committer);
+          () -> Files.move(from, msg, StandardCopyOption.ATOMIC_MOVE), committer, slots.spares());
     } catch (IOException | RuntimeException e) {
       // Not acknowledged: a slot it was written into goes, durably (its name was).
       if (slot != null && deleteQuietly(slot, e)) {

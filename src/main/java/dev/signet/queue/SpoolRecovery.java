@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged, so it is emptied; in queue/ every .msg must have a readable envelope (its .env, else
  * its own), an .env without .msg is the remnant of an interrupted removal and is deleted, a pair from
  * an older spool ({@code <id>.eml} + {@code <id>.env}) is converted to a .msg, a slot ({@link Slots})
- * is deleted when empty or cut short and renamed to its .msg when whole, and anything else goes
+ * is deleted when empty or cut short and renamed to its .msg when whole, a spare (a slot named
+ * {@value Slots#SPARE_PREFIX}*, whose message was not yet acknowledged) is deleted, and anything else goes
  * to corrupt/ with a log line (never deleted silently). A .msg shorter than its envelope says was cut
  * short by a crash before its fsync where {@link SizeOrdering} holds (the spool renames a message in
  * before its fsync there): never acknowledged, so it is deleted, as tmp/ is emptied; elsewhere, or
@@ -84,6 +85,11 @@ final class SpoolRecovery {
       }
       if (name.startsWith(Slots.PREFIX)) {
         cutShort += slot(file) ? 1 : 0;
+        slotsSeen = true;
+        continue;
+      }
+      if (name.startsWith(Slots.SPARE_PREFIX)) {
+        cutShort += spare(file) ? 1 : 0;
         slotsSeen = true;
         continue;
       }
@@ -271,6 +277,22 @@ final class SpoolRecovery {
     Files.move(file, msg, StandardCopyOption.ATOMIC_MOVE);
     log.info("spool: {}: message {} accepted alone before the crash, renamed to its .msg", name, whole.id());
     return false;
+  }
+
+  /**
+   * A spare ({@link Slots#SPARE_PREFIX}) left by a crash: deleted. A message written into one was
+   * acknowledged only after its rename to the .msg reached the disk, so whatever a spare still holds
+   * was never acknowledged (and, where the file system does not keep a file's size behind its data, may
+   * hold blocks never written). True if it held something.
+   */
+  private boolean spare(Path file) throws IOException {
+    long size = Files.size(file);
+    Files.delete(file);
+    if (size > 0) {
+      log.warn("spool: {}: a message written into it before the crash, never acknowledged (its rename had not "
+          + "reached the disk); deleted", file.getFileName());
+    }
+    return size > 0;
   }
 
   /**

@@ -64,7 +64,10 @@ class SpoolTest {
     return out;
   }
 
-  /** The files in {@code sub}, but the empty slots a spool keeps in queue/ for lone messages ({@link Slots}). */
+  /**
+   * The files in {@code sub}, but the empty slots (or spares) a spool keeps in queue/ for lone messages
+   * ({@link Slots}).
+   */
   private List<String> names(String sub) throws IOException {
     return names(dir.resolve(sub));
   }
@@ -77,7 +80,8 @@ class SpoolTest {
 
   private static boolean isEmptySlot(Path file) {
     try {
-      return file.getFileName().toString().startsWith(Slots.PREFIX) && Files.size(file) == 0;
+      String name = file.getFileName().toString();
+      return (name.startsWith(Slots.PREFIX) || name.startsWith(Slots.SPARE_PREFIX)) && Files.size(file) == 0;
     } catch (IOException e) {
       return false; // taken and renamed meanwhile
     }
@@ -300,9 +304,10 @@ class SpoolTest {
             assertEquals(0, left.count(), "nothing left in tmp/");
           }
         }
-        assertEquals(2, spool.commitStats()[1] + spool.slotAccepts(),
-            "one directory commit per message, or none written into a slot");
-        assertEquals(ordering.holds() ? 2 : 0, spool.loneAccepts(), "renamed in before the fsync where it holds");
+        assertEquals(2, spool.commitStats()[1] + (ordering.holds() ? spool.slotAccepts() : 0),
+            "one directory commit per message, or none written into a slot (a spare's rename has one)");
+        assertEquals(ordering.holds() ? 2 : spool.slotAccepts(), spool.loneAccepts(),
+            "renamed in before the fsync where it holds, else only written into a spare");
       }
       try (Spool spool = Spool.open(own, ordering)) {
         assertEquals(2, spool.recovery().queued());
@@ -443,6 +448,65 @@ class SpoolTest {
       assertArrayEquals(concat(HEADERS, body), read(spool, whole));
       assertEquals(List.of(whole + ".msg"), names("queue"));
       assertEquals(List.of(Slots.PREFIX + "t-4"), names("corrupt"));
+    }
+  }
+
+  private List<String> spareNames() throws IOException {
+    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(Slots.SPARE_PREFIX)).sorted().toList();
+    }
+  }
+
+  @Test
+  void withoutSizeOrderingLoneMessagesGoIntoSparesAndWaitForTheirRenamesDirectoryFsync() throws Exception {
+    byte[] body = "x\r\n".repeat(500).getBytes(StandardCharsets.US_ASCII);
+    List<String> ids = new ArrayList<>();
+    try (Spool spool = Spool.open(dir, NOT_KEPT)) {
+      ids.add(spoolUnfilled(spool, body, FILL)); // no spare yet: fsynced in tmp/, renamed in, directory fsynced
+      assertEquals(0, spool.loneAccepts());
+      assertEquals(1, spool.commitStats()[1]);
+      awaitSlots(spool);
+      assertEquals(List.of(), slotNames(), "no slot a crash would make recovery trust");
+      assertFalse(spareNames().isEmpty());
+      ids.add(spoolUnfilled(spool, body, FILL));
+      assertArrayEquals(concat(FILLED, body), read(spool, ids.get(1)));
+      assertEquals(1, spool.slotAccepts(), "written into a spare");
+      assertEquals(2, spool.commitStats()[1], "its rename's directory fsync before the 250");
+      for (String spare : spareNames()) {
+        assertEquals(0, Files.size(dir.resolve("queue").resolve(spare)), spare + " is empty");
+      }
+      assertEquals(ids, spool.list().stream().map(Envelope::id).toList());
+    }
+    assertEquals(List.of(), spareNames(), "a clean close deletes the spares not taken");
+    try (Spool spool = Spool.open(dir, NOT_KEPT)) {
+      assertEquals(2, spool.recovery().queued());
+      assertEquals(0, spool.recovery().cutShort());
+    }
+  }
+
+  @Test
+  void recoveryDeletesEverySpareWhateverItHoldsOnAnyFileSystem() throws IOException {
+    byte[] body = "y\r\n".repeat(300).getBytes(StandardCharsets.US_ASCII);
+    for (SizeOrdering ordering : List.of(NOT_KEPT, KEPT)) {
+      Path own = dir.resolve(ordering.holds() ? "kept" : "not-kept");
+      String written;
+      try (Spool spool = Spool.open(own, ordering)) {
+        written = spool(spool, body, "b@example.org");
+      }
+      // As a crash can leave them: a whole message whose rename from its spare did not reach the disk
+      // (its 250 waited for that, so it was never acknowledged), one whose blocks were never written,
+      // and one never used. The name says how they were written, whatever the file system is now.
+      Path queue = own.resolve("queue");
+      Files.move(queue.resolve(written + ".msg"), queue.resolve(Slots.SPARE_PREFIX + "t-1"));
+      Files.write(queue.resolve(Slots.SPARE_PREFIX + "t-2"), new byte[4096]);
+      Files.createFile(queue.resolve(Slots.SPARE_PREFIX + "t-3"));
+      try (Spool spool = Spool.open(own, ordering)) {
+        assertEquals(0, spool.recovery().queued());
+        assertEquals(2, spool.recovery().cutShort(), "the two that held something");
+        assertEquals(List.of(), spool.list());
+        assertEquals(List.of(), names(queue));
+        assertEquals(List.of(), names(own.resolve("corrupt")));
+      }
     }
   }
 
@@ -740,7 +804,8 @@ class SpoolTest {
       all.sort(null);
       assertEquals(all, spool.list().stream().map(Envelope::id).toList());
       long[] stats = spool.commitStats();
-      assertEquals(threads * each, stats[1] + spool.slotAccepts(), "a commit each, or none written into a slot");
+      assertEquals(threads * each, stats[1] + (ordering.holds() ? spool.slotAccepts() : 0),
+          "a commit each, or none written into a slot (a spare's rename has one)");
       assertTrue(stats[0] < stats[1], "directory fsyncs " + stats[0] + " for " + stats[1] + " commits");
       for (String id : all) {
         String text = new String(read(spool, id), StandardCharsets.US_ASCII);

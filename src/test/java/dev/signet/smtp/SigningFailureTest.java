@@ -42,12 +42,16 @@ class SigningFailureTest {
     return client.read();
   }
 
-  /** The files in the spool's {@code sub}, but the empty slots it keeps in queue/ for lone messages. */
+  /** The files in the spool's {@code sub}, but the empty slots (or spares) it keeps in queue/ for lone messages. */
   private List<String> files(String sub) throws Exception {
     try (Stream<Path> s = Files.list(dir.resolve("spool").resolve(sub))) {
-      return s.filter(p -> !(p.getFileName().toString().startsWith(".slot-") && p.toFile().length() == 0))
+      return s.filter(p -> !(isSlot(p.getFileName().toString()) && p.toFile().length() == 0))
           .map(p -> p.getFileName().toString()).toList();
     }
+  }
+
+  private static boolean isSlot(String name) {
+    return name.startsWith(".slot-") || name.startsWith(".spare-");
   }
 
   @Test
