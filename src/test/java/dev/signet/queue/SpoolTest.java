@@ -395,8 +395,13 @@ class SpoolTest {
   }
 
   private List<String> slotNames() throws IOException {
+    return queueNames(Slots.PREFIX);
+  }
+
+  /** The names in queue/ that start with {@code prefix}, sorted. */
+  private List<String> queueNames(String prefix) throws IOException {
     try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(Slots.PREFIX)).sorted().toList();
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
     }
   }
 
@@ -452,9 +457,7 @@ class SpoolTest {
   }
 
   private List<String> spareNames() throws IOException {
-    try (Stream<Path> s = Files.list(dir.resolve("queue"))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(Slots.SPARE_PREFIX)).sorted().toList();
-    }
+    return queueNames(Slots.SPARE_PREFIX);
   }
 
   @Test
