@@ -120,6 +120,26 @@ final class Committer implements AutoCloseable {
     }
   }
 
+  /**
+   * Fsyncs {@code file}, then runs {@code rename} (a spare's rename to its .msg, {@link Slots#SPARE_PREFIX})
+   * and fsyncs the directory, on the spool-sync thread, while the writer fills in the message's
+   * signatures; the writer then waits with {@link #await}. The rename follows the file's fsync, so the
+   * .msg never names bytes that are not on the disk (but perhaps the placeholders, which recovery fills
+   * in).
+   */
+  java.util.concurrent.Future<?> syncAlone(FileChannel file, Change rename) {
+    try {
+      return syncs.submit(() -> {
+        file.force(true);
+        rename.apply();
+        commitHere();
+        return null;
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new IOException("spool is closed"));
+    }
+  }
+
   /** Runs {@code task} on the spool-sync thread after what is queued there; false once closed. */
   boolean later(Runnable task) {
     try {

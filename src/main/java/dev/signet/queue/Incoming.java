@@ -161,9 +161,10 @@ public final class Incoming implements AutoCloseable {
    * file and the directory on its sync thread while this one fills in the placeholders, writes the
    * filled-in bytes over them, and returns once that fsync returned. Into a {@code slot} (an empty
    * file in queue/ whose name is durable, {@link Slots}): the same with no directory fsync, and
-   * {@code moveIn} (the slot's rename to the .msg) runs last, after the fsync, and with {@code
-   * renameDurable} (a spare, {@link Slots#SPARE_PREFIX}) the directory fsync after it. Called once, by
-   * {@link Spool#accept}.
+   * {@code moveIn} (the slot's rename to the .msg) runs last, after the fsync. With {@code renameDurable}
+   * (a spare, {@link Slots#SPARE_PREFIX}) the directory fsync follows the rename, and where there are
+   * placeholders to fill in, the sync thread does both right after the file's fsync while this one fills
+   * them in. Called once, by {@link Spool#accept}.
    */
   void writeAlone(byte[] envelope, Path slot, Committer.Change moveIn, Committer committer, boolean renameDurable)
       throws IOException {
@@ -171,6 +172,7 @@ public final class Incoming implements AutoCloseable {
       throw new IllegalStateException("headers() not written yet");
     }
     boolean renameFirst = slot == null;
+    boolean renamedThere = false; // by the sync thread, after the fsync
     try (FileChannel out = renameFirst ? PrivateFiles.create(messageFile) : FileChannel.open(slot, StandardOpenOption.WRITE)) {
       writeAll(out, envelope);
       if (renameFirst) {
@@ -182,7 +184,9 @@ public final class Incoming implements AutoCloseable {
           committer.commitHere();
         }
       } else {
-        java.util.concurrent.Future<?> synced = committer.syncAlone(out, renameFirst);
+        renamedThere = renameDurable && !renameFirst;
+        java.util.concurrent.Future<?> synced =
+            renamedThere ? committer.syncAlone(out, moveIn) : committer.syncAlone(out, renameFirst);
         try {
           filler.fill(headerBlock);
           ByteBuffer filled = ByteBuffer.wrap(headerBlock, 0, unfilled);
@@ -201,7 +205,7 @@ public final class Incoming implements AutoCloseable {
         Committer.await(synced);
       }
     }
-    if (!renameFirst) {
+    if (!renameFirst && !renamedThere) {
       moveIn.apply();
       if (renameDurable) {
         committer.commitHere();

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>Where a crash may leave a file's size ahead of its data ({@link SizeOrdering} does not hold), a
  * whole-looking slot could hold blocks never written, so none is trusted: the files are spares ({@link
  * #SPARE_PREFIX}), a message written into one is acknowledged only after its rename's directory fsync as
- * well (still no file created on the way to the 250), and recovery deletes them all.
+ * well (still no file created on the way to the 250; the sync thread renames it and fsyncs the directory
+ * right after the file's fsync, while the signatures are computed), and recovery deletes them all.
  *
  * <p>Slots are made a few at a time, one directory fsync for each few, on the spool-sync thread
  * that fsyncs lone messages, and only after a lone message's 250 is decided ({@link #refill}): the

@@ -488,6 +488,23 @@ class SpoolTest {
   }
 
   @Test
+  void aMessageRefusedAfterItWasWrittenIntoASpareLeavesNothingQueued() throws Exception {
+    byte[] body = "z\r\n".repeat(200).getBytes(StandardCharsets.US_ASCII);
+    try (Spool spool = Spool.open(dir, NOT_KEPT)) {
+      String first = spool(spool, body, "b@example.org");
+      awaitSlots(spool);
+      IOException refused = new IOException("self-check failed");
+      // The sync thread may have renamed the spare to its .msg by the time the filler fails.
+      assertSame(refused, assertThrows(IOException.class, () -> spoolUnfilled(spool, body, block -> {
+        throw refused;
+      })));
+      assertEquals(1, spool.slotAccepts(), "written into a spare");
+      assertEquals(List.of(first), spool.list().stream().map(Envelope::id).toList());
+      assertEquals(List.of(first + ".msg"), names("queue"));
+    }
+  }
+
+  @Test
   void recoveryDeletesEverySpareWhateverItHoldsOnAnyFileSystem() throws IOException {
     byte[] body = "y\r\n".repeat(300).getBytes(StandardCharsets.US_ASCII);
     for (SizeOrdering ordering : List.of(NOT_KEPT, KEPT)) {
