@@ -107,17 +107,12 @@ final class Committer implements AutoCloseable {
    * handoff instead of two fsyncs.
    */
   java.util.concurrent.Future<?> syncAlone(FileChannel file, boolean directoryToo) {
-    try {
-      return syncs.submit(() -> {
-        file.force(true);
-        if (directoryToo) {
-          commitHere();
-        }
-        return null;
-      });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new IOException("spool is closed"));
-    }
+    return onSyncThread(() -> {
+      file.force(true);
+      if (directoryToo) {
+        commitHere();
+      }
+    });
   }
 
   /**
@@ -128,11 +123,18 @@ final class Committer implements AutoCloseable {
    * in).
    */
   java.util.concurrent.Future<?> syncAlone(FileChannel file, Change rename) {
+    return onSyncThread(() -> {
+      file.force(true);
+      rename.apply();
+      commitHere();
+    });
+  }
+
+  /** Runs {@code work} on the spool-sync thread; a failed future once the spool is closed. */
+  private java.util.concurrent.Future<?> onSyncThread(Change work) {
     try {
       return syncs.submit(() -> {
-        file.force(true);
-        rename.apply();
-        commitHere();
+        work.apply();
         return null;
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {

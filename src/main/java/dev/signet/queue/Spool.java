@@ -257,12 +257,10 @@ public final class Spool implements AutoCloseable {
       return false;
     }
     Path slot = slots.take();
-    if (slot == null && slots.spares()) {
-      accepting.decrementAndGet();
-      slots.refill(); // for the next one
-      return false;
-    }
     try {
+      if (slot == null && slots.spares()) {
+        return false; // no spare ready: the two-commit order (the finally below has some made)
+      }
       Path from = slot != null ? slot : message.messageFile();
       message.writeAlone(EnvelopeFormat.format(envelope), slot,
           () -> Files.move(from, msg, StandardCopyOption.ATOMIC_MOVE), committer, slots.spares());
