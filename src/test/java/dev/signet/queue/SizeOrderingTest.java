@@ -93,17 +93,8 @@ class SizeOrderingTest {
   void thisMachinesOwnTempDirectoryIsRead(@TempDir Path dir) throws Exception {
     SizeOrdering here = SizeOrdering.of(dir);
     // What the kernel says, read independently: the file system type of the longest mount point above dir.
-    String type = null;
-    int depth = -1;
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] f = line.split(" ");
-      int dash = List.of(f).indexOf("-");
-      Path point = Path.of(f[4].replace("\\040", " "));
-      if (dir.toRealPath().startsWith(point) && point.getNameCount() >= depth) {
-        depth = point.getNameCount();
-        type = f[dash + 1];
-      }
-    }
+    String[] mount = mountOf(dir);
+    String type = mount[List.of(mount).indexOf("-") + 1];
     assertTrue(here.fileSystem().startsWith(type), here + " on " + type);
     if (type.equals("ext4") && !here.fileSystem().contains("unknown")) {
       // An ext4 with a journal has a jbd2 entry "<device name>-<journal inode>": what decides, read another way.
@@ -146,22 +137,28 @@ class SizeOrderingTest {
 
   /** Whether /proc/fs/jbd2 has a journal for the device under {@code dir} (the device's kernel name). */
   private static boolean hasJournal(Path dir) throws IOException {
-    String device = null;
-    int depth = -1;
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] f = line.split(" ");
-      Path point = Path.of(f[4].replace("\\040", " "));
-      if (dir.toRealPath().startsWith(point) && point.getNameCount() >= depth) {
-        depth = point.getNameCount();
-        device = f[2];
-      }
-    }
+    String device = mountOf(dir)[2];
     String name = Path.of("/sys/dev/block", device).toRealPath().getFileName().toString();
     try (Stream<Path> journals = Files.list(Path.of("/proc/fs/jbd2"))) {
       return journals.anyMatch(j -> j.getFileName().toString().startsWith(name + "-"));
     } catch (NoSuchFileException e) {
       return false; // no journal on any file system yet
     }
+  }
+
+  /** The fields of this process's mountinfo line for the longest mount point above {@code dir}. */
+  private static String[] mountOf(Path dir) throws IOException {
+    String[] best = null;
+    int depth = -1;
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      Path point = Path.of(f[4].replace("\\040", " "));
+      if (dir.toRealPath().startsWith(point) && point.getNameCount() >= depth) {
+        depth = point.getNameCount();
+        best = f;
+      }
+    }
+    return best;
   }
 
   private static int run(List<String> command) throws IOException, InterruptedException {
