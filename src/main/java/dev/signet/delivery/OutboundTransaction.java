@@ -1,22 +1,24 @@
 package dev.signet.delivery;
 
-import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
-import jakarta.mail.SendFailedException;
-import jakarta.mail.internet.InternetAddress;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
-import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
  * One outbound mail transaction (RFC 5321 §3.3: MAIL, RCPT per recipient, DATA) on an open connection
  * to a recipient's server, with an outcome per recipient. (The submission side's transaction, the
  * one a client opens with us, is {@code smtp.MailTransaction}.)
+ *
+ * <p>Angus set the session up (greeting, EHLO, STARTTLS, AUTH); the transaction's commands and the
+ * message go to the socket from here, so that MAIL, the RCPTs and DATA go out in one write where the
+ * host offers PIPELINING (RFC 2920), and the signed bytes go out as they are in the spool, through
+ * {@link DataStuffing} only. Angus still reads the replies.
  */
 final class OutboundTransaction {
 
@@ -38,7 +40,33 @@ final class OutboundTransaction {
     }
   }
 
-  private OutboundTransaction() {}
+  /** Thrown when the message file cannot be read: a local problem, not the server's. */
+  static final class LocalReadException extends IOException {
+    LocalReadException(IOException cause) {
+      super("cannot read message file: " + cause.getMessage(), cause);
+    }
+  }
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] END_OF_DATA = {'.', '\r', '\n'};
+
+  private final SmtpConnection connection;
+  private final SmtpConnection.Client client;
+  private final DeliveryRequest request;
+  private final MessageFile file;
+  private final String host;
+  private boolean bodySent;
+  /** The replies to MAIL and to each RCPT, as they come. */
+  private Reply mail;
+  private final List<Reply> rcpt = new ArrayList<>();
+
+  private OutboundTransaction(SmtpConnection connection, DeliveryRequest request, MessageFile file) {
+    this.connection = connection;
+    this.client = connection.transport();
+    this.request = request;
+    this.file = file;
+    this.host = connection.route.name();
+  }
 
   static boolean needsSmtpUtf8(DeliveryRequest request, MessageFile file) {
     // RFC 6531 §3.4: non-ASCII in an envelope address or (RFC 6532) in a header field.
@@ -59,6 +87,9 @@ final class OutboundTransaction {
       return Attempt.lacking(request, "SMTPUTF8", Reply.about(host, 553, status, "message needs SMTPUTF8 (non-ASCII "
           + (file.utf8Headers() ? "header fields" : "addresses") + ") and " + host + " does not offer it"));
     }
+    if (connection.utf8) {
+      parameters.add("SMTPUTF8"); // RFC 6531 §3.4 (offered: checked above)
+    }
     if (file.eightBit()) {
       if (!connection.supports("8BITMIME")) {
         // RFC 6152 §3: 8-bit content goes only to a server offering 8BITMIME; SmtpSender converts
@@ -77,84 +108,180 @@ final class OutboundTransaction {
       }
       parameters.add("SIZE=" + file.size()); // RFC 1870 §3
     }
-    // SMTPUTF8 itself is added by the transport when mail.mime.allowutf8 is set for the session.
 
-    boolean[] bodySent = {false};
-    RawMessage message = new RawMessage(connection.session(), file, () -> {
-      bodySent[0] = true;
-      connection.readTimeout(connection.settings().dataEnd());
-    });
-    message.setEnvelopeFrom(request.nullSender() ? "<>" : request.mailFrom());
-    message.setMailExtension(parameters.isEmpty() ? null : String.join(" ", parameters));
-    message.setSendPartial(true);
-    message.setAllow8bitMIME(false);
-    Address[] recipients = new Address[request.recipients().size()];
-    for (int i = 0; i < recipients.length; i++) {
-      InternetAddress a = new InternetAddress();
-      a.setAddress(request.recipients().get(i)); // no parsing: the address is used as given
-      recipients[i] = a;
+    List<String> commands = new ArrayList<>(request.recipients().size() + 2);
+    commands.add("MAIL FROM:<" + (request.nullSender() ? "" : request.mailFrom()) + ">"
+        + (parameters.isEmpty() ? "" : " " + String.join(" ", parameters)));
+    for (String r : request.recipients()) {
+      commands.add("RCPT TO:<" + r + ">"); // the address as given: it was checked when it was accepted
     }
+    commands.add("DATA");
+    return new OutboundTransaction(connection, request, file).send(commands);
+  }
 
+  /**
+   * MAIL, the RCPTs and DATA: in one write when the host offers PIPELINING (RFC 2920 §3.1; the replies
+   * then come in the same order), else each after the reply to the one before, and no RCPT after a
+   * refused MAIL nor DATA without an accepted RCPT; then the data, if the host took MAIL, DATA and at
+   * least one recipient. Each recipient's outcome is the reply that decided it: MAIL's when MAIL was
+   * refused, its RCPT's when that was refused, else DATA's when DATA was refused, else the final ".".
+   */
+  private Attempt send(List<String> commands) {
+    boolean pipelining = connection.supports("PIPELINING");
+    List<String> recipients = request.recipients();
     connection.readTimeout(connection.settings().command());
     try {
-      connection.transport().sendMessage(message, recipients);
-      // A plain return means every recipient was accepted and the message too.
-      Reply ok = Reply.remote(connection.transport().getLastReturnCode(),
-          connection.transport().getLastServerResponse(), host);
-      return new Attempt(all(request, ok), false, true);
-    } catch (SMTPSendFailedException e) {
-      return fromChain(request, host, e, e.getCommand(), e.getReturnCode(), e.getMessage());
-    } catch (SendFailedException e) {
-      return fromChain(request, host, e, "RCPT", 0, e.getMessage());
-    } catch (MessagingException e) {
-      if (SmtpConnection.has(e, RawMessage.LocalReadException.class)) {
-        return new Attempt(Outcomes.deferAll(request, Reply.local(451, "4.3.0", SmtpConnection.cause(e))), false, false);
+      OutputStream out = new BufferedOutputStream(connection.output(), 8192);
+      if (pipelining) {
+        for (String command : commands) {
+          write(out, command);
+        }
+        out.flush();
       }
-      Reply lost = Reply.about(host, 421, "4.4.2",
-          "connection with " + connection.route + " lost" + (bodySent[0] ? " after the data" : "") + ": "
-              + SmtpConnection.cause(e));
-      // After the data the server may have taken the message (RFC 5321 §6.1 warns of duplicates):
-      // retry later rather than hand it to another host at once.
-      return new Attempt(Outcomes.deferAll(request, lost), !bodySent[0], false);
+      mail = command(out, commands.get(0), !pipelining);
+      for (int i = 0; i < recipients.size() && (pipelining || accepted(mail)); i++) {
+        rcpt.add(command(out, commands.get(i + 1), !pipelining));
+      }
+      boolean anyone = accepted(mail) && rcpt.stream().anyMatch(OutboundTransaction::accepted);
+      Reply data = pipelining || anyone ? command(out, "DATA", !pipelining) : null;
+      if (!anyone || data.code() != 354) {
+        endData(out, data);
+        List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
+        for (int i = 0; i < recipients.size(); i++) {
+          Reply decisive = !accepted(mail) ? mail : !accepted(rcpt.get(i)) ? rcpt.get(i) : data;
+          outcomes.add(classify(recipients.get(i), decisive));
+        }
+        return decide(outcomes, mail, rcpt, data);
+      }
+      body(out);
+      connection.readTimeout(connection.settings().dataEnd());
+      Reply end = reply();
+      List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
+      for (int i = 0; i < recipients.size(); i++) {
+        outcomes.add(classify(recipients.get(i), accepted(rcpt.get(i)) ? end : rcpt.get(i)));
+      }
+      return decide(outcomes, mail, rcpt, end);
+    } catch (LocalReadException e) {
+      // Mid-data: the session cannot be ended cleanly, so it is closed, not kept.
+      return new Attempt(Outcomes.deferAll(request, Reply.local(451, "4.3.0", e.getMessage())), false, false);
+    } catch (IOException | MessagingException e) {
+      return closedAfter421().orElseGet(() -> lost(SmtpConnection.cause(e)));
+    } catch (Ended e) {
+      return closedAfter421().orElseGet(() -> lost(e.getMessage()));
     }
   }
 
   /**
-   * Reads the per-recipient replies under the transport's exception: the RCPT failures chained to it
-   * (each with its reply), the others it names as valid (sent, or unsent because DATA or the final
-   * "." was refused), then the reply to MAIL, DATA or the final "." that decides the valid ones.
+   * RFC 5321 §3.8: a host closes the session right after a 421, so the replies pipelined behind it never
+   * come. The 421 then decides for MAIL, or for the recipients whose RCPT got no reply of its own: the
+   * host's own words, which the backoff rules act on (a provider's rate limit), not "connection lost".
    */
-  private static Attempt fromChain(DeliveryRequest request, String host, SendFailedException top,
-      String command, int code, String response) {
-    Map<String, Reply> rcpt = new HashMap<>();
-    Map<String, Boolean> accepted = new HashMap<>();
-    for (Address[] valid : new Address[][] {top.getValidSentAddresses(), top.getValidUnsentAddresses()}) {
-      for (Address a : valid == null ? new Address[0] : valid) {
-        accepted.put(((InternetAddress) a).getAddress(), true); // a refused RCPT's own reply comes first below
+  private Optional<Attempt> closedAfter421() {
+    Reply closing = mail == null || mail.code() == 421 ? mail
+        : rcpt.stream().filter(r -> r.code() == 421).findFirst().orElse(null);
+    if (closing == null || bodySent) {
+      return Optional.empty();
+    }
+    List<String> recipients = request.recipients();
+    List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
+    for (int i = 0; i < recipients.size(); i++) {
+      boolean own = mail != closing && i < rcpt.size() && !accepted(rcpt.get(i));
+      outcomes.add(classify(recipients.get(i), own ? rcpt.get(i) : closing));
+    }
+    return Optional.of(new Attempt(outcomes, false, false));
+  }
+
+  /** The connection ended before a whole reply came. */
+  private static final class Ended extends Exception {
+    Ended(String what) {
+      super(what, null, false, false);
+    }
+  }
+
+  private static boolean accepted(Reply reply) {
+    return reply.code() >= 200 && reply.code() < 300;
+  }
+
+  /** Sends {@code command} unless it went out already (pipelined), and reads its reply. */
+  private Reply command(OutputStream out, String command, boolean send) throws IOException, MessagingException, Ended {
+    if (send) {
+      write(out, command);
+      out.flush();
+    }
+    return reply();
+  }
+
+  private Reply reply() throws MessagingException, Ended {
+    int code = client.reply();
+    if (code < 0) {
+      String response = client.getLastServerResponse();
+      throw new Ended(response == null || response.isEmpty() ? "[EOF]" : SmtpConnection.flat(response));
+    }
+    return Reply.remote(code, client.getLastServerResponse(), host);
+  }
+
+  private void write(OutputStream out, String command) throws IOException {
+    // RFC 6531 §3.2: an SMTPUTF8 session's commands are UTF-8; others are ASCII (so are their addresses).
+    out.write(command.getBytes(connection.utf8 ? StandardCharsets.UTF_8 : StandardCharsets.US_ASCII));
+    out.write(CRLF);
+  }
+
+  /**
+   * RFC 2920 §3.1: a DATA pipelined behind a refused MAIL or refused RCPTs may still get 354; the data
+   * then ends at once, with nothing in it, and its reply is read and dropped (nobody is to get it).
+   */
+  private void endData(OutputStream out, Reply data) throws IOException, MessagingException, Ended {
+    if (data != null && data.code() == 354) {
+      out.write(END_OF_DATA);
+      out.flush();
+      reply();
+    }
+  }
+
+  /** The message as DATA content (RFC 5321 §4.5.2), then the final ".". */
+  private void body(OutputStream out) throws IOException {
+    InputStream in;
+    try {
+      in = file.source().open();
+    } catch (IOException e) {
+      throw new LocalReadException(e);
+    }
+    DataStuffing data = new DataStuffing(out);
+    try (in) {
+      byte[] buffer = new byte[MessageSource.bufferFor(file.size())];
+      for (int n = read(in, buffer); n >= 0; n = read(in, buffer)) {
+        data.write(buffer, 0, n); // an IOException here is the connection's
       }
     }
-    for (Exception e = top.getNextException(); e instanceof MessagingException m; e = m.getNextException()) {
-      if (m instanceof SMTPAddressFailedException f) {
-        rcpt.put(f.getAddress().getAddress(), Reply.remote(f.getReturnCode(), f.getMessage(), host));
-      }
+    data.end();
+    bodySent = true;
+    out.flush();
+  }
+
+  private static int read(InputStream in, byte[] buffer) throws LocalReadException {
+    try {
+      return in.read(buffer);
+    } catch (IOException e) {
+      throw new LocalReadException(e);
     }
-    Reply decisive = code == 0 ? null : Reply.remote(code, response, host);
-    boolean mailRefused = command != null && command.startsWith("MAIL");
-    List<RecipientOutcome> outcomes = new ArrayList<>();
-    for (String r : request.recipients()) {
-      if (mailRefused) {
-        outcomes.add(classify(r, decisive));
-      } else if (rcpt.containsKey(r)) {
-        outcomes.add(classify(r, rcpt.get(r)));
-      } else if (accepted.containsKey(r) && decisive != null) {
-        outcomes.add(classify(r, decisive)); // the reply to DATA or to the final "."
-      } else {
-        outcomes.add(new RecipientOutcome.Deferred(r, Reply.about(host, 451, "4.4.0",
-            "no reply from " + host + " about this recipient: " + SmtpConnection.flat(response))));
-      }
-    }
-    boolean reusable = code != 421 && !rcpt.values().stream().anyMatch(x -> x.code() == 421);
-    return new Attempt(outcomes, false, reusable);
+  }
+
+  /**
+   * The connection ended or failed mid-transaction. Before the end of the data nothing was handed over,
+   * and the next host may take the message; after it the host may have taken it (RFC 5321 §6.1 warns of
+   * duplicates), so it waits for a later attempt rather than going to another host at once.
+   */
+  private Attempt lost(String why) {
+    Reply lost = Reply.about(host, 421, "4.4.2",
+        "connection with " + connection.route + " lost" + (bodySent ? " after the data" : "") + ": " + why);
+    return new Attempt(Outcomes.deferAll(request, lost), !bodySent, false);
+  }
+
+  /** The outcomes; the session is kept unless the host said 421 (RFC 5321 §3.8: it is closing). */
+  private static Attempt decide(List<RecipientOutcome> outcomes, Reply mail, List<Reply> rcpt, Reply last) {
+    boolean closing = mail.code() == 421 || (last != null && last.code() == 421)
+        || rcpt.stream().anyMatch(r -> r.code() == 421);
+    return new Attempt(outcomes, false, !closing);
   }
 
   private static RecipientOutcome classify(String recipient, Reply reply) {
@@ -169,10 +296,6 @@ final class OutboundTransaction {
 
   private static Attempt refuse(DeliveryRequest request, Reply reply) {
     return new Attempt(Outcomes.failAll(request, reply), false, true);
-  }
-
-  private static List<RecipientOutcome> all(DeliveryRequest request, Reply reply) {
-    return request.recipients().stream().map(r -> classify(r, reply)).toList();
   }
 
   private static boolean ascii(String s) {

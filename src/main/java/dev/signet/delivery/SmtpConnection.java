@@ -77,10 +77,42 @@ final class SmtpConnection implements AutoCloseable {
    */
   private static final SSLSocketFactory UNVERIFIED_TLS = unverifiedTls();
 
+  /**
+   * Angus's transport with what a transaction needs of it (see {@link OutboundTransaction}): the name the
+   * host gave in its EHLO reply, and its replies read one at a time.
+   */
+  static final class Client extends SMTPTransport {
+    /** RFC 5321 §4.1.1.1: the domain at the start of the EHLO reply ("" before EHLO succeeded). */
+    final String[] ehloName = {""};
+
+    Client(Session session, URLName url) {
+      super(session, url);
+    }
+
+    @Override
+    protected synchronized boolean ehlo(String domain) throws MessagingException {
+      boolean ok = super.ehlo(domain);
+      if (ok) { // RFC 5321 §4.1.1.1: "250-" Domain, then an optional greeting
+        String response = String.valueOf(getLastServerResponse());
+        ehloName[0] = response.length() > 4 ? response.substring(4).split("\\s", 2)[0] : "";
+      }
+      return ok;
+    }
+
+    /**
+     * The next reply: its code, or -1 when the connection ended before a whole reply ({@link
+     * #getLastServerResponse} then holds what came, or "[EOF]"); its text is {@link #getLastServerResponse}.
+     *
+     * @throws MessagingException when reading failed (its cause is the IOException)
+     */
+    synchronized int reply() throws MessagingException {
+      return readServerResponse();
+    }
+  }
+
   final Route route;
   final boolean utf8;
-  private final Session session;
-  private final SMTPTransport transport;
+  private final Client transport;
   private final SocketCapture socket;
   private final SenderSettings settings;
   private int transactions;
@@ -91,11 +123,10 @@ final class SmtpConnection implements AutoCloseable {
     return socket.localAddress();
   }
 
-  private SmtpConnection(Route route, boolean utf8, Session session, SMTPTransport transport,
+  private SmtpConnection(Route route, boolean utf8, Client transport,
       SocketCapture socket, SenderSettings settings) {
     this.route = route;
     this.utf8 = utf8;
-    this.session = session;
     this.transport = transport;
     this.socket = socket;
     this.settings = settings;
@@ -104,8 +135,9 @@ final class SmtpConnection implements AutoCloseable {
   /**
    * Connects and gets ready for MAIL.
    *
-   * @param utf8 the session will carry an SMTPUTF8 message: Angus then sends commands as UTF-8 and adds
-   *     the SMTPUTF8 parameter (RFC 6531 §3.4), so such sessions are never reused for other mail
+   * @param utf8 the session will carry an SMTPUTF8 message: its commands go out as UTF-8, MAIL with the
+   *     SMTPUTF8 parameter (RFC 6531 §3.4, {@link OutboundTransaction}), so such sessions are never reused
+   *     for other mail
    * @param sockets where the session's socket is registered until {@link #close}, for an abort
    */
   static SmtpConnection open(Route route, boolean utf8, String hostname, SenderSettings settings,
@@ -156,30 +188,13 @@ final class SmtpConnection implements AutoCloseable {
         : !route.tlsa().isEmpty() ? Dane.verifying(route.name(), route.tlsa())
         : settings.mxTrust().verifying(route.name())));
     p.put("mail.smtp.auth", String.valueOf(route.authenticates()));
-    // Send to the accepted recipients even when others are refused. Each refused RCPT comes back as a
-    // chained exception, the accepted ones as the exception's valid-sent addresses; a transaction that
-    // all went through returns normally (mail.smtp.reportsuccess would throw, with a stack trace,
-    // for every delivered message).
-    p.put("mail.smtp.sendpartial", "true");
-    // The 8BITMIME "conversion" re-encodes parts and calls saveChanges(): it would break the signature.
-    p.put("mail.smtp.allow8bitmime", "false");
+    // Angus's own commands (EHLO, AUTH, RSET) as UTF-8 in an SMTPUTF8 session, as the transaction's.
     p.put("mail.mime.allowutf8", String.valueOf(utf8));
     p.put("mail.smtp.quitwait", "false");
     Session session = Session.getInstance(p);
     // Protocol "smtp" even for implicit TLS: the transport reads mail.smtp.* (ssl.enable above does TLS).
-    String[] ehloName = {""};
-    SMTPTransport transport = new SMTPTransport(session,
-        new URLName("smtp", route.connectHost(), route.port(), null, null, null)) {
-      @Override
-      protected boolean ehlo(String domain) throws MessagingException {
-        boolean ok = super.ehlo(domain);
-        if (ok) { // RFC 5321 §4.1.1.1: "250-" Domain, then an optional greeting
-          String response = String.valueOf(getLastServerResponse());
-          ehloName[0] = response.length() > 4 ? response.substring(4).split("\\s", 2)[0] : "";
-        }
-        return ok;
-      }
-    };
+    Client transport = new Client(session, new URLName("smtp", route.connectHost(), route.port(), null, null, null));
+    String[] ehloName = transport.ehloName;
     // The host calls itself by our name: the MX or smarthost leads back here, and the message would
     // go round until its header overflows. Permanent, as Postfix's "loops back to myself", and
     // decided before whatever else failed after EHLO (STARTTLS with our own certificate, AUTH).
@@ -212,10 +227,10 @@ final class SmtpConnection implements AutoCloseable {
       throw new Unusable(Reply.about(route.name(), 454, "4.7.0",
           route + " does not offer AUTH, but credentials are configured for it"));
     }
-    return new SmtpConnection(route, utf8, session, transport, capture, settings);
+    return new SmtpConnection(route, utf8, transport, capture, settings);
   }
 
-  private static Reply whyUnusable(Route route, SMTPTransport transport, MessagingException e) {
+  private static Reply whyUnusable(Route route, Client transport, MessagingException e) {
     String text = String.valueOf(e.getMessage());
     if (text.startsWith("Got bad greeting")) {
       // RFC 5321 §3.1: a 554 (or 421) greeting refuses the session; try the next host.
@@ -233,12 +248,13 @@ final class SmtpConnection implements AutoCloseable {
     return Reply.about(route.name(), 421, "4.4.2", "session with " + route + " failed: " + cause(e));
   }
 
-  Session session() {
-    return session;
+  Client transport() {
+    return transport;
   }
 
-  SMTPTransport transport() {
-    return transport;
+  /** Writes to the host, past Angus (see {@link SocketCapture#output}); for a transaction's commands and data. */
+  java.io.OutputStream output() throws java.io.IOException {
+    return socket.output();
   }
 
   /** The read timeout for the next phase of the transaction. */

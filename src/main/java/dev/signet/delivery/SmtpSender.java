@@ -38,7 +38,7 @@ import java.util.Set;
  *       every outcome is logged.
  * </ol>
  *
- * <p>The signed bytes go out unchanged (see {@link RawMessage}), except for that 7-bit conversion.
+ * <p>The signed bytes go out unchanged (see {@link DataStuffing}), except for that 7-bit conversion.
  * Connections are kept briefly after a message and reused (after RSET) for the next message to the
  * same host. Thread-safe; {@link #close} ends all kept connections, {@link #abort} every session.
  * Mail shaping holds back comes back Deferred with {@link DeliveryResult#heldUntil} set. A smarthost

@@ -181,6 +181,27 @@ final class SocketCapture {
     return ssl == null ? java.util.Optional.empty() : java.util.Optional.of(ssl.getSession());
   }
 
+  /**
+   * The stream that writes to the session's peer: the TLS layer's once there is one (implicit TLS or
+   * after STARTTLS), else the TCP socket's. Writes through it keep the socket's write limit (the watched
+   * socket's, or Angus's with implicit TLS, under the TLS layer). Angus flushes its own buffer after
+   * each command, so a transaction may write here between Angus's commands.
+   */
+  java.io.OutputStream output() throws IOException {
+    javax.net.ssl.SSLSocket ssl = tlsSocket;
+    if (ssl != null) {
+      return ssl.getOutputStream();
+    }
+    Socket s;
+    synchronized (this) {
+      s = socket;
+    }
+    if (s == null) {
+      throw new SocketException("not connected");
+    }
+    return s.getOutputStream();
+  }
+
   /** Sets the read timeout for the next phase; a TLS layer over the socket reads through it. */
   void readTimeout(Duration timeout) {
     Socket s;

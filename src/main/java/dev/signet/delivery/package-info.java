@@ -20,9 +20,9 @@
  * {@code LoopGuard} (hop count; undialable addresses and our own listeners), {@code RoutePlanner}
  * (smarthost or MX routes under the TLS policy, source addresses, at most 5 hosts), shaping's admission,
  * {@code RouteAttempt} (the routes in order), {@code Sessions} (kept sessions, or a lease and a new
- * {@code SmtpConnection}: one SMTP session over Angus's SMTPTransport), {@code OutboundTransaction}
- * (MAIL/RCPT/DATA with per-recipient replies), {@code SevenBitRetry}, {@code Outcomes}.
- * {@code RawMessage} puts the file's bytes on the wire, never re-encoded; {@code ConnectionPool} keeps
+ * {@code SmtpConnection}: one SMTP session set up by Angus's SMTPTransport), {@code OutboundTransaction}
+ * (MAIL/RCPT/DATA, pipelined where the host offers it, with per-recipient replies), {@code SevenBitRetry},
+ * {@code Outcomes}. {@code DataStuffing} puts the file's bytes on the wire, never re-encoded; {@code ConnectionPool} keeps
  * connections per group and host. The one exception to "never re-encoded": 8-bit mail for a
  * destination where no host offers 8BITMIME, converted to 7 bits and signed again by a
  * {@link dev.signet.delivery.SevenBitConversion} the relay supplies (RFC 6152 §3).

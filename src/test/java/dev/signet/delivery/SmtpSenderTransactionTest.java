@@ -18,6 +18,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** What happens inside one session: replies per recipient, the bytes, extensions, TLS, timeouts, reuse. */
 class SmtpSenderTransactionTest {
@@ -62,6 +64,80 @@ class SmtpSenderTransactionTest {
     assertTrue(gone.reply().text().contains("no such user"), gone.reply().text());
     assertEquals(Optional.of("mx.dest.test"), gone.reply().remoteMta());
     assertEquals(List.of("ok@dest.test"), mx.received().get(0).recipients());
+  }
+
+  @ParameterizedTest(name = "PIPELINING offered: {0}")
+  @ValueSource(booleans = {true, false})
+  void mailRcptAndDataGoOutTogetherOnlyWhereTheHostOffersPipelining(boolean offered) throws Exception {
+    ScriptedMx mx = (offered ? mx() : mx().extensions("8BITMIME", "SIZE 100000000"))
+        .refuse("gone@dest.test", "550 5.1.1 no such user");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "ok@dest.test", "gone@dest.test"));
+
+    assertEquals(List.of("ok@dest.test"), result.delivered().stream().map(RecipientOutcome::recipient).toList());
+    assertEquals("5.1.1", result.failed().get(0).reply().status());
+    // Pipelined, RCPT and DATA were there when MAIL was read; otherwise RCPT waited for MAIL's reply.
+    assertEquals(offered ? 1 : 0, mx.mailWithMoreBehind(), mx.commands().toString());
+    assertEquals(List.of("ok@dest.test"), mx.received().get(0).recipients());
+  }
+
+  @Test
+  void withoutPipeliningNoRcptFollowsARefusedMailAndNoDataARefusedRcpt() throws Exception {
+    ScriptedMx refusing = mx().extensions("SIZE 100000000").reply("MAIL", "553 5.7.1 sender rejected");
+    assertEquals(1, fixture.sender().deliver(request("plain.eml", "a@dest.test")).failed().size());
+    assertEquals(0, refusing.rcptCommands());
+    refusing.close();
+
+    ScriptedMx mx = mx().extensions("SIZE 100000000").refuse("gone@dest.test", "550 5.1.1 no such user");
+    assertEquals(1, fixture.sender().deliver(request("plain.eml", "gone@dest.test")).failed().size());
+    assertFalse(mx.commands().contains("DATA"), mx.commands().toString());
+  }
+
+  @Test
+  void aDataTakenAfterEveryRcptWasRefusedIsEndedEmptyAndTheSessionGoesOn() throws Exception {
+    // RFC 2920 §3.1 has a pipelining server refuse that DATA; this one does not.
+    ScriptedMx mx = mx().dataWithoutRecipients().refuse("gone@dest.test", "550 5.1.1 no such user");
+    SmtpSender sender = fixture.sender();
+
+    DeliveryResult refused = sender.deliver(request("plain.eml", "gone@dest.test"));
+    DeliveryResult next = sender.deliver(request("plain.eml", "ok@dest.test"));
+
+    assertEquals("5.1.1", refused.failed().get(0).reply().status(), refused.toString());
+    assertEquals(1, next.delivered().size(), next.toString());
+    assertEquals(0, mx.received().get(0).data().length);
+    assertEquals(List.of(), mx.received().get(0).recipients());
+    assertEquals(List.of("ok@dest.test"), mx.received().get(1).recipients());
+    assertEquals(1, mx.sessions());
+  }
+
+  @Test
+  void a421ToPipelinedMailDecidesWithTheHostsWordsThoughTheHostHangsUp() throws Exception {
+    // The host closes right after its 421 (RFC 5321 §3.8): the replies to RCPT and DATA never come.
+    ScriptedMx mx = mx().reply("MAIL", "421 4.7.0 Try again later, closing connection");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "b@dest.test"));
+
+    assertEquals(2, result.deferred().size(), result.toString());
+    for (RecipientOutcome.Deferred d : result.deferred()) {
+      assertEquals(421, d.reply().code());
+      assertEquals("4.7.0", d.reply().status());
+      assertTrue(d.reply().text().contains("Try again later"), d.reply().text());
+    }
+    assertEquals(1, mx.sessions()); // not tried again at once on a new connection
+  }
+
+  @Test
+  void a421ToAPipelinedRcptDefersTheRecipientsTheHostAcceptedBeforeIt() throws Exception {
+    ScriptedMx mx = mx().script("b@dest.test", "421 4.7.0 too many messages, closing connection")
+        .refuse("c@dest.test", "550 5.1.1 no such user");
+
+    DeliveryResult result = fixture.sender().deliver(request("plain.eml", "a@dest.test", "c@dest.test", "b@dest.test"));
+
+    assertEquals(List.of("a@dest.test", "b@dest.test"),
+        result.deferred().stream().map(RecipientOutcome::recipient).toList(), result.toString());
+    result.deferred().forEach(d -> assertEquals("4.7.0", d.reply().status()));
+    assertEquals("5.1.1", result.failed().get(0).reply().status());
+    assertEquals(0, mx.received().size());
   }
 
   @Test

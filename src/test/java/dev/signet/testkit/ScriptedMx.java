@@ -38,7 +38,10 @@ import javax.net.ssl.SSLSocket;
  * EHLO extensions offered, a message size limit, an idle timeout, a silent server, STARTTLS or
  * implicit TLS with a {@link TestCa} certificate (or a broken STARTTLS), and AUTH PLAIN/LOGIN. It
  * records each accepted transaction with the facts of its session (TLS protocol, SNI name,
- * authenticated user, peer address) and counts what tests of concurrency and shaping look at.
+ * authenticated user, peer address) and counts what tests of concurrency and shaping look at. Like a
+ * real server it closes a session after any 421 (RFC 5321 §3.8) and, offering PIPELINING by default,
+ * refuses RCPT before MAIL and DATA without a recipient with 503 (RFC 2920 §3.1); it notes MAIL commands
+ * a client sent more after without waiting ({@link #mailWithMoreBehind}).
  *
  * <pre>
  * try (ScriptedMx mx = ScriptedMx.start("127.0.0.2", port).starttls(ca.issue("mx1.dest.test"))) {
@@ -94,6 +97,8 @@ public final class ScriptedMx implements AutoCloseable {
   private final AtomicInteger maxInData = new AtomicInteger();
   private final AtomicInteger dataEnded = new AtomicInteger();
   private final AtomicInteger cutOff = new AtomicInteger();
+  private final AtomicInteger mailWithMoreBehind = new AtomicInteger();
+  private volatile boolean dataWithoutRecipients;
   private volatile SSLContext tls;
   private volatile SSLContext implicitTls;
   private volatile boolean brokenTls;
@@ -344,6 +349,23 @@ public final class ScriptedMx implements AutoCloseable {
     return dataEnded.get();
   }
 
+  /**
+   * MAIL commands the client had sent more after before their reply went out: pipelined (RFC 2920). A
+   * client that waits for each reply sends nothing after MAIL until it has MAIL's.
+   */
+  public int mailWithMoreBehind() {
+    return mailWithMoreBehind.get();
+  }
+
+  /**
+   * Answer DATA with 354 even when no RCPT was accepted, as RFC 2920 §3.1 forbids a server offering
+   * PIPELINING to (the default is 503): a pipelining client must then end the data at once.
+   */
+  public ScriptedMx dataWithoutRecipients() {
+    this.dataWithoutRecipients = true;
+    return this;
+  }
+
   /** Sessions the client closed while waiting for a delayed reply. */
   public int cutOff() {
     return cutOff.get();
@@ -490,6 +512,9 @@ public final class ScriptedMx implements AutoCloseable {
         }
         case "AUTH" -> auth(s, line);
         case "MAIL" -> {
+          if (s.in.available() > 0) {
+            mailWithMoreBehind.incrementAndGet();
+          }
           String normal = "250 2.1.0 ok";
           long declared = sizeParameter(line);
           if (s.accepted >= sessionLimit) {
@@ -507,6 +532,10 @@ public final class ScriptedMx implements AutoCloseable {
         }
         case "RCPT" -> {
           rcptCommands.incrementAndGet();
+          if (from == null) { // RFC 5321 §4.1.4: RCPT only after an accepted MAIL
+            write(s, "503 5.5.1 need MAIL first");
+            continue;
+          }
           String recipient = address(line);
           Deque<String> script = rcptScripts.get(recipient);
           String scripted = script == null ? null : script.pollFirst();
@@ -516,6 +545,10 @@ public final class ScriptedMx implements AutoCloseable {
           }
         }
         case "DATA" -> {
+          if ((from == null || recipients.isEmpty()) && !dataWithoutRecipients) { // RFC 2920 §3.1
+            write(s, "503 5.5.1 no valid recipients");
+            continue;
+          }
           if (!send(s, "DATA", "354 go ahead")) {
             continue;
           }
@@ -637,6 +670,9 @@ public final class ScriptedMx implements AutoCloseable {
       onSuccess.run();
     }
     write(s, reply);
+    if (reply.startsWith("421")) {
+      s.socket.close(); // RFC 5321 §3.8: the server closes the session after 421, as real ones do
+    }
     return ok;
   }
 
