@@ -127,40 +127,28 @@ final class OutboundTransaction {
    * refused, its RCPT's when that was refused, else DATA's when DATA was refused, else the final ".".
    */
   private Attempt send(List<String> commands) {
+    // No loop here but in the methods called: C2 then compiles this once, not also on stack replacement.
     boolean pipelining = connection.supports("PIPELINING");
-    List<String> recipients = request.recipients();
     connection.readTimeout(connection.settings().command());
     try {
       OutputStream out = new BufferedOutputStream(connection.output(), 8192);
       if (pipelining) {
-        for (String command : commands) {
-          write(out, command);
-        }
-        out.flush();
+        writeAll(out, commands);
       }
       mail = command(out, commands.get(0), !pipelining);
-      for (int i = 0; i < recipients.size() && (pipelining || accepted(mail)); i++) {
-        rcpt.add(command(out, commands.get(i + 1), !pipelining));
+      if (pipelining || accepted(mail)) {
+        recipients(out, commands, pipelining);
       }
       boolean anyone = accepted(mail) && rcpt.stream().anyMatch(OutboundTransaction::accepted);
       Reply data = pipelining || anyone ? command(out, "DATA", !pipelining) : null;
       if (!anyone || data.code() != 354) {
         endData(out, data);
-        List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
-        for (int i = 0; i < recipients.size(); i++) {
-          Reply decisive = !accepted(mail) ? mail : !accepted(rcpt.get(i)) ? rcpt.get(i) : data;
-          outcomes.add(classify(recipients.get(i), decisive));
-        }
-        return decide(outcomes, mail, rcpt, data);
+        return decide(outcomes(data), data);
       }
       body(out);
       connection.readTimeout(connection.settings().dataEnd());
       Reply end = reply();
-      List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
-      for (int i = 0; i < recipients.size(); i++) {
-        outcomes.add(classify(recipients.get(i), accepted(rcpt.get(i)) ? end : rcpt.get(i)));
-      }
-      return decide(outcomes, mail, rcpt, end);
+      return decide(outcomes(end), end);
     } catch (LocalReadException e) {
       // Mid-data: the session cannot be ended cleanly, so it is closed, not kept.
       return new Attempt(Outcomes.deferAll(request, Reply.local(451, "4.3.0", e.getMessage())), false, false);
@@ -169,6 +157,35 @@ final class OutboundTransaction {
     } catch (Ended e) {
       return closedAfter421().orElseGet(() -> lost(e.getMessage()));
     }
+  }
+
+  private void writeAll(OutputStream out, List<String> commands) throws IOException {
+    for (String command : commands) {
+      write(out, command);
+    }
+    out.flush();
+  }
+
+  /** The RCPTs' replies, each RCPT sent first unless it went out already (pipelined). */
+  private void recipients(OutputStream out, List<String> commands, boolean pipelining)
+      throws IOException, MessagingException, Ended {
+    for (int i = 1; i < commands.size() - 1; i++) {
+      rcpt.add(command(out, commands.get(i), !pipelining));
+    }
+  }
+
+  /**
+   * Each recipient's outcome from the reply that decided it: MAIL's when MAIL was refused, its RCPT's when
+   * that was refused, else {@code last} (DATA's when DATA was refused, else the final ".").
+   */
+  private List<RecipientOutcome> outcomes(Reply last) {
+    List<String> recipients = request.recipients();
+    List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
+    for (int i = 0; i < recipients.size(); i++) {
+      Reply decisive = !accepted(mail) ? mail : !accepted(rcpt.get(i)) ? rcpt.get(i) : last;
+      outcomes.add(classify(recipients.get(i), decisive));
+    }
+    return outcomes;
   }
 
   /**
@@ -278,7 +295,7 @@ final class OutboundTransaction {
   }
 
   /** The outcomes; the session is kept unless the host said 421 (RFC 5321 §3.8: it is closing). */
-  private static Attempt decide(List<RecipientOutcome> outcomes, Reply mail, List<Reply> rcpt, Reply last) {
+  private Attempt decide(List<RecipientOutcome> outcomes, Reply last) {
     boolean closing = mail.code() == 421 || (last != null && last.code() == 421)
         || rcpt.stream().anyMatch(r -> r.code() == 421);
     return new Attempt(outcomes, false, !closing);
