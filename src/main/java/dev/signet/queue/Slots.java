@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * queue/ leaves the file under one name or the other, which recovery both reads ({@link
  * SpoolRecovery}); the removal's directory fsync later covers the rename too. Creating a file,
  * renaming it in and fsyncing the directory took 289 us where writing into a slot and fsyncing it
- * took 156 on the disk measured (bench/RESULTS.md section 0).
+ * took 156 on the disk measured (bench/RESULTS.md section 0i).
  *
  * <p>Where a crash may leave a file's size ahead of its data ({@link SizeOrdering} does not hold), a
  * whole-looking slot could hold blocks never written, so none is trusted: the files are spares ({@link
