@@ -82,8 +82,7 @@ final class SmtpConnection implements AutoCloseable {
    * host gave in its EHLO reply, and its replies read one at a time.
    */
   static final class Client extends SMTPTransport {
-    /** RFC 5321 §4.1.1.1: the domain at the start of the EHLO reply ("" before EHLO succeeded). */
-    final String[] ehloName = {""};
+    private String ehloName = "";
 
     Client(Session session, URLName url) {
       super(session, url);
@@ -94,9 +93,14 @@ final class SmtpConnection implements AutoCloseable {
       boolean ok = super.ehlo(domain);
       if (ok) { // RFC 5321 §4.1.1.1: "250-" Domain, then an optional greeting
         String response = String.valueOf(getLastServerResponse());
-        ehloName[0] = response.length() > 4 ? response.substring(4).split("\\s", 2)[0] : "";
+        ehloName = response.length() > 4 ? response.substring(4).split("\\s", 2)[0] : "";
       }
       return ok;
+    }
+
+    /** RFC 5321 §4.1.1.1: the domain at the start of the EHLO reply ("" before EHLO succeeded). */
+    synchronized String ehloName() {
+      return ehloName;
     }
 
     /**
@@ -194,7 +198,6 @@ final class SmtpConnection implements AutoCloseable {
     Session session = Session.getInstance(p);
     // Protocol "smtp" even for implicit TLS: the transport reads mail.smtp.* (ssl.enable above does TLS).
     Client transport = new Client(session, new URLName("smtp", route.connectHost(), route.port(), null, null, null));
-    String[] ehloName = transport.ehloName;
     // The host calls itself by our name: the MX or smarthost leads back here, and the message would
     // go round until its header overflows. Permanent, as Postfix's "loops back to myself", and
     // decided before whatever else failed after EHLO (STARTTLS with our own certificate, AUTH).
@@ -204,7 +207,7 @@ final class SmtpConnection implements AutoCloseable {
       transport.connect(route.connectHost(), route.port(), route.username().orElse(null),
           route.password().orElse(null));
     } catch (MessagingException e) {
-      if (ehloName[0].equalsIgnoreCase(hostname)) {
+      if (transport.ehloName().equalsIgnoreCase(hostname)) {
         close(transport);
         throw loop;
       }
@@ -218,7 +221,7 @@ final class SmtpConnection implements AutoCloseable {
       throw new Unusable(whyUnusable(route, transport, e),
           has(e, SSLException.class) ? Optional.of(PeerTrust.classify(e)) : Optional.empty());
     }
-    if (ehloName[0].equalsIgnoreCase(hostname)) {
+    if (transport.ehloName().equalsIgnoreCase(hostname)) {
       close(transport);
       throw loop;
     }
