@@ -2,7 +2,10 @@
 # Two (or more) builds of Signet side by side under the same load, alternating A B A B ..., so that drift of a
 # shared machine hits each alike; prints every run and the medians. For "did this change move the numbers":
 #
-#   bench/signet-ab.sh [--rounds 3] [--messages 20000] [--sessions 20] [--size 4096] NAME=JAR NAME=JAR ...
+#   bench/signet-ab.sh [--rounds 3] [--messages 20000] [--sessions 20] [--size 4096] [--far-mx MS] NAME=JAR NAME=JAR ...
+#
+# --far-mx MS puts bench/delay_proxy.py between the relay and the sink, holding each chunk MS milliseconds each
+# way, so that every round trip to the receiving server costs 2 x MS as to a real MX (deliveries, not acceptance).
 #
 # e.g. build the old commit in a worktree, then
 #   bench/signet-ab.sh before=/tmp/signet-before.jar after=target/signet.jar
@@ -12,7 +15,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-rounds=3 messages=20000 sessions=20 size=4096
+rounds=3 messages=20000 sessions=20 size=4096 far_mx=0
 builds=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -20,6 +23,7 @@ while [[ $# -gt 0 ]]; do
     --messages) messages=$2; shift 2 ;;
     --sessions) sessions=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
+    --far-mx) far_mx=$2; shift 2 ;;
     *=*) builds+=("$1"); shift ;;
     *) echo "signet-ab.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -34,14 +38,20 @@ export BENCH_SIGNET_PORT=${BENCH_SIGNET_PORT:-12528} SINK_PORT=${SINK_PORT:-1252
 export BENCH_SIGNET_DIR=${BENCH_SIGNET_DIR:-/var/lib/signet-bench}
 mkdir -p "$here/target"
 out="$here/target/ab-$(date -u +%Y%m%dT%H%M%SZ).txt"
-trap '"$here/signet-relay.sh" stop > /dev/null 2>&1 || true' EXIT
+sink_port=$SINK_PORT relay_to=$SINK_PORT proxy=
+if [[ $far_mx != 0 ]]; then
+  relay_to=$((SINK_PORT + 10))
+  python3 "$here/delay_proxy.py" "$relay_to" "$sink_port" "$far_mx" &
+  proxy=$!
+fi
+trap '"$here/signet-relay.sh" stop > /dev/null 2>&1 || true; [[ -z $proxy ]] || kill "$proxy" 2> /dev/null || true' EXIT
 timeout_s=$((120 + messages / 50))
 {
-  echo "# signet-ab $(date -u +%FT%TZ): rounds=$rounds messages=$messages sessions=$sessions size=$size ${builds[*]}"
+  echo "# signet-ab $(date -u +%FT%TZ): rounds=$rounds messages=$messages sessions=$sessions size=$size far_mx=${far_mx}ms ${builds[*]}"
   for ((r = 1; r <= rounds; r++)); do
     for b in "${builds[@]}"; do
-      BENCH_SIGNET_JAR=${b#*=} "$here/signet-relay.sh" start > /dev/null
-      line=$("$here/load.sh" --relay "127.0.0.1:$BENCH_SIGNET_PORT" --sink-port "$SINK_PORT" --messages "$messages" \
+      SINK_PORT=$relay_to BENCH_SIGNET_JAR=${b#*=} "$here/signet-relay.sh" start > /dev/null
+      line=$("$here/load.sh" --relay "127.0.0.1:$BENCH_SIGNET_PORT" --sink-port "$sink_port" --messages "$messages" \
         --sessions "$sessions" --size "$size" --timeout "$timeout_s" --pids "$(cat "$BENCH_SIGNET_DIR/signet.pid")" 2> /dev/null | tail -1)
       "$here/signet-relay.sh" stop > /dev/null
       echo "build=${b%%=*} round=$r $line"
