@@ -176,13 +176,14 @@ final class OutboundTransaction {
 
   /**
    * Each recipient's outcome from the reply that decided it: MAIL's when MAIL was refused, its RCPT's when
-   * that was refused, else {@code last} (DATA's when DATA was refused, else the final ".").
+   * that was refused, else {@code last} (DATA's when DATA was refused, else the final "."; or a 421 the
+   * host closed with before this RCPT's reply came).
    */
   private List<RecipientOutcome> outcomes(Reply last) {
     List<String> recipients = request.recipients();
     List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
     for (int i = 0; i < recipients.size(); i++) {
-      Reply decisive = !accepted(mail) ? mail : !accepted(rcpt.get(i)) ? rcpt.get(i) : last;
+      Reply decisive = !accepted(mail) ? mail : i < rcpt.size() && !accepted(rcpt.get(i)) ? rcpt.get(i) : last;
       outcomes.add(classify(recipients.get(i), decisive));
     }
     return outcomes;
@@ -199,13 +200,7 @@ final class OutboundTransaction {
     if (closing == null || bodySent) {
       return Optional.empty();
     }
-    List<String> recipients = request.recipients();
-    List<RecipientOutcome> outcomes = new ArrayList<>(recipients.size());
-    for (int i = 0; i < recipients.size(); i++) {
-      boolean own = mail != closing && i < rcpt.size() && !accepted(rcpt.get(i));
-      outcomes.add(classify(recipients.get(i), own ? rcpt.get(i) : closing));
-    }
-    return Optional.of(new Attempt(outcomes, false, false));
+    return Optional.of(new Attempt(outcomes(closing), false, false));
   }
 
   /** The connection ended before a whole reply came. */
@@ -302,7 +297,7 @@ final class OutboundTransaction {
   }
 
   private static RecipientOutcome classify(String recipient, Reply reply) {
-    if (reply.code() >= 200 && reply.code() < 300) {
+    if (accepted(reply)) {
       return new RecipientOutcome.Delivered(recipient, reply);
     }
     if (reply.permanentFailure()) {
