@@ -48,7 +48,6 @@ final class OutboundTransaction {
   }
 
   private static final byte[] CRLF = {'\r', '\n'};
-  private static final byte[] END_OF_DATA = {'.', '\r', '\n'};
 
   private final SmtpConnection connection;
   private final SmtpConnection.Client client;
@@ -244,7 +243,7 @@ final class OutboundTransaction {
    */
   private void endData(OutputStream out, Reply data) throws IOException, MessagingException, Ended {
     if (data != null && data.code() == 354) {
-      out.write(END_OF_DATA);
+      new DataStuffing(out).end(); // an empty message's data: the end line alone
       out.flush();
       reply();
     }
